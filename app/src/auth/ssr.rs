@@ -1,0 +1,314 @@
+//! Server-side identity: sessions, bearer tokens, the require helpers every feature uses, and the
+//! user upsert shared by every sign-in method.
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{ApiTokenInfo, Me, NewApiToken};
+use crate::context::ServerContext;
+use crate::db::{api_token, identity, user};
+use crate::error::AppError;
+
+/// The session key holding the signed-in user's id.
+pub const SESSION_USER_KEY: &str = "user_id";
+/// Bearer tokens start with this, so a leaked one is recognisable in logs and secret scanners.
+pub const TOKEN_PREFIX: &str = "tutti_";
+
+pub fn me(u: &user::Model) -> Me {
+    Me {
+        id: u.id,
+        email: u.email.clone(),
+        display_name: u.display_name.clone(),
+        avatar_url: u.avatar_url.clone(),
+        is_admin: u.is_admin,
+    }
+}
+
+pub async fn user_for_session(
+    db: &DatabaseConnection,
+    session: &Session,
+) -> Result<Option<user::Model>, AppError> {
+    let Some(id) = session.get::<Uuid>(SESSION_USER_KEY).await? else {
+        return Ok(None);
+    };
+    Ok(user::Entity::find_by_id(id).one(db).await?)
+}
+
+pub fn hash_token(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+pub async fn user_for_token(
+    db: &DatabaseConnection,
+    secret: &str,
+) -> Result<Option<user::Model>, AppError> {
+    let Some(token) = api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(hash_token(secret)))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if token.expires_at.is_some_and(|t| t <= Utc::now()) {
+        return Ok(None);
+    }
+    let user_id = token.user_id;
+    let mut active: api_token::ActiveModel = token.into();
+    active.last_used_at = Set(Some(Utc::now()));
+    active.update(db).await?;
+    Ok(user::Entity::find_by_id(user_id).one(db).await?)
+}
+
+/// The signed-in user of the current server function or page render, if any.
+pub async fn current_user() -> Result<Option<user::Model>, AppError> {
+    let ctx = ServerContext::current()?;
+    let session: Session = leptos_axum::extract().await.map_err(|e| {
+        tracing::error!(error = %e, "no session layer");
+        AppError::Internal
+    })?;
+    user_for_session(&ctx.db, &session).await
+}
+
+/// The signed-in user, or 401.
+pub async fn require_user() -> Result<user::Model, AppError> {
+    let result = current_user()
+        .await
+        .and_then(|u| u.ok_or(AppError::Unauthorized));
+    result.inspect_err(|e| e.set_response_status())
+}
+
+/// The signed-in admin, or 401 / 403.
+pub async fn require_admin() -> Result<user::Model, AppError> {
+    let result = require_user().await.and_then(check_admin);
+    result.inspect_err(|e| e.set_response_status())
+}
+
+pub fn check_admin(u: user::Model) -> Result<user::Model, AppError> {
+    if u.is_admin {
+        Ok(u)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Axum extractor for REST handlers: the user from the session cookie or an `Authorization: Bearer`
+/// API token. Never fails by itself; see [`RequireUser`] and [`RequireAdmin`].
+pub struct CurrentUser(pub Option<user::Model>);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = parts
+            .extensions
+            .get::<ServerContext>()
+            .cloned()
+            .ok_or(AppError::Internal)?;
+        if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+            // A malformed or unknown token is a 401, not a silent fall-back to the cookie.
+            let secret = header
+                .to_str()
+                .ok()
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .ok_or(AppError::Unauthorized)?;
+            return match user_for_token(&ctx.db, secret.trim()).await? {
+                Some(u) => Ok(CurrentUser(Some(u))),
+                None => Err(AppError::Unauthorized),
+            };
+        }
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::Internal)?;
+        Ok(CurrentUser(user_for_session(&ctx.db, &session).await?))
+    }
+}
+
+/// Extractor: the signed-in user, or 401.
+pub struct RequireUser(pub user::Model);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequireUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let CurrentUser(u) = CurrentUser::from_request_parts(parts, state).await?;
+        u.map(RequireUser).ok_or(AppError::Unauthorized)
+    }
+}
+
+/// Extractor: the signed-in admin, or 401 / 403.
+pub struct RequireAdmin(pub user::Model);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequireAdmin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let RequireUser(u) = RequireUser::from_request_parts(parts, state).await?;
+        check_admin(u).map(RequireAdmin)
+    }
+}
+
+/// A profile as an identity provider reports it.
+#[derive(Clone, Debug)]
+pub struct ExternalProfile {
+    pub provider: String,
+    pub subject: String,
+    pub email: String,
+    pub display_name: String,
+    pub avatar_url: Option<String>,
+}
+
+/// Create or update the user behind an external identity. An identity already known maps to its
+/// user; otherwise a user with the same (provider-verified) e-mail is linked; otherwise a new user
+/// is made. Configured admin e-mails become admins; admin rights are never taken away here.
+pub async fn upsert_user(
+    db: &DatabaseConnection,
+    profile: &ExternalProfile,
+    admin_emails: &[String],
+) -> Result<user::Model, AppError> {
+    let email = profile.email.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(AppError::Invalid(
+            "The identity provider did not share an e-mail address.".into(),
+        ));
+    }
+    let is_configured_admin = admin_emails.iter().any(|a| a == &email);
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let known = identity::Entity::find()
+        .filter(identity::Column::Provider.eq(&profile.provider))
+        .filter(identity::Column::Subject.eq(&profile.subject))
+        .one(&txn)
+        .await?;
+    let existing = match &known {
+        Some(ident) => user::Entity::find_by_id(ident.user_id).one(&txn).await?,
+        None => {
+            user::Entity::find()
+                .filter(user::Column::Email.eq(&email))
+                .one(&txn)
+                .await?
+        }
+    };
+    let user = match existing {
+        Some(u) => {
+            let is_admin = u.is_admin || is_configured_admin;
+            let mut active: user::ActiveModel = u.into();
+            active.email = Set(email.clone());
+            active.display_name = Set(profile.display_name.clone());
+            active.avatar_url = Set(profile.avatar_url.clone());
+            active.is_admin = Set(is_admin);
+            active.last_seen_at = Set(now);
+            active.update(&txn).await?
+        }
+        None => {
+            user::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                email: Set(email.clone()),
+                display_name: Set(profile.display_name.clone()),
+                avatar_url: Set(profile.avatar_url.clone()),
+                is_admin: Set(is_configured_admin),
+                created_at: Set(now),
+                last_seen_at: Set(now),
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    if known.is_none() {
+        identity::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            user_id: Set(user.id),
+            provider: Set(profile.provider.clone()),
+            subject: Set(profile.subject.clone()),
+            email: Set(Some(email)),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(user)
+}
+
+fn token_info(t: &api_token::Model) -> ApiTokenInfo {
+    ApiTokenInfo {
+        id: t.id,
+        name: t.name.clone(),
+        prefix: t.prefix.clone(),
+        created_at: t.created_at.to_rfc3339(),
+        last_used_at: t.last_used_at.map(|d| d.to_rfc3339()),
+    }
+}
+
+pub async fn list_tokens(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<Vec<ApiTokenInfo>, AppError> {
+    let tokens = api_token::Entity::find()
+        .filter(api_token::Column::UserId.eq(user_id))
+        .order_by_desc(api_token::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(tokens.iter().map(token_info).collect())
+}
+
+pub async fn create_token(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    name: &str,
+) -> Result<NewApiToken, AppError> {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(AppError::Invalid(
+            "Give the token a name of 1 to 80 characters.".into(),
+        ));
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    let model = api_token::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        user_id: Set(user_id),
+        name: Set(name.to_string()),
+        token_hash: Set(hash_token(&secret)),
+        prefix: Set(secret[..TOKEN_PREFIX.len() + 6].to_string()),
+        created_at: Set(Utc::now()),
+        last_used_at: Set(None),
+        expires_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(NewApiToken {
+        token: token_info(&model),
+        secret,
+    })
+}
+
+/// Revoking someone else's token is indistinguishable from revoking a missing one.
+pub async fn revoke_token(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    id: Uuid,
+) -> Result<(), AppError> {
+    let res = api_token::Entity::delete_many()
+        .filter(api_token::Column::Id.eq(id))
+        .filter(api_token::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        Err(AppError::NotFound)
+    } else {
+        Ok(())
+    }
+}

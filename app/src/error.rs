@@ -1,0 +1,103 @@
+//! The one error type of server functions and REST handlers: each variant maps to an HTTP status and
+//! a message a person can act on.
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    #[error("You need to sign in to do this.")]
+    Unauthorized,
+    #[error("You do not have permission to do this.")]
+    Forbidden,
+    #[error("Not found.")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Something went wrong on the server. Please try again.")]
+    Internal,
+    #[error("Request failed: {0}")]
+    ServerFn(ServerFnErrorErr),
+}
+
+impl AppError {
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Unauthorized => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound => 404,
+            AppError::Invalid(_) => 422,
+            AppError::Conflict(_) => 409,
+            AppError::Internal => 500,
+            AppError::ServerFn(
+                ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_),
+            ) => 400,
+            AppError::ServerFn(_) => 500,
+        }
+    }
+
+    /// A stable machine-readable code for REST clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Invalid(_) => "invalid",
+            AppError::Conflict(_) => "conflict",
+            AppError::Internal => "internal",
+            AppError::ServerFn(_) => "bad_request",
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::ServerFn(value)
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::AppError;
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+
+    impl From<sea_orm::DbErr> for AppError {
+        fn from(e: sea_orm::DbErr) -> Self {
+            tracing::error!(error = %e, "database error");
+            AppError::Internal
+        }
+    }
+
+    impl From<tower_sessions::session::Error> for AppError {
+        fn from(e: tower_sessions::session::Error) -> Self {
+            tracing::error!(error = %e, "session error");
+            AppError::Internal
+        }
+    }
+
+    impl AppError {
+        pub fn status_code(&self) -> StatusCode {
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+
+        /// Inside a server function: make the HTTP response carry this error's status, not 500.
+        pub fn set_response_status(&self) {
+            if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                res.set_status(self.status_code());
+            }
+        }
+    }
+
+    /// REST responses: `{"error": code, "message": text}` with the variant's status.
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let body = serde_json::json!({ "error": self.code(), "message": self.to_string() });
+            (self.status_code(), axum::Json(body)).into_response()
+        }
+    }
+}

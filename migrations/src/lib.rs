@@ -1,0 +1,38 @@
+//! Schema migrations for Tutti. One migration per schema change; a landed migration is never edited.
+//! The same migrations run on SQLite (the embedded default) and PostgreSQL.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}
+
+/// The instrument taxonomy seeded on a fresh database: OpenMIC-2018's 20 classes with their family.
+pub const OPENMIC_INSTRUMENTS: [(&str, &str, &str); 20] = [
+    ("accordion", "Accordion", "keyboards"),
+    ("banjo", "Banjo", "plucked strings"),
+    ("bass", "Bass", "plucked strings"),
+    ("cello", "Cello", "bowed strings"),
+    ("clarinet", "Clarinet", "woodwinds"),
+    ("cymbals", "Cymbals", "percussion"),
+    ("drums", "Drums", "percussion"),
+    ("flute", "Flute", "woodwinds"),
+    ("guitar", "Guitar", "plucked strings"),
+    ("mallet_percussion", "Mallet percussion", "percussion"),
+    ("mandolin", "Mandolin", "plucked strings"),
+    ("organ", "Organ", "keyboards"),
+    ("piano", "Piano", "keyboards"),
+    ("saxophone", "Saxophone", "woodwinds"),
+    ("synthesizer", "Synthesizer", "electronic"),
+    ("trombone", "Trombone", "brass"),
+    ("trumpet", "Trumpet", "brass"),
+    ("ukulele", "Ukulele", "plucked strings"),
+    ("violin", "Violin", "bowed strings"),
+    ("voice", "Voice", "voice"),
+];

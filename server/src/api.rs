@@ -1,0 +1,84 @@
+//! The public REST API under `/api/v1`: JSON in and out, session cookie or bearer token.
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use app::admin::UserRow;
+use app::auth::ssr::{RequireAdmin, RequireUser, me};
+use app::auth::{ApiTokenInfo, Me, NewApiToken};
+use app::error::AppError;
+use app::instruments::Instrument;
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(get_me))
+        .route("/instruments", get(instruments))
+        .route("/users", get(users))
+        .route("/users/{id}/admin", put(set_admin))
+        .route("/tokens", get(tokens).post(create_token))
+        .route("/tokens/{id}", axum::routing::delete(revoke_token))
+        .fallback(|| async { AppError::NotFound })
+}
+
+async fn get_me(RequireUser(user): RequireUser) -> Json<Me> {
+    Json(me(&user))
+}
+
+async fn instruments(State(s): State<AppState>) -> Result<Json<Vec<Instrument>>, AppError> {
+    Ok(Json(app::instruments::ssr::all(&s.ctx.db).await?))
+}
+
+async fn users(State(s): State<AppState>, _: RequireAdmin) -> Result<Json<Vec<UserRow>>, AppError> {
+    Ok(Json(app::admin::ssr::list(&s.ctx.db).await?))
+}
+
+#[derive(Deserialize)]
+struct AdminFlag {
+    admin: bool,
+}
+
+async fn set_admin(
+    State(s): State<AppState>,
+    RequireAdmin(actor): RequireAdmin,
+    Path(id): Path<Uuid>,
+    Json(body): Json<AdminFlag>,
+) -> Result<Json<UserRow>, AppError> {
+    Ok(Json(
+        app::admin::ssr::set_admin(&s.ctx.db, &actor, id, body.admin).await?,
+    ))
+}
+
+async fn tokens(
+    State(s): State<AppState>,
+    RequireUser(user): RequireUser,
+) -> Result<Json<Vec<ApiTokenInfo>>, AppError> {
+    Ok(Json(app::auth::ssr::list_tokens(&s.ctx.db, user.id).await?))
+}
+
+#[derive(Deserialize)]
+struct NewToken {
+    name: String,
+}
+
+async fn create_token(
+    State(s): State<AppState>,
+    RequireUser(user): RequireUser,
+    Json(body): Json<NewToken>,
+) -> Result<(StatusCode, Json<NewApiToken>), AppError> {
+    let token = app::auth::ssr::create_token(&s.ctx.db, user.id, &body.name).await?;
+    Ok((StatusCode::CREATED, Json(token)))
+}
+
+async fn revoke_token(
+    State(s): State<AppState>,
+    RequireUser(user): RequireUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, AppError> {
+    app::auth::ssr::revoke_token(&s.ctx.db, user.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

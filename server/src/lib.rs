@@ -1,0 +1,251 @@
+//! The Tutti server: configuration, database and migrations, sessions and sign-in, the REST API,
+//! and the Leptos app (pages and server functions), served by axum.
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod security;
+pub mod session_store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tracing::Level;
+
+use app::context::{AppSettings, ServerContext};
+use app::{App, shell};
+
+use crate::auth::OAuth;
+use crate::config::Config;
+use crate::session_store::DbSessionStore;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    #[from_ref(skip)]
+    pub ctx: ServerContext,
+    #[from_ref(skip)]
+    pub oauth: Option<OAuth>,
+    #[from_ref(skip)]
+    pub config: Arc<Config>,
+}
+
+pub fn init_tracing(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = if config.log_json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Connect and bring the schema up to date. A SQLite file's directory is created if missing.
+pub async fn connect(database_url: &str) -> anyhow::Result<DatabaseConnection> {
+    let sqlite = database_url.starts_with("sqlite:");
+    if sqlite {
+        let path = database_url
+            .trim_start_matches("sqlite:")
+            .trim_start_matches("//");
+        let path = path.split('?').next().unwrap_or_default();
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+    }
+    let mut options = ConnectOptions::new(database_url.to_string());
+    options.sqlx_logging(false);
+    if sqlite {
+        // One writer at a time in SQLite; a small pool avoids lock contention.
+        options.max_connections(4);
+    }
+    let db = Database::connect(options)
+        .await
+        .context("cannot connect to the database (DATABASE_URL)")?;
+    if sqlite {
+        // WAL lets readers proceed while a write is in progress.
+        db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+    }
+    Migrator::up(&db, None)
+        .await
+        .context("database migration failed")?;
+    Ok(db)
+}
+
+/// Build the whole application router.
+pub fn router(
+    config: Arc<Config>,
+    db: DatabaseConnection,
+    addr: SocketAddr,
+) -> anyhow::Result<Router> {
+    let oauth = OAuth::from_config(&config)?;
+    let settings = AppSettings {
+        demo_enabled: config.demo && config.bind.ip().is_loopback(),
+        oauth_enabled: oauth.is_some(),
+        oauth_provider_name: config
+            .oauth
+            .as_ref()
+            .map(|o| o.provider_name.clone())
+            .unwrap_or_default(),
+        admin_emails: config.admin_emails.clone(),
+    };
+    let ctx = ServerContext {
+        db: db.clone(),
+        settings: Arc::new(settings),
+    };
+    let leptos_options = LeptosOptions::builder()
+        .output_name("tutti")
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        ctx: ctx.clone(),
+        oauth,
+        config: config.clone(),
+    };
+
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(db))
+        .with_name("tutti_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax) // Lax: the OAuth callback is a cross-site top-level GET
+        .with_secure(config.cookies_secure())
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
+            config.session_idle_minutes,
+        )))
+        .with_always_save(true); // refresh the inactivity deadline on every request
+
+    let context = {
+        let ctx = ctx.clone();
+        move || provide_context(ctx.clone())
+    };
+    let routes = generate_route_list(App);
+    let router = Router::new()
+        .route("/auth/google/login", get(auth::login))
+        .route("/auth/google/callback", get(auth::callback))
+        .route("/auth/demo", post(auth::demo))
+        .route("/auth/logout", post(auth::logout))
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/v1", api::router())
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .with_state(state)
+        .layer(Extension(ctx))
+        .layer(sessions);
+    let router = security::layer(router, config.cookies_secure()).layer(
+        TraceLayer::new_for_http()
+            .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+            .on_response(DefaultOnResponse::new().level(Level::INFO)),
+    );
+    Ok(router)
+}
+
+/// A server running in a background task.
+pub struct Running {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+    sweeper: JoinHandle<()>,
+}
+
+impl Running {
+    /// Graceful shutdown: stop accepting, finish in-flight requests.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.sweeper.abort();
+        (&mut self.task).await??;
+        Ok(())
+    }
+
+    /// Wait until the server ends by itself.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        (&mut self.task).await??;
+        Ok(())
+    }
+}
+
+/// Connect, migrate, bind `config.bind` and serve until stopped.
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot bind {}", config.bind))?;
+    start_on(listener, config).await
+}
+
+/// Like [`start`], on a listener bound by the caller (tests bind port 0 first).
+pub async fn start_on(listener: TcpListener, config: Config) -> anyhow::Result<Running> {
+    let db = connect(&config.database_url).await?;
+    let addr = listener.local_addr()?;
+    let sweeper = tokio::spawn({
+        let store = DbSessionStore::new(db.clone());
+        async move {
+            let mut every_hour = tokio::time::interval(tokio::time::Duration::from_secs(3600));
+            loop {
+                every_hour.tick().await;
+                if let Err(e) = store.delete_expired().await {
+                    tracing::warn!(error = %e, "could not delete expired sessions");
+                }
+            }
+        }
+    });
+    let app = router(Arc::new(config), db, addr)?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "Tutti is listening");
+    Ok(Running {
+        addr,
+        shutdown: Some(tx),
+        task,
+        sweeper,
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real server on an ephemeral port against a fresh database (SQLite by
+//! default; PostgreSQL when `TUTTI_TEST_POSTGRES` names a server), driven over HTTP.
+mod helpers;
+
+mod api;
+mod auth;
+mod pages;
+mod schema;
