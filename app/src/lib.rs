@@ -35,10 +35,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     if let (Some(nonce), Some(res)) = (
         leptos::nonce::use_nonce(),
         use_context::<leptos_axum::ResponseOptions>(),
-    ) {
-        if let Ok(value) = axum::http::HeaderValue::from_str(&page_csp(&nonce)) {
-            res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
-        }
+    ) && let Ok(value) = axum::http::HeaderValue::from_str(&page_csp(&nonce))
+    {
+        res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }
     view! {
         <!DOCTYPE html>
@@ -46,6 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />

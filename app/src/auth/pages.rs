@@ -32,7 +32,8 @@ pub fn SignInPage() -> impl IntoView {
                             let oauth = opts.oauth.then(|| {
                                 let href = format!("/auth/google/login?next={}", urlencode(&next));
                                 view! {
-                                    <a class="button primary wide" href=href>
+                                    // rel=external: a full navigation to the server route, not client routing.
+                                    <a class="button primary wide" href=href rel="external">
                                         {format!("Sign in with {}", opts.provider_name)}
                                     </a>
                                 }
