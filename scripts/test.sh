@@ -14,13 +14,12 @@ step "format"
 cargo fmt --all -- --check
 
 step "clippy (server side, browser side)"
-cargo clippy -p server -p migrations -p mock-oauth --all-targets -- -D warnings
-cargo clippy -p app --features ssr --all-targets -- -D warnings
+# Packages are checked together so features unify into one build (app gets ssr through server).
+cargo clippy -p server -p app -p migrations -p mock-oauth --all-targets -- -D warnings
 cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 step "unit and integration tests on SQLite"
-cargo nextest run -p app --features ssr --no-tests=warn
-cargo nextest run -p server -p mock-oauth
+cargo nextest run -p server -p app -p mock-oauth
 
 step "integration tests on PostgreSQL"
 if [[ "${DATABASE_URL:-}" == postgres* ]]; then

@@ -20,7 +20,7 @@ pub fn Header() -> impl IntoView {
     view! {
         <header class="site-header">
             <a class="brand" href="/">
-                <span class="brand-mark" aria-hidden="true">"𝄞"</span>
+                <img class="brand-mark" src="/favicon.svg" alt="" width="32" height="32" />
                 "Tutti"
             </a>
             <nav class="main-nav" aria-label="Main">
