@@ -2,11 +2,17 @@
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
+use tokio::sync::Semaphore;
+
+use crate::storage::Store;
 
 #[derive(Clone)]
 pub struct ServerContext {
     pub db: DatabaseConnection,
     pub settings: Arc<AppSettings>,
+    pub store: Store,
+    /// Bounds how many CPU-heavy audio jobs (decode, resample, encode) run at once.
+    pub audio_jobs: Arc<Semaphore>,
 }
 
 /// The slice of the server configuration the app itself needs.
@@ -20,6 +26,13 @@ pub struct AppSettings {
     pub oauth_provider_name: String,
     /// E-mails that are made admins when they sign in (lower-case).
     pub admin_emails: Vec<String>,
+    pub max_upload_bytes: u64,
+    pub max_audio_seconds: u64,
+    /// The sample rate every canonical object is stored at.
+    pub canonical_rate: u32,
+    pub default_license: String,
+    /// Where uploads are staged while they arrive and are processed.
+    pub tmp_dir: std::path::PathBuf,
 }
 
 impl ServerContext {

@@ -16,6 +16,10 @@ pub enum AppError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    Unsupported(String),
     #[error("Something went wrong on the server. Please try again.")]
     Internal,
     #[error("Request failed: {0}")]
@@ -30,6 +34,8 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Invalid(_) => 422,
             AppError::Conflict(_) => 409,
+            AppError::TooLarge(_) => 413,
+            AppError::Unsupported(_) => 415,
             AppError::Internal => 500,
             AppError::ServerFn(
                 ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_),
@@ -46,6 +52,8 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Invalid(_) => "invalid",
             AppError::Conflict(_) => "conflict",
+            AppError::TooLarge(_) => "too_large",
+            AppError::Unsupported(_) => "unsupported_media_type",
             AppError::Internal => "internal",
             AppError::ServerFn(_) => "bad_request",
         }

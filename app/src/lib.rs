@@ -9,7 +9,10 @@ pub mod context;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod error;
+pub mod ingest;
 pub mod instruments;
+#[cfg(feature = "ssr")]
+pub mod storage;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -73,6 +76,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signin") view=SignInPage />
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/instruments") view=instruments::InstrumentsPage />
+                    <Route path=path!("/upload") view=ingest::UploadPage ssr=SsrMode::Async />
+                    <Route path=path!("/library") view=ingest::LibraryPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async />
                 </Routes>
             </main>

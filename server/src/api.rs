@@ -14,8 +14,9 @@ use app::instruments::Instrument;
 
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
+pub fn router(config: &crate::config::Config) -> Router<AppState> {
     Router::new()
+        .nest("/audio", crate::audio_api::router(config))
         .route("/me", get(get_me))
         .route("/instruments", get(instruments))
         .route("/users", get(users))

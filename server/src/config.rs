@@ -22,6 +22,10 @@ pub struct Config {
     pub demo: bool,
     pub max_upload_bytes: u64,
     pub max_audio_seconds: u64,
+    pub canonical_rate: u32,
+    pub default_license: String,
+    pub audio_jobs: usize,
+    pub tmp_dir: PathBuf,
     pub session_idle_minutes: i64,
     pub site_root: PathBuf,
     pub log_filter: String,
@@ -92,6 +96,14 @@ const KEYS: &[(&str, &str, Option<&str>)] = &[
         "max_audio_seconds",
         Some("10800"),
     ),
+    ("TUTTI_CANONICAL_RATE", "canonical_rate", Some("44100")),
+    (
+        "TUTTI_DEFAULT_LICENSE",
+        "default_license",
+        Some("CC-BY-4.0"),
+    ),
+    ("TUTTI_AUDIO_JOBS", "audio_jobs", None),
+    ("TUTTI_TMP_DIR", "tmp_dir", Some("data/tmp")),
     (
         "TUTTI_SESSION_IDLE_MINUTES",
         "session_idle_minutes",
@@ -265,6 +277,26 @@ impl Config {
         let max_audio_seconds = raw.required("TUTTI_MAX_AUDIO_SECONDS", |v| {
             parse_positive(v).map(|n| n as u64)
         })?;
+        let canonical_rate =
+            raw.required("TUTTI_CANONICAL_RATE", |v| match v.trim().parse::<u32>() {
+                Ok(r) if (8_000..=192_000).contains(&r) => Ok(r),
+                _ => Err(format!(
+                    "'{v}' must be a sample rate between 8000 and 192000 Hz"
+                )),
+            })?;
+        let default_license = raw.required("TUTTI_DEFAULT_LICENSE", |v| {
+            app::ingest::ssr::check_license(Some(v), v).map_err(|e| e.to_string())
+        })?;
+        let audio_jobs = raw
+            .parse("TUTTI_AUDIO_JOBS", |v| {
+                parse_positive(v).map(|n| n as usize)
+            })?
+            .unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(2)
+            });
+        let tmp_dir = PathBuf::from(raw.required("TUTTI_TMP_DIR", |v| Ok(v.to_string()))?);
         let session_idle_minutes = raw.required("TUTTI_SESSION_IDLE_MINUTES", parse_positive)?;
         let site_root = PathBuf::from(raw.required("LEPTOS_SITE_ROOT", |v| Ok(v.to_string()))?);
         let log_filter = raw.required("TUTTI_LOG", |v| Ok(v.to_string()))?;
@@ -283,6 +315,10 @@ impl Config {
             demo,
             max_upload_bytes,
             max_audio_seconds,
+            canonical_rate,
+            default_license,
+            audio_jobs,
+            tmp_dir,
             session_idle_minutes,
             site_root,
             log_filter,
@@ -489,6 +525,9 @@ mod tests {
             ("TUTTI_ADMIN_EMAILS", "root"),
             ("TUTTI_STORAGE", "gs://bucket"),
             ("TUTTI_LOG_FORMAT", "xml"),
+            ("TUTTI_CANONICAL_RATE", "300"),
+            ("TUTTI_DEFAULT_LICENSE", "WTFPL"),
+            ("TUTTI_AUDIO_JOBS", "0"),
         ];
         for (key, value) in cases {
             let mut pairs = vec![(key, value)];

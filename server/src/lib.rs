@@ -1,8 +1,10 @@
 //! The Tutti server: configuration, database and migrations, sessions and sign-in, the REST API,
 //! and the Leptos app (pages and server functions), served by axum.
 pub mod api;
+pub mod audio_api;
 pub mod auth;
 pub mod config;
+pub mod import;
 pub mod security;
 pub mod session_store;
 
@@ -30,8 +32,12 @@ use app::context::{AppSettings, ServerContext};
 use app::{App, shell};
 
 use crate::auth::OAuth;
-use crate::config::Config;
+use crate::config::{Config, Storage};
 use crate::session_store::DbSessionStore;
+use app::storage::Store;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::prefix::PrefixStore;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -90,6 +96,58 @@ pub async fn connect(database_url: &str) -> anyhow::Result<DatabaseConnection> {
     Ok(db)
 }
 
+/// Open the object store the configuration names. Local directories are created if missing.
+pub fn open_store(storage: &Storage) -> anyhow::Result<Store> {
+    Ok(match storage {
+        Storage::Local(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            Arc::new(LocalFileSystem::new_with_prefix(dir)?)
+        }
+        Storage::S3 { bucket, prefix } => {
+            // Credentials, region and endpoint come from the usual AWS_* variables.
+            let s3 = AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()
+                .context("TUTTI_STORAGE: S3 store")?;
+            if prefix.is_empty() {
+                Arc::new(s3)
+            } else {
+                Arc::new(PrefixStore::new(s3, prefix.as_str()))
+            }
+        }
+    })
+}
+
+/// Everything the app's server code needs, built once from the configuration.
+pub fn server_context(
+    config: &Config,
+    db: DatabaseConnection,
+    oauth_enabled: bool,
+) -> anyhow::Result<ServerContext> {
+    let settings = AppSettings {
+        demo_enabled: config.demo && config.bind.ip().is_loopback(),
+        oauth_enabled,
+        oauth_provider_name: config
+            .oauth
+            .as_ref()
+            .map(|o| o.provider_name.clone())
+            .unwrap_or_default(),
+        admin_emails: config.admin_emails.clone(),
+        max_upload_bytes: config.max_upload_bytes,
+        max_audio_seconds: config.max_audio_seconds,
+        canonical_rate: config.canonical_rate,
+        default_license: config.default_license.clone(),
+        tmp_dir: config.tmp_dir.clone(),
+    };
+    Ok(ServerContext {
+        db,
+        settings: Arc::new(settings),
+        store: open_store(&config.storage)?,
+        audio_jobs: Arc::new(tokio::sync::Semaphore::new(config.audio_jobs)),
+    })
+}
+
 /// Build the whole application router.
 pub fn router(
     config: Arc<Config>,
@@ -97,20 +155,7 @@ pub fn router(
     addr: SocketAddr,
 ) -> anyhow::Result<Router> {
     let oauth = OAuth::from_config(&config)?;
-    let settings = AppSettings {
-        demo_enabled: config.demo && config.bind.ip().is_loopback(),
-        oauth_enabled: oauth.is_some(),
-        oauth_provider_name: config
-            .oauth
-            .as_ref()
-            .map(|o| o.provider_name.clone())
-            .unwrap_or_default(),
-        admin_emails: config.admin_emails.clone(),
-    };
-    let ctx = ServerContext {
-        db: db.clone(),
-        settings: Arc::new(settings),
-    };
+    let ctx = server_context(&config, db.clone(), oauth.is_some())?;
     let leptos_options = LeptosOptions::builder()
         .output_name("tutti")
         .site_root(config.site_root.to_string_lossy().to_string())
@@ -145,7 +190,7 @@ pub fn router(
         .route("/auth/demo", post(auth::demo))
         .route("/auth/logout", post(auth::logout))
         .route("/healthz", get(|| async { "ok" }))
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api::router(&config))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

@@ -22,6 +22,20 @@ enum Command {
     Migrate,
     /// Check the configuration and print it (secrets hidden).
     Config,
+    /// Ingest every audio file under a folder for a user, in parallel, skipping duplicates.
+    Import {
+        /// The folder to walk (recursively).
+        dir: std::path::PathBuf,
+        /// E-mail of the owning user (who must have signed in once).
+        #[arg(long)]
+        owner: String,
+        /// Licence of the imported audio (default: TUTTI_DEFAULT_LICENSE).
+        #[arg(long)]
+        license: Option<String>,
+        /// Make the imported audio public.
+        #[arg(long)]
+        public: bool,
+    },
 }
 
 #[tokio::main]
@@ -44,6 +58,12 @@ async fn main() -> std::process::ExitCode {
             print_config(&config);
             Ok(())
         }
+        Command::Import {
+            dir,
+            owner,
+            license,
+            public,
+        } => import(config, dir, owner, license, public).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -61,6 +81,25 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     server::shutdown_signal().await;
     tracing::info!("shutting down");
     running.stop().await
+}
+
+async fn import(
+    config: Config,
+    dir: std::path::PathBuf,
+    owner: String,
+    license: Option<String>,
+    public: bool,
+) -> anyhow::Result<()> {
+    let db = server::connect(&config.database_url).await?;
+    let ctx = server::server_context(&config, db, false)?;
+    let summary =
+        server::import::import_dir(&ctx, &dir, &owner, license.as_deref(), public, true).await?;
+    summary.print();
+    if summary.failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{} files failed", summary.failed.len())
+    }
 }
 
 fn print_config(c: &Config) {

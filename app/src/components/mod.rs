@@ -2,6 +2,9 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+mod waveform;
+pub use waveform::{Waveform, overview};
+
 use crate::auth::{Me, use_me};
 
 /// Set the HTTP status of the page being rendered on the server (no-op in the browser).
@@ -29,6 +32,8 @@ pub fn Header() -> impl IntoView {
                 <span class="nav-item soon" aria-disabled="true" title="Not available yet">"Annotate"</span>
                 <span class="nav-item soon" aria-disabled="true" title="Not available yet">"Datasets"</span>
                 <span class="nav-item soon" aria-disabled="true" title="Not available yet">"Dashboard"</span>
+                <A href="/library" attr:class="nav-item">"My audio"</A>
+                <A href="/upload" attr:class="nav-item">"Upload"</A>
                 <A href="/instruments" attr:class="nav-item">"Instruments"</A>
             </nav>
             <div class="account">

@@ -321,3 +321,27 @@ fn the_server_names_a_bad_configuration_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("TUTTI_MAX_UPLOAD_BYTES"));
 }
+
+#[tokio::test]
+async fn sessions_expire_after_the_configured_inactivity() {
+    let app = TestApp::spawn_with(&[("TUTTI_SESSION_IDLE_MINUTES", "30")]).await;
+    let browser = Browser::new();
+    app.sign_in_demo(&browser, "musician").await;
+    let expiry = || async {
+        app::db::session::Entity::find()
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .expiry_date
+    };
+    let first = expiry().await;
+    let in_30 = chrono::Utc::now() + chrono::Duration::minutes(30);
+    assert!(
+        (first - in_30).num_seconds().abs() < 60,
+        "{first} vs {in_30}"
+    );
+    // Activity pushes the deadline forward.
+    app.me(&browser).await.unwrap();
+    assert!(expiry().await > first);
+}

@@ -137,6 +137,36 @@ impl TestApp {
         self.start().await;
     }
 
+    /// The configuration of the running server as environment variables (for the CLI).
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        self.env.clone()
+    }
+
+    pub fn storage_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("objects")
+    }
+
+    pub fn tmp_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("tmp")
+    }
+
+    /// Every file under a directory (recursively); empty when the directory does not exist.
+    pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return out;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(Self::files_under(&p))
+            } else {
+                out.push(p)
+            }
+        }
+        out
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

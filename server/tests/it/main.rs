@@ -4,5 +4,6 @@ mod helpers;
 
 mod api;
 mod auth;
+mod ingest;
 mod pages;
 mod schema;

@@ -1,0 +1,122 @@
+//! The uploader: audio comes in (browser upload, bulk import, studio takes), is normalised to one
+//! canonical lossless format with waveform peaks and loudness, and is served back with access checks.
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Licences an uploader can choose from (SPDX identifiers).
+pub const LICENSES: [(&str, &str); 6] = [
+    ("CC0-1.0", "CC0 1.0 (public domain dedication)"),
+    ("CC-BY-4.0", "CC BY 4.0"),
+    ("CC-BY-SA-4.0", "CC BY-SA 4.0"),
+    ("CC-BY-NC-4.0", "CC BY-NC 4.0"),
+    ("CC-BY-NC-SA-4.0", "CC BY-NC-SA 4.0"),
+    ("LicenseRef-All-Rights-Reserved", "All rights reserved"),
+];
+
+/// An audio record as clients see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AudioInfo {
+    pub id: Uuid,
+    pub kind: String,
+    pub owner_id: Uuid,
+    pub is_public: bool,
+    pub sha256: String,
+    pub original_filename: String,
+    pub original_format: String,
+    pub original_codec: String,
+    pub original_bytes: i64,
+    pub original_rate: i32,
+    pub original_channels: i32,
+    pub canonical_rate: i32,
+    pub canonical_channels: i32,
+    pub frames: i64,
+    pub duration_seconds: f64,
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub license: String,
+    pub loudness_lufs: Option<f64>,
+    pub parent_id: Option<Uuid>,
+    pub parent_offset_frames: Option<i64>,
+    pub created_at: String,
+}
+
+impl AudioInfo {
+    pub fn canonical_url(&self) -> String {
+        format!("/api/v1/audio/{}/canonical", self.id)
+    }
+    pub fn original_url(&self) -> String {
+        format!("/api/v1/audio/{}/original", self.id)
+    }
+    pub fn peaks_url(&self) -> String {
+        format!("/api/v1/audio/{}/peaks", self.id)
+    }
+}
+
+mod pages;
+pub use pages::{LibraryPage, UploadPage};
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// One row of the library: the record and a waveform overview from its stored peaks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AudioCard {
+    pub info: AudioInfo,
+    pub waveform: Vec<(f32, f32)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadOptions {
+    pub licenses: Vec<(String, String)>,
+    pub default_license: String,
+    pub max_upload_bytes: u64,
+}
+
+/// Columns of a waveform thumbnail.
+pub const THUMBNAIL_COLUMNS: usize = 160;
+
+#[server(endpoint = "list_my_audio")]
+pub async fn list_my_audio() -> Result<Vec<AudioCard>, AppError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let rows = crate::db::audio::Entity::find()
+        .filter(crate::db::audio::Column::OwnerId.eq(user.id))
+        .order_by_desc(crate::db::audio::Column::CreatedAt)
+        .all(&ctx.db)
+        .await?;
+    let mut cards = Vec::with_capacity(rows.len());
+    for a in &rows {
+        cards.push(ssr::card(&ctx, a).await?);
+    }
+    Ok(cards)
+}
+
+#[server(endpoint = "get_audio_card")]
+pub async fn get_audio_card(id: uuid::Uuid) -> Result<AudioCard, AppError> {
+    let user = crate::auth::ssr::current_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let a = ssr::visible_audio(&ctx, id, user.as_ref())
+        .await
+        .inspect_err(|e| e.set_response_status())?;
+    ssr::card(&ctx, &a).await
+}
+
+#[server(endpoint = "get_upload_options")]
+pub async fn get_upload_options() -> Result<UploadOptions, AppError> {
+    let ctx = crate::context::ServerContext::current()?;
+    Ok(UploadOptions {
+        licenses: LICENSES
+            .iter()
+            .map(|(id, name)| (id.to_string(), name.to_string()))
+            .collect(),
+        default_license: ctx.settings.default_license.clone(),
+        max_upload_bytes: ctx.settings.max_upload_bytes,
+    })
+}

@@ -1,0 +1,405 @@
+//! Server side of the uploader: staging, ingest (decode → resample → FLAC + peaks + loudness),
+//! atomic storage, and the access rule every audio surface uses.
+use std::io::Write;
+use std::path::Path;
+
+use ::audio::ingest::{IngestError, IngestOptions, IngestReport};
+use chrono::Utc;
+use futures::{Stream, StreamExt};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
+use sha2::{Digest, Sha256};
+use tempfile::NamedTempFile;
+use uuid::Uuid;
+
+use super::{AudioInfo, LICENSES};
+use crate::context::ServerContext;
+use crate::db::{audio, user};
+use crate::error::AppError;
+use crate::storage::{delete_quietly, put_bytes, put_file};
+
+pub fn info(a: &audio::Model) -> AudioInfo {
+    AudioInfo {
+        id: a.id,
+        kind: a.kind.clone(),
+        owner_id: a.owner_id,
+        is_public: a.is_public,
+        sha256: a.sha256.clone(),
+        original_filename: a.original_filename.clone(),
+        original_format: a.original_format.clone(),
+        original_codec: a.original_codec.clone(),
+        original_bytes: a.original_bytes,
+        original_rate: a.original_rate,
+        original_channels: a.original_channels,
+        canonical_rate: a.canonical_rate,
+        canonical_channels: a.canonical_channels,
+        frames: a.frames,
+        duration_seconds: a.duration_seconds,
+        title: a.title.clone(),
+        artist: a.artist.clone(),
+        album: a.album.clone(),
+        tags: serde_json::from_str(&a.tags).unwrap_or_default(),
+        license: a.license.clone(),
+        loudness_lufs: a.loudness_lufs,
+        parent_id: a.parent_id,
+        parent_offset_frames: a.parent_offset_frames,
+        created_at: a.created_at.to_rfc3339(),
+    }
+}
+
+/// The access rule of uploads: visible to its owner and admins, or to everyone once public.
+/// Anything else is indistinguishable from a missing id (404).
+pub async fn visible_audio(
+    ctx: &ServerContext,
+    id: Uuid,
+    viewer: Option<&user::Model>,
+) -> Result<audio::Model, AppError> {
+    let a = audio::Entity::find_by_id(id)
+        .one(&ctx.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let allowed = a.is_public || viewer.is_some_and(|u| u.is_admin || u.id == a.owner_id);
+    if allowed {
+        Ok(a)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+pub fn check_license(license: Option<&str>, default: &str) -> Result<String, AppError> {
+    let chosen = license
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .unwrap_or(default);
+    LICENSES
+        .iter()
+        .find(|(id, _)| id.eq_ignore_ascii_case(chosen))
+        .map(|(id, _)| id.to_string())
+        .ok_or_else(|| {
+            let known: Vec<_> = LICENSES.iter().map(|(id, _)| *id).collect();
+            AppError::Invalid(format!(
+                "Unknown licence '{chosen}'. Choose one of: {}.",
+                known.join(", ")
+            ))
+        })
+}
+
+/// Bytes received and staged in a temporary file (deleted when dropped), with their hash.
+pub struct Staged {
+    pub file: NamedTempFile,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+fn too_large(limit: u64) -> AppError {
+    AppError::TooLarge(format!(
+        "The file is larger than this server accepts ({}). Split it or compress it losslessly (FLAC).",
+        human_bytes(limit)
+    ))
+}
+
+pub fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} bytes"),
+    }
+}
+
+/// Stream a body into a staged file while hashing it; refuses as soon as `limit` is passed.
+pub async fn stage<S, E>(ctx: &ServerContext, mut body: S) -> Result<Staged, AppError>
+where
+    S: Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let limit = ctx.settings.max_upload_bytes;
+    std::fs::create_dir_all(&ctx.settings.tmp_dir).map_err(internal)?;
+    let mut file = NamedTempFile::new_in(&ctx.settings.tmp_dir).map_err(internal)?;
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk =
+            chunk.map_err(|e| AppError::Invalid(format!("The upload was interrupted: {e}")))?;
+        bytes += chunk.len() as u64;
+        if bytes > limit {
+            return Err(too_large(limit));
+        }
+        hasher.update(&chunk);
+        // Small synchronous writes to a local temp file; not worth a blocking-pool hop per chunk.
+        file.write_all(&chunk).map_err(internal)?;
+    }
+    file.flush().map_err(internal)?;
+    Ok(Staged {
+        file,
+        sha256: hex::encode(hasher.finalize()),
+        bytes,
+    })
+}
+
+/// Stage a file from disk (bulk import): same hashing and limit as an upload.
+pub fn stage_path(ctx: &ServerContext, path: &Path) -> Result<Staged, AppError> {
+    let len = std::fs::metadata(path).map_err(internal)?.len();
+    if len > ctx.settings.max_upload_bytes {
+        return Err(too_large(ctx.settings.max_upload_bytes));
+    }
+    std::fs::create_dir_all(&ctx.settings.tmp_dir).map_err(internal)?;
+    let mut file = NamedTempFile::new_in(&ctx.settings.tmp_dir).map_err(internal)?;
+    let mut src = std::fs::File::open(path).map_err(internal)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = std::io::Read::read(&mut src, &mut buf).map_err(internal)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        file.write_all(&buf[..n]).map_err(internal)?;
+        bytes += n as u64;
+    }
+    Ok(Staged {
+        file,
+        sha256: hex::encode(hasher.finalize()),
+        bytes,
+    })
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, "ingest I/O error");
+    AppError::Internal
+}
+
+pub struct NewAudio {
+    pub owner_id: Uuid,
+    pub kind: &'static str,
+    pub filename: String,
+    pub license: String,
+    pub is_public: bool,
+    pub parent_id: Option<Uuid>,
+    pub parent_offset_frames: Option<i64>,
+}
+
+/// The result of an ingest: the record, and whether it was made now (false: the same bytes were
+/// already there for this owner).
+pub struct Ingested {
+    pub audio: audio::Model,
+    pub created: bool,
+}
+
+fn ingest_error(e: IngestError, filename: &str) -> AppError {
+    match e {
+        IngestError::Unsupported { what } => AppError::Unsupported(format!("{filename}: {what}")),
+        IngestError::Corrupt(why) => {
+            AppError::Invalid(format!("{filename} could not be decoded: {why}"))
+        }
+        IngestError::Empty => AppError::Invalid(format!("{filename} contains no audio.")),
+        IngestError::TooLong { seconds, max } => AppError::Invalid(format!(
+            "{filename} is {} long; the longest accepted is {}.",
+            human_duration(seconds),
+            human_duration(max)
+        )),
+        IngestError::Io(e) => internal(e),
+        IngestError::InvalidOptions(why) => internal(why),
+    }
+}
+
+pub fn human_duration(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+fn extension(filename: &str) -> Option<String> {
+    Path::new(filename)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+}
+
+/// Ingest staged bytes: decode, resample, encode the canonical FLAC with peaks and loudness (on the
+/// blocking pool, at most `audio_jobs` at once), store the three objects, then write the row.
+/// Any failure leaves no object, no row and no temporary file.
+pub async fn ingest(
+    ctx: &ServerContext,
+    staged: Staged,
+    new: NewAudio,
+) -> Result<Ingested, AppError> {
+    if staged.bytes == 0 {
+        return Err(AppError::Invalid(format!("{} is empty.", new.filename)));
+    }
+    if let Some(existing) = find_by_hash(ctx, new.owner_id, &staged.sha256).await? {
+        return Ok(Ingested {
+            audio: existing,
+            created: false,
+        });
+    }
+    let permit = ctx
+        .audio_jobs
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(internal)?;
+    let opts = IngestOptions {
+        target_rate: ctx.settings.canonical_rate,
+        max_seconds: ctx.settings.max_audio_seconds as f64,
+        ..IngestOptions::default()
+    };
+    let tmp_dir = ctx.settings.tmp_dir.clone();
+    let hint = extension(&new.filename);
+    let input = staged.file.reopen().map_err(internal)?;
+    let (canonical, report) = tokio::task::spawn_blocking(
+        move || -> Result<(NamedTempFile, IngestReport), IngestError> {
+            let _permit = permit;
+            let mut out = NamedTempFile::new_in(tmp_dir).map_err(IngestError::Io)?;
+            let report = ::audio::ingest::ingest(input, hint.as_deref(), out.as_file_mut(), &opts)?;
+            Ok((out, report))
+        },
+    )
+    .await
+    .map_err(internal)?
+    .map_err(|e| ingest_error(e, &new.filename))?;
+
+    let id = Uuid::new_v4();
+    let keys = ObjectKeys::for_audio(id);
+    let stored = async {
+        put_file(
+            &ctx.store,
+            &keys.original,
+            staged.file.reopen().map_err(internal)?,
+        )
+        .await
+        .map_err(internal)?;
+        put_file(
+            &ctx.store,
+            &keys.canonical,
+            canonical.reopen().map_err(internal)?,
+        )
+        .await
+        .map_err(internal)?;
+        put_bytes(&ctx.store, &keys.peaks, report.peaks.to_dat_bytes())
+            .await
+            .map_err(internal)?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    if let Err(e) = stored {
+        keys.delete(ctx).await;
+        return Err(e);
+    }
+    let row = audio::ActiveModel {
+        id: Set(id),
+        kind: Set(new.kind.to_string()),
+        parent_id: Set(new.parent_id),
+        parent_offset_frames: Set(new.parent_offset_frames),
+        owner_id: Set(new.owner_id),
+        is_public: Set(new.is_public),
+        sha256: Set(staged.sha256.clone()),
+        original_filename: Set(new.filename.clone()),
+        original_format: Set(report.container.clone()),
+        original_codec: Set(report.codec.clone()),
+        original_bytes: Set(staged.bytes as i64),
+        original_rate: Set(report.original_rate as i32),
+        original_channels: Set(report.original_channels as i32),
+        canonical_rate: Set(report.canonical_rate as i32),
+        canonical_channels: Set(report.canonical_channels as i32),
+        frames: Set(report.frames as i64),
+        duration_seconds: Set(report.duration_seconds),
+        title: Set(report.title.clone()),
+        artist: Set(report.artist.clone()),
+        album: Set(report.album.clone()),
+        tags: Set(serde_json::to_string(&report.tags).unwrap_or_else(|_| "[]".into())),
+        license: Set(new.license.clone()),
+        loudness_lufs: Set(report.integrated_lufs),
+        original_key: Set(keys.original.clone()),
+        canonical_key: Set(keys.canonical.clone()),
+        peaks_key: Set(keys.peaks.clone()),
+        created_at: Set(Utc::now()),
+    };
+    match row.insert(&ctx.db).await {
+        Ok(audio) => Ok(Ingested {
+            audio,
+            created: true,
+        }),
+        Err(e) => {
+            keys.delete(ctx).await;
+            // The same bytes arrived concurrently for this owner: the other upload won.
+            if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+                && let Some(existing) = find_by_hash(ctx, new.owner_id, &staged.sha256).await?
+            {
+                return Ok(Ingested {
+                    audio: existing,
+                    created: false,
+                });
+            }
+            Err(e.into())
+        }
+    }
+}
+
+async fn find_by_hash(
+    ctx: &ServerContext,
+    owner: Uuid,
+    sha256: &str,
+) -> Result<Option<audio::Model>, AppError> {
+    Ok(audio::Entity::find()
+        .filter(audio::Column::OwnerId.eq(owner))
+        .filter(audio::Column::Sha256.eq(sha256))
+        .one(&ctx.db)
+        .await?)
+}
+
+pub struct ObjectKeys {
+    pub original: String,
+    pub canonical: String,
+    pub peaks: String,
+}
+
+impl ObjectKeys {
+    pub fn for_audio(id: Uuid) -> Self {
+        ObjectKeys {
+            original: format!("audio/{id}/original"),
+            canonical: format!("audio/{id}/canonical.flac"),
+            peaks: format!("audio/{id}/peaks.dat"),
+        }
+    }
+
+    async fn delete(&self, ctx: &ServerContext) {
+        for key in [&self.original, &self.canonical, &self.peaks] {
+            delete_quietly(&ctx.store, key).await;
+        }
+    }
+}
+
+/// The MIME type of an original by its container.
+pub fn original_content_type(format: &str) -> &'static str {
+    match format {
+        "wav" => "audio/wav",
+        "aiff" => "audio/aiff",
+        "flac" => "audio/flac",
+        "mp3" => "audio/mpeg",
+        "ogg" => "audio/ogg",
+        "mp4" | "m4a" | "isomp4" => "audio/mp4",
+        "mkv" | "webm" => "audio/webm",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A library card: the record plus a waveform overview read from the stored peaks.
+pub async fn card(ctx: &ServerContext, a: &audio::Model) -> Result<super::AudioCard, AppError> {
+    let bytes = ctx
+        .store
+        .get(&object_store::path::Path::from(a.peaks_key.as_str()))
+        .await
+        .map_err(internal)?
+        .bytes()
+        .await
+        .map_err(internal)?;
+    let peaks = ::audio::peaks::Peaks::from_dat_bytes(&bytes).map_err(internal)?;
+    Ok(super::AudioCard {
+        info: info(a),
+        waveform: crate::components::overview(&peaks, super::THUMBNAIL_COLUMNS),
+    })
+}

@@ -1,0 +1,927 @@
+//! Server-side ingestion of uploaded audio.
+//!
+//! [`ingest`] streams an uploaded file through
+//! `demux → decode → fold-down → resample → quantise`, and from the canonical
+//! signal writes a FLAC file, builds waveform [`Peaks`] and measures EBU R128
+//! integrated loudness, all in one pass. Every stage works on one packet or
+//! one fixed-size chunk at a time, so memory does not grow with the length of
+//! the recording (only the peaks grow, at one entry per `samples_per_pixel`
+//! frames).
+//!
+//! # Canonical rendition
+//!
+//! * Sample rate: [`IngestOptions::target_rate`] (44.1 kHz by default). A
+//!   source already at that rate is not resampled, so lossless inputs at the
+//!   target rate round-trip bit-exactly.
+//! * Channels: mono stays mono; stereo stays stereo; more channels are folded
+//!   down to stereo (see `Mixer`: ITU-style -3 dB centre/surround weights, LFE
+//!   dropped, normalised so it cannot clip).
+//! * Sample format: 24-bit when the source is lossless with more than 16 bits
+//!   (24/32-bit integer or float PCM, hi-res FLAC/ALAC), otherwise 16-bit.
+//!   Lossy codecs (MP3, AAC, Vorbis) report no bit depth and are stored as
+//!   16-bit: their noise floor is well above 16-bit quantisation noise.
+//!   Quantisation rounds to nearest without dither, which keeps the output
+//!   deterministic and makes integer sources at the target rate lossless.
+//! * The FLAC STREAMINFO carries the total sample count, the frame-size range
+//!   and the MD5 of the PCM, so any FLAC decoder can verify the file.
+//!
+//! # Error policy
+//!
+//! * Nothing recognisable as an audio container (random bytes, text, an
+//!   empty file) → [`IngestError::Unsupported`] naming the extension hint.
+//! * A container whose audio codec has no decoder (Opus in Ogg or WebM, AC-3,
+//!   …) → [`IngestError::Unsupported`] naming the codec.
+//! * A recognised container whose header is malformed → [`IngestError::Corrupt`].
+//! * Individual packets that fail to decode are skipped, as players do, but
+//!   only a few in a row ([`MAX_CONSECUTIVE_BAD_PACKETS`]) and only a small
+//!   share overall ([`MAX_BAD_PACKET_SHARE`]); beyond that, or if no packet
+//!   decodes at all, the file is [`IngestError::Corrupt`].
+//! * The container ends early → [`IngestError::Corrupt`] ("truncated"): the
+//!   demuxer hits end-of-file inside a packet of a stream with a declared
+//!   length, or the stream yields fewer frames than its header declares
+//!   (exactly, for lossless codecs; by more than 2 % and half a second for
+//!   lossy ones, whose declared length may be an estimate). A stream that
+//!   does not declare its length (a WAV written while streaming, a raw ADTS
+//!   or MP3 stream without a Xing header) simply ends where the data ends, as
+//!   it cannot be told apart from a complete one.
+//! * No audio frames at all → [`IngestError::Empty`].
+//! * Longer than [`IngestOptions::max_seconds`] → [`IngestError::TooLong`],
+//!   up front when the container declares its length, otherwise as soon as
+//!   the decoded length exceeds the limit (then `seconds` is the length
+//!   decoded so far, a lower bound).
+//! * Read/write failures of the input or output → [`IngestError::Io`].
+//!
+//! On any error the bytes already written to `out` are unusable and should be
+//! discarded.
+
+mod flac;
+mod mix;
+mod names;
+mod resample;
+
+use std::fmt;
+use std::io::{self, Seek, Write};
+
+use ebur128::{EbuR128, Mode};
+use symphonia::core::audio::Channels;
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, Track, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::{MetadataOptions, MetadataRevision, RawValue, StandardTag};
+use symphonia::core::packet::Packet;
+
+pub use symphonia::core::io::MediaSource;
+
+use crate::peaks::{Peaks, PeaksBuilder};
+use flac::FlacWriter;
+use mix::Mixer;
+use resample::StreamResampler;
+
+/// Consecutive undecodable packets tolerated before giving up.
+pub const MAX_CONSECUTIVE_BAD_PACKETS: u64 = 8;
+/// Largest share of undecodable packets tolerated in a whole file.
+pub const MAX_BAD_PACKET_SHARE: f64 = 0.05;
+
+/// Tuning for [`ingest`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestOptions {
+    /// Sample rate of the canonical FLAC (Hz), 8 000 ..= 384 000.
+    pub target_rate: u32,
+    /// Longest accepted recording, in seconds.
+    pub max_seconds: f64,
+    /// Canonical frames per waveform pixel at the finest level.
+    pub samples_per_pixel: u32,
+}
+
+impl Default for IngestOptions {
+    /// 44.1 kHz, 3 hours, 256 samples per pixel.
+    fn default() -> Self {
+        IngestOptions {
+            target_rate: 44_100,
+            max_seconds: 3.0 * 3600.0,
+            samples_per_pixel: 256,
+        }
+    }
+}
+
+/// What [`ingest`] found and produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestReport {
+    /// Container: `"wav"`, `"aiff"`, `"flac"`, `"mp3"`, `"ogg"`, `"mp4"`, …
+    pub container: String,
+    /// Codec: `"pcm_s16le"`, `"pcm_f32le"`, `"flac"`, `"mp3"`, `"vorbis"`,
+    /// `"aac"`, `"alac"`, …
+    pub codec: String,
+    pub original_rate: u32,
+    pub original_channels: u16,
+    /// Bit depth of a lossless source; `None` for lossy codecs.
+    pub original_bits: Option<u32>,
+    pub canonical_rate: u32,
+    pub canonical_channels: u16,
+    /// 16 or 24.
+    pub canonical_bits: u32,
+    /// Canonical frames written to the FLAC.
+    pub frames: u64,
+    /// `frames / canonical_rate`.
+    pub duration_seconds: f64,
+    pub title: Option<String>,
+    pub artist: Option<String>,
+    pub album: Option<String>,
+    /// Every textual tag as `(key as stored in the file, value)`, in file
+    /// order, without duplicates (ID3 frame ids, Vorbis comment names, MP4
+    /// atom names, RIFF INFO ids).
+    pub tags: Vec<(String, String)>,
+    /// EBU R128 integrated loudness of the canonical signal; `None` when the
+    /// gate finds nothing to measure (silence, or shorter than 400 ms).
+    pub integrated_lufs: Option<f64>,
+    /// Waveform of the canonical signal.
+    pub peaks: Peaks,
+    /// Packets skipped because they failed to decode.
+    pub skipped_packets: u32,
+}
+
+/// Why an upload was rejected.
+#[derive(Debug)]
+pub enum IngestError {
+    /// Not an audio format we can read; `what` is a sentence for the uploader.
+    Unsupported { what: String },
+    /// Recognised but damaged or truncated; a sentence for the uploader.
+    Corrupt(String),
+    /// The file contains no audio frames.
+    Empty,
+    /// Longer than allowed.
+    TooLong { seconds: f64, max: f64 },
+    /// Reading the input or writing the output failed.
+    Io(io::Error),
+    /// The [`IngestOptions`] are out of range (a caller bug, not the upload's fault).
+    InvalidOptions(String),
+}
+
+impl fmt::Display for IngestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unsupported { what } => f.write_str(what),
+            Self::Corrupt(why) => f.write_str(why),
+            Self::Empty => f.write_str("the file contains no audio"),
+            Self::TooLong { seconds, max } => write!(
+                f,
+                "the recording is too long ({} or more; the limit is {})",
+                clock(*seconds),
+                clock(*max)
+            ),
+            Self::Io(e) => write!(f, "input/output error: {e}"),
+            Self::InvalidOptions(why) => write!(f, "invalid ingest options: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for IngestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for IngestError {
+    fn from(e: io::Error) -> Self {
+        IngestError::Io(e)
+    }
+}
+
+/// Internal failures of the DSP stages surface as I/O errors: they are not the
+/// upload's fault and there is nothing more specific to tell the uploader.
+impl From<String> for IngestError {
+    fn from(msg: String) -> Self {
+        IngestError::Io(io::Error::other(msg))
+    }
+}
+
+/// `h:mm:ss.s`, for messages shown to uploaders.
+fn clock(seconds: f64) -> String {
+    let tenths = (seconds.max(0.0) * 10.0).round() as u64;
+    let s = tenths / 10;
+    format!(
+        "{}:{:02}:{:02}.{}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60,
+        tenths % 10
+    )
+}
+
+/// Decodes `input`, writes the canonical FLAC rendition to `out` (starting at
+/// its current position) and returns what was found. See the module
+/// documentation for the canonical format and the error policy.
+///
+/// `extension_hint` is the uploaded file's extension (with or without the
+/// dot); it helps the format probe and names the file type in errors.
+pub fn ingest<'a, W: Write + Seek>(
+    input: impl MediaSource + 'a,
+    extension_hint: Option<&str>,
+    out: &mut W,
+    opts: &IngestOptions,
+) -> Result<IngestReport, IngestError> {
+    validate(opts)?;
+    let ext = extension_hint
+        .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
+        .filter(|e| !e.is_empty());
+    let mut source = Source::open(input, ext.as_deref())?;
+
+    if let Some(seconds) = source.declared_seconds()
+        && seconds > opts.max_seconds
+    {
+        return Err(IngestError::TooLong {
+            seconds,
+            max: opts.max_seconds,
+        });
+    }
+
+    let mut tags = TagCollector::default();
+    collect_metadata(source.format.as_mut(), source.track_id, &mut tags, true);
+
+    let canonical_bits = if source.original_bits.is_some_and(|b| b > 16) {
+        24
+    } else {
+        16
+    };
+    let mut out = Some(out);
+    let mut pipeline: Option<Pipeline<'_, W>> = None;
+    let mut health = Health::default();
+    let mut scratch: Vec<f32> = Vec::new();
+    let mut decoded_frames: u64 = 0;
+
+    while let Some(packet) = source.next_packet(&mut tags, decoded_frames, pipeline.as_ref())? {
+        health.check_continuity(&packet)?;
+        let display = source.codec.display;
+        let buf = match source.decoder.decode(&packet) {
+            Ok(buf) => buf,
+            Err(SymError::DecodeError(msg)) => {
+                health.bad(1, msg)?;
+                continue;
+            }
+            // Inside a decoder an I/O error means the packet ended early, i.e.
+            // it is malformed, not that the file could not be read.
+            Err(SymError::IoError(e)) => {
+                health.bad(1, &e.to_string())?;
+                continue;
+            }
+            Err(SymError::Unsupported(feature)) => {
+                return Err(IngestError::Unsupported {
+                    what: format!(
+                        "this {display} audio uses a feature the decoder does not support ({feature}); convert it to FLAC, WAV or Ogg Vorbis"
+                    ),
+                });
+            }
+            Err(e) => {
+                return Err(IngestError::Corrupt(format!(
+                    "the {display} audio cannot be decoded: {e}"
+                )));
+            }
+        };
+        health.good();
+        if buf.frames() == 0 {
+            continue;
+        }
+
+        let rate = buf.spec().rate();
+        let layout = buf.spec().channels().clone();
+        if rate == 0 || layout.count() == 0 {
+            return Err(IngestError::Corrupt(format!(
+                "the {display} audio declares an invalid format ({rate} Hz, {} channels)",
+                layout.count()
+            )));
+        }
+        scratch.resize(buf.samples_interleaved(), 0.0);
+        buf.copy_to_slice_interleaved(&mut scratch[..]);
+        decoded_frames += buf.frames() as u64;
+
+        let pipe = match &mut pipeline {
+            Some(p) if p.original_rate == rate && p.original_channels == layout.count() => p,
+            Some(_) => {
+                return Err(IngestError::Unsupported {
+                    what: format!(
+                        "the {display} audio changes sample rate or channel count part-way through, which is not supported"
+                    ),
+                });
+            }
+            None => {
+                let writer = out
+                    .take()
+                    .ok_or_else(|| String::from("output already in use"))?;
+                pipeline.insert(Pipeline::new(writer, rate, &layout, canonical_bits, opts)?)
+            }
+        };
+        let seconds = decoded_frames as f64 / f64::from(rate);
+        if seconds > opts.max_seconds {
+            return Err(IngestError::TooLong {
+                seconds,
+                max: opts.max_seconds,
+            });
+        }
+        pipe.push(&scratch)?;
+    }
+
+    health.verdict(source.codec.display)?;
+    let Some(pipeline) = pipeline else {
+        return Err(IngestError::Empty);
+    };
+    if let Some(declared) = source.declared_frames
+        && is_short(
+            decoded_frames,
+            declared,
+            source.lossless,
+            pipeline.original_rate,
+        )
+    {
+        return Err(source.truncated(decoded_frames, Some(&pipeline)));
+    }
+    if source.decoder.finalize().verify_ok == Some(false) {
+        return Err(IngestError::Corrupt(format!(
+            "the {} audio does not match its checksum; the file is damaged",
+            source.codec.display
+        )));
+    }
+
+    let original_rate = pipeline.original_rate;
+    let original_channels = pipeline.original_channels;
+    let finished = pipeline.finish()?;
+    if finished.frames == 0 {
+        return Err(IngestError::Empty);
+    }
+    let (title, artist, album, tags) = tags.into_parts();
+    Ok(IngestReport {
+        container: source.container,
+        codec: source.codec.short.to_owned(),
+        original_rate,
+        original_channels: u16::try_from(original_channels).unwrap_or(u16::MAX),
+        original_bits: source.original_bits,
+        canonical_rate: opts.target_rate,
+        canonical_channels: finished.channels,
+        canonical_bits,
+        frames: finished.frames,
+        duration_seconds: finished.frames as f64 / f64::from(opts.target_rate),
+        title,
+        artist,
+        album,
+        tags,
+        integrated_lufs: finished.integrated_lufs,
+        peaks: finished.peaks,
+        skipped_packets: u32::try_from(health.bad).unwrap_or(u32::MAX),
+    })
+}
+
+fn validate(opts: &IngestOptions) -> Result<(), IngestError> {
+    if !(8_000..=384_000).contains(&opts.target_rate) {
+        return Err(IngestError::InvalidOptions(format!(
+            "target_rate {} Hz is outside 8000..=384000",
+            opts.target_rate
+        )));
+    }
+    if opts.samples_per_pixel == 0 {
+        return Err(IngestError::InvalidOptions(
+            "samples_per_pixel must be at least 1".into(),
+        ));
+    }
+    if opts.max_seconds.is_nan() || opts.max_seconds <= 0.0 {
+        return Err(IngestError::InvalidOptions(
+            "max_seconds must be positive".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The demuxer and decoder for the selected audio track.
+struct Source<'a> {
+    format: Box<dyn FormatReader + 'a>,
+    decoder: Box<dyn AudioDecoder>,
+    params: AudioCodecParameters,
+    track_id: u32,
+    container: String,
+    codec: names::CodecName,
+    lossless: bool,
+    /// Frames the container says the track has, when it says.
+    declared_frames: Option<u64>,
+    original_bits: Option<u32>,
+}
+
+impl<'a> Source<'a> {
+    fn open(input: impl MediaSource + 'a, ext: Option<&str>) -> Result<Self, IngestError> {
+        let mss = MediaSourceStream::new(Box::new(input), Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = ext {
+            hint.with_extension(ext);
+        }
+        let format = symphonia::default::get_probe()
+            .probe(
+                &hint,
+                mss,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
+            .map_err(|e| probe_error(e, ext))?;
+        let container = names::container_name(format.format_info());
+        let track = select_track(format.as_ref(), &container)?;
+        let track_id = track.id;
+        let declared_frames = track.num_frames.filter(|&n| n > 0);
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .cloned()
+            .ok_or_else(|| IngestError::Unsupported {
+                what: format!("the {container} file has no audio track"),
+            })?;
+        let codec = names::codec_name(params.codec);
+        let decoder = make_decoder(&params, codec.display)?;
+        let original_bits = params
+            .bits_per_sample
+            .or_else(|| names::pcm_bits(params.codec))
+            .or_else(|| names::alac_bits(&params));
+        Ok(Source {
+            format,
+            decoder,
+            lossless: names::is_lossless(params.codec),
+            params,
+            track_id,
+            container,
+            codec,
+            declared_frames,
+            original_bits,
+        })
+    }
+
+    fn declared_seconds(&self) -> Option<f64> {
+        let rate = self.params.sample_rate.filter(|&r| r > 0)?;
+        Some(self.declared_frames? as f64 / f64::from(rate))
+    }
+
+    /// The next packet of the selected track, `None` at the end of the stream.
+    /// Applies the end-of-file part of the error policy.
+    fn next_packet<W: Write + Seek>(
+        &mut self,
+        tags: &mut TagCollector,
+        decoded_frames: u64,
+        pipeline: Option<&Pipeline<'_, W>>,
+    ) -> Result<Option<Packet>, IngestError> {
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(Some(packet)) => packet,
+                Ok(None) => return Ok(None),
+                Err(SymError::ResetRequired) => {
+                    self.follow_chained_stream(tags)?;
+                    continue;
+                }
+                Err(SymError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    // Only raw PCM without a declared length legitimately runs
+                    // until the file ends (WAV written while streaming).
+                    // Every other container marks its own end, so running
+                    // out of bytes mid-packet means the file was cut short.
+                    if self.declared_frames.is_none()
+                        && names::pcm_bits(self.params.codec).is_some()
+                    {
+                        return Ok(None);
+                    }
+                    return Err(self.truncated(decoded_frames, pipeline));
+                }
+                Err(SymError::IoError(e)) => return Err(IngestError::Io(e)),
+                Err(e) => {
+                    return Err(IngestError::Corrupt(format!(
+                        "the {} file is damaged and cannot be read past {}: {e}",
+                        self.container,
+                        position(decoded_frames, pipeline)
+                    )));
+                }
+            };
+            if !self.format.metadata().is_latest() {
+                collect_metadata(self.format.as_mut(), self.track_id, tags, false);
+            }
+            if packet.track_id == self.track_id {
+                return Ok(Some(packet));
+            }
+        }
+    }
+
+    /// A chained stream (e.g. concatenated Ogg files) starts a new logical
+    /// stream. Continue only if it carries the same kind of audio.
+    fn follow_chained_stream(&mut self, tags: &mut TagCollector) -> Result<(), IngestError> {
+        let next = self.format.default_track(TrackType::Audio).and_then(|t| {
+            let p = t.codec_params.as_ref()?.audio()?.clone();
+            Some((t.id, p))
+        });
+        let count = |p: &AudioCodecParameters| p.channels.as_ref().map(Channels::count);
+        match next {
+            Some((id, p))
+                if p.codec == self.params.codec
+                    && p.sample_rate == self.params.sample_rate
+                    && count(&p) == count(&self.params) =>
+            {
+                self.decoder = make_decoder(&p, self.codec.display)?;
+                // Packets of the new logical stream carry the new id.
+                self.track_id = id;
+                collect_metadata(self.format.as_mut(), id, tags, false);
+                Ok(())
+            }
+            _ => Err(IngestError::Unsupported {
+                what: format!(
+                    "the {} file chains streams with different formats, which is not supported",
+                    self.container
+                ),
+            }),
+        }
+    }
+
+    fn truncated<W: Write + Seek>(
+        &self,
+        frames: u64,
+        pipeline: Option<&Pipeline<'_, W>>,
+    ) -> IngestError {
+        let expected = match self.declared_seconds() {
+            Some(s) => format!("of the {} it declares", clock(s)),
+            None => "although more is expected".to_owned(),
+        };
+        IngestError::Corrupt(format!(
+            "the {} file is truncated or damaged: its audio stops at {} {expected}",
+            self.container,
+            position(frames, pipeline)
+        ))
+    }
+}
+
+/// Bookkeeping for the packet-level error policy.
+#[derive(Default)]
+struct Health {
+    good: u64,
+    bad: u64,
+    consecutive_bad: u64,
+    last_error: String,
+    /// Where the next packet should start if nothing was lost.
+    next_pts: Option<i64>,
+}
+
+impl Health {
+    fn good(&mut self) {
+        self.good += 1;
+        self.consecutive_bad = 0;
+    }
+
+    fn bad(&mut self, packets: u64, why: &str) -> Result<(), IngestError> {
+        self.bad += packets;
+        self.consecutive_bad += packets;
+        why.clone_into(&mut self.last_error);
+        if self.consecutive_bad > MAX_CONSECUTIVE_BAD_PACKETS {
+            return Err(IngestError::Corrupt(format!(
+                "the audio data is damaged: {} packets in a row are unreadable ({why})",
+                self.consecutive_bad
+            )));
+        }
+        Ok(())
+    }
+
+    /// Some demuxers resynchronise silently after damaged data (Ogg skips
+    /// pages that fail their CRC, FLAC skips to the next frame header). The
+    /// jump in timestamps that results is counted as lost packets, so damage
+    /// is judged the same way whether the demuxer or the decoder noticed it.
+    fn check_continuity(&mut self, packet: &Packet) -> Result<(), IngestError> {
+        let span = packet.trim_start.get() + packet.dur.get() + packet.trim_end.get();
+        let pts = packet.pts.get();
+        if let Some(expected) = self.next_pts
+            && span > 0
+        {
+            let gap = u64::try_from(pts.saturating_sub(expected)).unwrap_or(0);
+            // Up to one packet of slack: some containers round timestamps.
+            if gap > span {
+                self.bad(gap / span, "part of the audio data is missing")?;
+            }
+        }
+        self.next_pts = i64::try_from(span).ok().and_then(|s| pts.checked_add(s));
+        Ok(())
+    }
+
+    /// End-of-stream judgement on the share of damaged packets.
+    fn verdict(&self, codec: &str) -> Result<(), IngestError> {
+        if self.bad == 0 {
+            return Ok(());
+        }
+        let total = self.good + self.bad;
+        if self.good == 0 {
+            return Err(IngestError::Corrupt(format!(
+                "none of the {codec} audio could be decoded ({})",
+                self.last_error
+            )));
+        }
+        if self.bad as f64 > MAX_BAD_PACKET_SHARE * total as f64 {
+            return Err(IngestError::Corrupt(format!(
+                "{} of {total} packets of the {codec} audio are damaged ({})",
+                self.bad, self.last_error
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn probe_error(e: SymError, ext: Option<&str>) -> IngestError {
+    let described = match ext {
+        Some(ext) => format!("the .{ext} file"),
+        None => "the file".to_owned(),
+    };
+    match e {
+        // The probe scans for a known signature and reports this when it
+        // finds none: the file is not audio we know.
+        SymError::Unsupported(msg) if msg.starts_with("core (probe)") => IngestError::Unsupported {
+            what: format!(
+                "{described} is not in a recognised audio format; upload WAV, AIFF, FLAC, MP3, Ogg Vorbis or M4A (AAC/ALAC)"
+            ),
+        },
+        // A reader recognised the container but a mandatory part is absent,
+        // e.g. an MP4 whose recording app stopped before writing its index.
+        SymError::Unsupported(msg) if msg.contains("missing") => {
+            IngestError::Corrupt(format!("{described} is incomplete or damaged ({msg})"))
+        }
+        SymError::Unsupported(msg) => IngestError::Unsupported {
+            what: format!("{described} uses a container feature that is not supported ({msg})"),
+        },
+        // A signature matched, then the header ended early.
+        SymError::IoError(io) if io.kind() == io::ErrorKind::UnexpectedEof => IngestError::Corrupt(
+            format!("{described} ends before its header is complete; it is truncated"),
+        ),
+        SymError::IoError(io) => IngestError::Io(io),
+        other => IngestError::Corrupt(format!("{described} has a damaged header: {other}")),
+    }
+}
+
+fn select_track<'f>(
+    format: &'f dyn FormatReader,
+    container: &str,
+) -> Result<&'f Track, IngestError> {
+    if let Some(track) = format.default_track(TrackType::Audio) {
+        return Ok(track);
+    }
+    let has_audio = format
+        .tracks()
+        .iter()
+        .any(|t| t.track_type() == Some(TrackType::Audio));
+    Err(IngestError::Unsupported {
+        what: if has_audio {
+            format!("the audio in this {container} file uses a codec that is not recognised")
+        } else {
+            format!("the {container} file has no audio track")
+        },
+    })
+}
+
+fn make_decoder(
+    params: &AudioCodecParameters,
+    display: &str,
+) -> Result<Box<dyn AudioDecoder>, IngestError> {
+    // `verify` makes decoders that carry a checksum (FLAC's MD5) check it.
+    let opts = AudioDecoderOptions::default().verify(true);
+    symphonia::default::get_codecs().make_audio_decoder(params, &opts).map_err(|e| match e {
+        SymError::Unsupported(_) => IngestError::Unsupported {
+            what: format!(
+                "{display} audio is not supported (the decoder cannot read {display}); convert it to FLAC, WAV or Ogg Vorbis"
+            ),
+        },
+        other => IngestError::Corrupt(format!("the {display} stream parameters are invalid: {other}")),
+    })
+}
+
+/// Whether a stream that ended normally still delivered fewer frames than its
+/// header declares. Lossless codecs must deliver every declared frame. For
+/// lossy ones the declared count may be an estimate (an MP3 without a Xing
+/// header is sized from its bitrate), so only a clear shortfall counts: more
+/// than 2 % and more than half a second.
+fn is_short(decoded: u64, declared: u64, lossless: bool, rate: u32) -> bool {
+    let missing = declared.saturating_sub(decoded);
+    if lossless {
+        missing > 0
+    } else {
+        missing as f64 > (0.02 * declared as f64).max(0.5 * f64::from(rate))
+    }
+}
+
+fn position<W: Write + Seek>(frames: u64, pipeline: Option<&Pipeline<'_, W>>) -> String {
+    match pipeline {
+        Some(p) => clock(frames as f64 / f64::from(p.original_rate)),
+        None => "its start".to_owned(),
+    }
+}
+
+/// Tags gathered from every metadata revision (file-level and per-track).
+#[derive(Default)]
+struct TagCollector {
+    title: Option<String>,
+    artist: Option<String>,
+    album: Option<String>,
+    tags: Vec<(String, String)>,
+}
+
+impl TagCollector {
+    fn add_revision(&mut self, rev: &MetadataRevision, track_id: u32) {
+        let per_track = rev
+            .per_track
+            .iter()
+            .filter(|t| t.track_id == u64::from(track_id))
+            .flat_map(|t| t.metadata.tags.iter());
+        for tag in rev.media.tags.iter().chain(per_track) {
+            let value = match &tag.raw.value {
+                RawValue::String(s) => s.trim().to_owned(),
+                RawValue::StringList(list) => list.join("; "),
+                RawValue::Binary(_) | RawValue::Flag => continue,
+                other => other.to_string(),
+            };
+            if value.is_empty() {
+                continue;
+            }
+            let slot = match &tag.std {
+                Some(StandardTag::TrackTitle(_)) => Some(&mut self.title),
+                Some(StandardTag::Artist(_)) => Some(&mut self.artist),
+                Some(StandardTag::Album(_)) => Some(&mut self.album),
+                _ => None,
+            };
+            if let Some(slot) = slot {
+                slot.get_or_insert_with(|| value.clone());
+            }
+            let pair = (tag.raw.key.clone(), value);
+            if !self.tags.contains(&pair) {
+                self.tags.push(pair);
+            }
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn into_parts(
+        self,
+    ) -> (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Vec<(String, String)>,
+    ) {
+        (self.title, self.artist, self.album, self.tags)
+    }
+}
+
+/// Reads metadata revisions queued by the reader. With `all`, every queued
+/// revision is read; otherwise the oldest (already read) one is dropped first.
+fn collect_metadata(
+    format: &mut dyn FormatReader,
+    track_id: u32,
+    tags: &mut TagCollector,
+    all: bool,
+) {
+    let mut log = format.metadata();
+    if !all {
+        log.pop();
+    }
+    loop {
+        if let Some(rev) = log.current() {
+            tags.add_revision(rev, track_id);
+        }
+        if log.pop().is_none() {
+            break;
+        }
+    }
+}
+
+/// Everything downstream of the decoder.
+struct Pipeline<'w, W: Write + Seek> {
+    original_rate: u32,
+    original_channels: usize,
+    mixer: Mixer,
+    mixed: Vec<f32>,
+    resampler: Option<StreamResampler>,
+    sink: Sink<'w, W>,
+}
+
+struct Finished {
+    frames: u64,
+    channels: u16,
+    integrated_lufs: Option<f64>,
+    peaks: Peaks,
+}
+
+impl<'w, W: Write + Seek> Pipeline<'w, W> {
+    fn new(
+        out: &'w mut W,
+        rate: u32,
+        layout: &Channels,
+        bits: u32,
+        opts: &IngestOptions,
+    ) -> Result<Self, IngestError> {
+        let mixer = Mixer::new(layout);
+        let channels = mixer.out_channels();
+        let resampler = if rate == opts.target_rate {
+            None
+        } else {
+            Some(StreamResampler::new(rate, opts.target_rate, channels)?)
+        };
+        Ok(Pipeline {
+            original_rate: rate,
+            original_channels: layout.count(),
+            mixer,
+            mixed: Vec::new(),
+            resampler,
+            sink: Sink::new(
+                out,
+                opts.target_rate,
+                channels,
+                bits,
+                opts.samples_per_pixel,
+            )?,
+        })
+    }
+
+    fn push(&mut self, decoded: &[f32]) -> Result<(), IngestError> {
+        let mixed = self.mixer.mix(decoded, &mut self.mixed);
+        let sink = &mut self.sink;
+        match &mut self.resampler {
+            Some(rs) => rs.push(mixed, &mut |s: &[f32]| sink.write(s)),
+            None => sink.write(mixed),
+        }
+    }
+
+    fn finish(self) -> Result<Finished, IngestError> {
+        let mut sink = self.sink;
+        if let Some(rs) = self.resampler {
+            rs.finish(&mut |s: &[f32]| sink.write(s))?;
+        }
+        sink.finish()
+    }
+}
+
+/// Quantises the canonical signal and feeds the FLAC writer, the peaks
+/// builder and the loudness meter.
+struct Sink<'w, W: Write + Seek> {
+    flac: FlacWriter<'w, W>,
+    peaks: PeaksBuilder,
+    meter: EbuR128,
+    channels: usize,
+    /// `2^(bits-1)`: the integer value of full scale.
+    scale: f32,
+    min: i32,
+    max: i32,
+    ints: Vec<i32>,
+    /// The quantised signal back in float, so that peaks and loudness
+    /// describe exactly what the FLAC contains.
+    floats: Vec<f32>,
+}
+
+impl<'w, W: Write + Seek> Sink<'w, W> {
+    fn new(
+        out: &'w mut W,
+        rate: u32,
+        channels: usize,
+        bits: u32,
+        spp: u32,
+    ) -> Result<Self, IngestError> {
+        // HISTOGRAM keeps the integrated-loudness gate in constant memory
+        // (0.1 dB bins) instead of storing every 100 ms block.
+        let meter = EbuR128::new(channels as u32, rate, Mode::I | Mode::HISTOGRAM)
+            .map_err(|e| format!("loudness meter: {e}"))?;
+        let full = 1i32 << (bits - 1);
+        Ok(Sink {
+            flac: FlacWriter::new(out, rate, channels, bits)?,
+            peaks: PeaksBuilder::new(rate, channels as u16, spp),
+            meter,
+            channels,
+            scale: full as f32,
+            min: -full,
+            max: full - 1,
+            ints: Vec::new(),
+            floats: Vec::new(),
+        })
+    }
+
+    fn write(&mut self, samples: &[f32]) -> Result<(), IngestError> {
+        self.ints.clear();
+        self.floats.clear();
+        for &x in samples {
+            // Same scale as symphonia's integer→float conversion, so integer
+            // sources at the target rate come back bit-exact. `as` maps NaN to 0.
+            let q = ((x * self.scale).round() as i32).clamp(self.min, self.max);
+            self.ints.push(q);
+            self.floats.push(q as f32 / self.scale);
+        }
+        self.flac.write(&self.ints)?;
+        self.peaks.push(&self.floats);
+        self.meter
+            .add_frames_f32(&self.floats)
+            .map_err(|e| format!("loudness meter: {e}"))?;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Finished, IngestError> {
+        let integrated_lufs = self.meter.loudness_global().ok().filter(|l| l.is_finite());
+        let frames = self.flac.finish()?;
+        Ok(Finished {
+            frames,
+            channels: self.channels as u16,
+            integrated_lufs,
+            peaks: self.peaks.finish(),
+        })
+    }
+}

@@ -1,0 +1,399 @@
+//! `/api/v1/audio`: upload (multipart, streamed), metadata, and the bytes of every audio object with
+//! HTTP Range support. Every read goes through the owner/admin/public rule; a hidden id is a 404.
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use object_store::{GetOptions, GetRange, ObjectStore};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use app::auth::ssr::{CurrentUser, RequireUser};
+use app::db::audio;
+use app::error::AppError;
+use app::ingest::AudioInfo;
+use app::ingest::ssr::{
+    NewAudio, check_license, info, ingest, original_content_type, stage, visible_audio,
+};
+
+use crate::AppState;
+use crate::config::Config;
+
+/// Multipart framing and the small text fields on top of the file itself.
+const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+
+pub fn router(config: &Config) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/",
+            get(list).post(upload).layer(DefaultBodyLimit::max(
+                (config.max_upload_bytes + MULTIPART_OVERHEAD) as usize,
+            )),
+        )
+        .route("/{id}", get(metadata).patch(update))
+        .route("/{id}/canonical", get(canonical))
+        .route("/{id}/original", get(original))
+        .route("/{id}/peaks", get(peaks))
+}
+
+async fn upload(
+    State(s): State<AppState>,
+    RequireUser(user): RequireUser,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Result<Response, AppError> {
+    let limit = s.ctx.settings.max_upload_bytes;
+    // Refuse an announced oversize body before reading any of it.
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        && len > limit + MULTIPART_OVERHEAD
+    {
+        return Err(AppError::TooLarge(format!(
+            "The file is larger than this server accepts ({}).",
+            app::ingest::ssr::human_bytes(limit)
+        )));
+    }
+    let mut license = None;
+    let mut public = false;
+    let mut staged = None;
+    let bad_form = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge(format!(
+                "The file is larger than this server accepts ({}).",
+                app::ingest::ssr::human_bytes(limit)
+            ))
+        } else {
+            AppError::Invalid(format!(
+                "The upload is not a valid multipart form: {}",
+                e.body_text()
+            ))
+        }
+    };
+    while let Some(field) = form.next_field().await.map_err(bad_form)? {
+        match field.name() {
+            Some("file") if staged.is_none() => {
+                let filename = field
+                    .file_name()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| "upload".into());
+                staged = Some((filename, stage(&s.ctx, field).await?));
+            }
+            Some("file") => return Err(AppError::Invalid("Send one file per request.".into())),
+            Some("license") => license = Some(field.text().await.map_err(bad_form)?),
+            Some("public") => {
+                public = matches!(
+                    field.text().await.map_err(bad_form)?.trim(),
+                    "true" | "on" | "1"
+                )
+            }
+            _ => {}
+        }
+    }
+    let Some((filename, staged)) = staged else {
+        return Err(AppError::Invalid("The form has no 'file' field.".into()));
+    };
+    let license = check_license(license.as_deref(), &s.ctx.settings.default_license)?;
+    let new = NewAudio {
+        owner_id: user.id,
+        kind: "upload",
+        filename: sanitize_filename(&filename),
+        license,
+        is_public: public,
+        parent_id: None,
+        parent_offset_frames: None,
+    };
+    let done = ingest(&s.ctx, staged, new).await?;
+    let status = if done.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(info(&done.audio))).into_response())
+}
+
+/// Keep only the last path component and printable characters of a client-supplied name.
+pub fn sanitize_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    if clean.trim().is_empty() {
+        "upload".into()
+    } else {
+        clean
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    /// `all`: every audio (admins only).
+    scope: Option<String>,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    RequireUser(user): RequireUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<AudioInfo>>, AppError> {
+    let mut query = audio::Entity::find().order_by_desc(audio::Column::CreatedAt);
+    match q.scope.as_deref() {
+        Some("all") if user.is_admin => {}
+        Some("all") => return Err(AppError::Forbidden),
+        _ => query = query.filter(audio::Column::OwnerId.eq(user.id)),
+    }
+    Ok(Json(query.all(&s.ctx.db).await?.iter().map(info).collect()))
+}
+
+async fn metadata(
+    State(s): State<AppState>,
+    CurrentUser(viewer): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<AudioInfo>, AppError> {
+    Ok(Json(info(
+        &visible_audio(&s.ctx, id, viewer.as_ref()).await?,
+    )))
+}
+
+#[derive(Deserialize)]
+struct Update {
+    public: Option<bool>,
+    title: Option<String>,
+    license: Option<String>,
+}
+
+async fn update(
+    State(s): State<AppState>,
+    RequireUser(user): RequireUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<Update>,
+) -> Result<Json<AudioInfo>, AppError> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let a = visible_audio(&s.ctx, id, Some(&user)).await?;
+    if a.owner_id != user.id && !user.is_admin {
+        // Public audio can be seen by anyone but changed only by its owner.
+        return Err(AppError::Forbidden);
+    }
+    let mut active: audio::ActiveModel = a.into();
+    if let Some(p) = body.public {
+        active.is_public = Set(p);
+    }
+    if let Some(t) = body.title {
+        let t = t.trim().to_string();
+        active.title = Set((!t.is_empty()).then_some(t));
+    }
+    if let Some(l) = body.license {
+        active.license = Set(check_license(Some(&l), &s.ctx.settings.default_license)?);
+    }
+    Ok(Json(info(&active.update(&s.ctx.db).await?)))
+}
+
+async fn canonical(
+    State(s): State<AppState>,
+    CurrentUser(viewer): CurrentUser,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let a = visible_audio(&s.ctx, id, viewer.as_ref()).await?;
+    serve_object(&s, &a.canonical_key, "audio/flac", &headers, None).await
+}
+
+async fn original(
+    State(s): State<AppState>,
+    CurrentUser(viewer): CurrentUser,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let a = visible_audio(&s.ctx, id, viewer.as_ref()).await?;
+    let ct = original_content_type(&a.original_format);
+    serve_object(
+        &s,
+        &a.original_key,
+        ct,
+        &headers,
+        Some(&a.original_filename),
+    )
+    .await
+}
+
+async fn peaks(
+    State(s): State<AppState>,
+    CurrentUser(viewer): CurrentUser,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let a = visible_audio(&s.ctx, id, viewer.as_ref()).await?;
+    serve_object(&s, &a.peaks_key, "application/octet-stream", &headers, None).await
+}
+
+/// What a `Range` header asks for, given the object's size.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RangeRequest {
+    Full,
+    Part { start: u64, end: u64 }, // inclusive
+    Unsatisfiable,
+}
+
+/// Single byte ranges only; anything else (several ranges, other units, bad syntax) is answered
+/// with the whole object, as RFC 9110 allows.
+pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
+    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
+        return RangeRequest::Full;
+    };
+    if spec.contains(',') {
+        return RangeRequest::Full;
+    }
+    let Some((a, b)) = spec.split_once('-') else {
+        return RangeRequest::Full;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let (start, end) = match (a.parse::<u64>().ok(), b.parse::<u64>().ok()) {
+        (Some(s), Some(e)) if s <= e => (s, e.min(size.saturating_sub(1))),
+        (Some(_), Some(_)) => return RangeRequest::Full,
+        (Some(s), None) if b.is_empty() => (s, size.saturating_sub(1)),
+        (None, Some(n)) if a.is_empty() => {
+            if n == 0 {
+                return RangeRequest::Unsatisfiable;
+            }
+            (size.saturating_sub(n), size.saturating_sub(1))
+        }
+        _ => return RangeRequest::Full,
+    };
+    if size == 0 || start >= size {
+        RangeRequest::Unsatisfiable
+    } else {
+        RangeRequest::Part { start, end }
+    }
+}
+
+async fn serve_object(
+    s: &AppState,
+    key: &str,
+    content_type: &str,
+    headers: &HeaderMap,
+    download_name: Option<&str>,
+) -> Result<Response, AppError> {
+    let path = object_store::path::Path::from(key);
+    let store = &s.ctx.store;
+    let meta = store.head(&path).await.map_err(|e| {
+        tracing::error!(error = %e, key, "stored object missing");
+        AppError::NotFound
+    })?;
+    let size = meta.size;
+    let range = parse_range(
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+        size,
+    );
+    let mut builder = Response::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::ACCEPT_RANGES, "bytes")
+        // Objects never change under an id.
+        .header(
+            header::CACHE_CONTROL,
+            "private, max-age=31536000, immutable",
+        );
+    if let Some(tag) = meta
+        .e_tag
+        .as_deref()
+        .and_then(|t| HeaderValue::from_str(&format!("\"{}\"", t.trim_matches('"'))).ok())
+    {
+        builder = builder.header(header::ETAG, tag);
+    }
+    if let Some(name) = download_name {
+        let ascii: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() && c != '"' || c == ' ' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        builder = builder.header(
+            header::CONTENT_DISPOSITION,
+            format!("inline; filename=\"{ascii}\""),
+        );
+    }
+    let (status, get_range, len) = match range {
+        RangeRequest::Unsatisfiable => {
+            return Ok((
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, format!("bytes */{size}"))],
+            )
+                .into_response());
+        }
+        RangeRequest::Full => (StatusCode::OK, None, size),
+        RangeRequest::Part { start, end } => {
+            builder = builder.header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"));
+            (
+                StatusCode::PARTIAL_CONTENT,
+                Some(GetRange::Bounded(start..end + 1)),
+                end + 1 - start,
+            )
+        }
+    };
+    let result = store
+        .get_opts(
+            &path,
+            GetOptions {
+                range: get_range,
+                ..GetOptions::default()
+            },
+        )
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, key, "cannot read stored object");
+            AppError::Internal
+        })?;
+    builder
+        .status(status)
+        .header(header::CONTENT_LENGTH, len)
+        .body(Body::from_stream(result.into_stream()))
+        .map_err(|_| AppError::Internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_parsed_like_rfc_9110() {
+        use RangeRequest::*;
+        assert_eq!(parse_range(None, 100), Full);
+        assert_eq!(
+            parse_range(Some("bytes=0-9"), 100),
+            Part { start: 0, end: 9 }
+        );
+        assert_eq!(
+            parse_range(Some("bytes=90-"), 100),
+            Part { start: 90, end: 99 }
+        );
+        assert_eq!(
+            parse_range(Some("bytes=-10"), 100),
+            Part { start: 90, end: 99 }
+        );
+        assert_eq!(
+            parse_range(Some("bytes=-1000"), 100),
+            Part { start: 0, end: 99 }
+        );
+        assert_eq!(
+            parse_range(Some("bytes=50-5000"), 100),
+            Part { start: 50, end: 99 }
+        );
+        assert_eq!(parse_range(Some("bytes=100-"), 100), Unsatisfiable);
+        assert_eq!(parse_range(Some("bytes=-0"), 100), Unsatisfiable);
+        assert_eq!(parse_range(Some("bytes=0-1,4-5"), 100), Full);
+        assert_eq!(parse_range(Some("items=0-1"), 100), Full);
+        assert_eq!(parse_range(Some("bytes=9-1"), 100), Full);
+        assert_eq!(parse_range(Some("bytes=abc"), 100), Full);
+    }
+
+    #[test]
+    fn client_filenames_lose_their_paths() {
+        assert_eq!(sanitize_filename("../../etc/passwd"), "passwd");
+        assert_eq!(sanitize_filename("C:\\music\\take 1.wav"), "take 1.wav");
+        assert_eq!(sanitize_filename(""), "upload");
+    }
+}
