@@ -13,6 +13,8 @@ pub struct ServerContext {
     pub store: Store,
     /// Bounds how many CPU-heavy audio jobs (decode, resample, encode) run at once.
     pub audio_jobs: Arc<Semaphore>,
+    /// SQLite has no row locks: read-check-write sections take this instead (unused on PostgreSQL).
+    pub write_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The slice of the server configuration the app itself needs.
@@ -33,6 +35,8 @@ pub struct AppSettings {
     pub default_license: String,
     /// Where uploads are staged while they arrive and are processed.
     pub tmp_dir: std::path::PathBuf,
+    /// How long a served task stays reserved for its annotator.
+    pub lease_seconds: i64,
 }
 
 impl ServerContext {

@@ -37,9 +37,7 @@ impl AppError {
             AppError::TooLarge(_) => 413,
             AppError::Unsupported(_) => 415,
             AppError::Internal => 500,
-            AppError::ServerFn(
-                ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_),
-            ) => 400,
+            AppError::ServerFn(ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_)) => 400,
             AppError::ServerFn(_) => 500,
         }
     }

@@ -2,6 +2,7 @@
 //! (database entities, the server context) sit behind the `ssr` feature; browser-only code behind
 //! `hydrate`.
 pub mod admin;
+pub mod annotate;
 pub mod auth;
 pub mod components;
 #[cfg(feature = "ssr")]
@@ -13,6 +14,7 @@ pub mod ingest;
 pub mod instruments;
 #[cfg(feature = "ssr")]
 pub mod storage;
+pub mod tasks;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -35,10 +37,8 @@ pub fn page_csp(nonce: &str) -> String {
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(res)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) && let Ok(value) = axum::http::HeaderValue::from_str(&page_csp(&nonce))
+    if let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+        && let Ok(value) = axum::http::HeaderValue::from_str(&page_csp(&nonce))
     {
         res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }

@@ -13,10 +13,7 @@ pub type Store = Arc<dyn ObjectStore>;
 const PART: usize = 8 << 20;
 
 pub async fn put_bytes(store: &Store, key: &str, bytes: Vec<u8>) -> object_store::Result<()> {
-    store
-        .put(&Path::from(key), PutPayload::from(bytes))
-        .await
-        .map(|_| ())
+    store.put(&Path::from(key), PutPayload::from(bytes)).await.map(|_| ())
 }
 
 /// Stream a file into the store without holding it in memory.
@@ -52,10 +49,7 @@ pub async fn put_file(store: &Store, key: &str, file: std::fs::File) -> object_s
             }
             Err(e) => {
                 writer.abort().await?;
-                return Err(object_store::Error::Generic {
-                    store: "file",
-                    source: Box::new(e),
-                });
+                return Err(object_store::Error::Generic { store: "file", source: Box::new(e) });
             }
         }
     }

@@ -66,17 +66,13 @@ impl fmt::Display for PeaksError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::TooShort { needed, actual } => {
-                write!(
-                    f,
-                    "waveform data is truncated: need {needed} bytes, have {actual}"
-                )
+                write!(f, "waveform data is truncated: need {needed} bytes, have {actual}")
             }
             Self::UnsupportedVersion(v) => write!(f, "unsupported waveform data version {v}"),
             Self::InvalidHeader(what) => write!(f, "invalid waveform data header: {what}"),
-            Self::LengthMismatch { expected, actual } => write!(
-                f,
-                "waveform data section is {actual} bytes but the header announces {expected}"
-            ),
+            Self::LengthMismatch { expected, actual } => {
+                write!(f, "waveform data section is {actual} bytes but the header announces {expected}")
+            }
         }
     }
 }
@@ -137,20 +133,15 @@ impl Peaks {
             v => return Err(PeaksError::UnsupportedVersion(v)),
         };
         if bytes.len() < header_len {
-            return Err(PeaksError::TooShort {
-                needed: header_len,
-                actual: bytes.len(),
-            });
+            return Err(PeaksError::TooShort { needed: header_len, actual: bytes.len() });
         }
         let flags = read_u32(bytes, 4)?;
-        let sample_rate = u32::try_from(read_i32(bytes, 8)?)
-            .map_err(|_| PeaksError::InvalidHeader("negative sample rate"))?;
+        let sample_rate =
+            u32::try_from(read_i32(bytes, 8)?).map_err(|_| PeaksError::InvalidHeader("negative sample rate"))?;
         let samples_per_pixel = u32::try_from(read_i32(bytes, 12)?)
             .ok()
             .filter(|&n| n > 0)
-            .ok_or(PeaksError::InvalidHeader(
-                "samples per pixel must be positive",
-            ))?;
+            .ok_or(PeaksError::InvalidHeader("samples per pixel must be positive"))?;
         let length = read_u32(bytes, 16)?;
         let channels = if version == 1 {
             1
@@ -168,25 +159,14 @@ impl Peaks {
             .checked_mul(usize::from(channels) * 2 * value_len)
             .ok_or(PeaksError::InvalidHeader("length too large"))?;
         if body.len() != expected {
-            return Err(PeaksError::LengthMismatch {
-                expected,
-                actual: body.len(),
-            });
+            return Err(PeaksError::LengthMismatch { expected, actual: body.len() });
         }
         let data = if eight_bit {
             body.iter().map(|&b| i16::from(b as i8)).collect()
         } else {
-            body.chunks_exact(2)
-                .map(|c| i16::from_le_bytes([c[0], c[1]]))
-                .collect()
+            body.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).collect()
         };
-        Ok(Peaks {
-            sample_rate,
-            samples_per_pixel,
-            channels,
-            bits: if eight_bit { 8 } else { 16 },
-            data,
-        })
+        Ok(Peaks { sample_rate, samples_per_pixel, channels, bits: if eight_bit { 8 } else { 16 }, data })
     }
 
     /// Merges every `factor` adjacent pixels into one (min of the mins, max of
@@ -213,11 +193,7 @@ impl Peaks {
                 data.push(max);
             }
         }
-        Peaks {
-            samples_per_pixel: self.samples_per_pixel.saturating_mul(factor as u32),
-            data,
-            ..self.clone_header()
-        }
+        Peaks { samples_per_pixel: self.samples_per_pixel.saturating_mul(factor as u32), data, ..self.clone_header() }
     }
 
     /// Returns the same waveform at another resolution (8 or 16 bits), scaling
@@ -228,11 +204,7 @@ impl Peaks {
             (8, 16) => self.data.iter().map(|&v| v.saturating_mul(256)).collect(),
             _ => return self.clone(),
         };
-        Peaks {
-            bits,
-            data,
-            ..self.clone_header()
-        }
+        Peaks { bits, data, ..self.clone_header() }
     }
 
     fn clone_header(&self) -> Peaks {
@@ -254,10 +226,7 @@ fn field(bytes: &[u8], at: usize) -> Result<[u8; 4], PeaksError> {
     bytes
         .get(at..at + 4)
         .and_then(|s| s.try_into().ok())
-        .ok_or(PeaksError::TooShort {
-            needed: at + 4,
-            actual: bytes.len(),
-        })
+        .ok_or(PeaksError::TooShort { needed: at + 4, actual: bytes.len() })
 }
 
 fn read_i32(bytes: &[u8], at: usize) -> Result<i32, PeaksError> {
@@ -406,12 +375,7 @@ mod tests {
 
     #[test]
     fn builder_matches_direct_min_max_for_any_block_split() {
-        for &(channels, spp, len) in &[
-            (1usize, 7u32, 100usize),
-            (2, 4, 203),
-            (3, 1, 30),
-            (2, 256, 1000),
-        ] {
+        for &(channels, spp, len) in &[(1usize, 7u32, 100usize), (2, 4, 203), (3, 1, 30), (2, 256, 1000)] {
             let x = signal(len * channels);
             let expected = reference(&x, channels, spp as usize);
             for block in [1usize, 2, 3, 5, 64, 10_000] {
@@ -420,10 +384,7 @@ mod tests {
                     b.push(chunk);
                 }
                 let p = b.finish();
-                assert_eq!(
-                    p.data, expected,
-                    "channels={channels} spp={spp} block={block}"
-                );
+                assert_eq!(p.data, expected, "channels={channels} spp={spp} block={block}");
                 assert_eq!(p.pixels(), len.div_ceil(spp as usize));
                 assert_eq!(p.bits, 16);
             }
@@ -507,34 +468,16 @@ mod tests {
 
     #[test]
     fn rejects_malformed_dat() {
-        assert!(matches!(
-            Peaks::from_dat_bytes(&[2, 0]),
-            Err(PeaksError::TooShort { .. })
-        ));
+        assert!(matches!(Peaks::from_dat_bytes(&[2, 0]), Err(PeaksError::TooShort { .. })));
         let mut v3 = vec![3, 0, 0, 0];
         v3.extend_from_slice(&[0; 20]);
-        assert_eq!(
-            Peaks::from_dat_bytes(&v3),
-            Err(PeaksError::UnsupportedVersion(3))
-        );
-        let good = Peaks {
-            sample_rate: 8000,
-            samples_per_pixel: 2,
-            channels: 1,
-            bits: 16,
-            data: vec![1, 2, 3, 4],
-        }
-        .to_dat_bytes();
-        assert!(matches!(
-            Peaks::from_dat_bytes(&good[..good.len() - 1]),
-            Err(PeaksError::LengthMismatch { .. })
-        ));
+        assert_eq!(Peaks::from_dat_bytes(&v3), Err(PeaksError::UnsupportedVersion(3)));
+        let good = Peaks { sample_rate: 8000, samples_per_pixel: 2, channels: 1, bits: 16, data: vec![1, 2, 3, 4] }
+            .to_dat_bytes();
+        assert!(matches!(Peaks::from_dat_bytes(&good[..good.len() - 1]), Err(PeaksError::LengthMismatch { .. })));
         let mut zero_channels = good.clone();
         zero_channels[20..24].copy_from_slice(&0i32.to_le_bytes());
-        assert!(matches!(
-            Peaks::from_dat_bytes(&zero_channels),
-            Err(PeaksError::InvalidHeader(_))
-        ));
+        assert!(matches!(Peaks::from_dat_bytes(&zero_channels), Err(PeaksError::InvalidHeader(_))));
         let mut huge = good;
         huge[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(Peaks::from_dat_bytes(&huge).is_err());
@@ -585,19 +528,10 @@ mod tests {
 
     #[test]
     fn bit_depth_conversion() {
-        let p = Peaks {
-            sample_rate: 8000,
-            samples_per_pixel: 1,
-            channels: 1,
-            bits: 16,
-            data: vec![-32768, 32767],
-        };
+        let p = Peaks { sample_rate: 8000, samples_per_pixel: 1, channels: 1, bits: 16, data: vec![-32768, 32767] };
         let eight = p.to_bits(8);
         assert_eq!(eight.data, vec![-128, 127]);
-        assert_eq!(
-            Peaks::from_dat_bytes(&eight.to_dat_bytes()),
-            Ok(eight.clone())
-        );
+        assert_eq!(Peaks::from_dat_bytes(&eight.to_dat_bytes()), Ok(eight.clone()));
         assert_eq!(eight.to_bits(16).data, vec![-32768, 32512]);
     }
 }

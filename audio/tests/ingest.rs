@@ -53,33 +53,25 @@ fn wav_16_bit_at_target_rate_round_trips_exactly() {
     for (s, n) in x.iter_mut().zip(n) {
         *s += n;
     }
-    let spec = WavSpec::new(TARGET, 2, WavFormat::Int16);
+    let spec = WavSpec {
+        info: vec![("INAM", "Wav Title"), ("IART", "Wav Artist"), ("IPRD", "Wav Album")],
+        ..WavSpec::new(TARGET, 2, WavFormat::Int16)
+    };
     write_wav(&path, &spec, &x);
 
     let (report, decoded) = ingest_ok(&path);
     assert_eq!(report.container, "wav");
+    assert_eq!(report.title.as_deref(), Some("Wav Title"));
+    assert_eq!(report.artist.as_deref(), Some("Wav Artist"));
+    assert_eq!(report.album.as_deref(), Some("Wav Album"));
     assert_eq!(report.codec, "pcm_s16le");
-    assert_eq!(
-        (report.original_rate, report.original_channels),
-        (TARGET, 2)
-    );
+    assert_eq!((report.original_rate, report.original_channels), (TARGET, 2));
     assert_eq!(report.original_bits, Some(16));
-    assert_eq!(
-        (
-            report.canonical_rate,
-            report.canonical_channels,
-            report.canonical_bits
-        ),
-        (TARGET, 2, 16)
-    );
+    assert_eq!((report.canonical_rate, report.canonical_channels, report.canonical_bits), (TARGET, 2, 16));
     assert_eq!(report.frames as usize, x.len() / 2);
     assert_lossless_duration(report.duration_seconds, x.len() / 2, TARGET);
     let want: Vec<i32> = x.iter().map(|&v| to_int(v, 16)).collect();
-    assert_eq!(
-        decoded.ints(),
-        want,
-        "FLAC samples differ from the 16-bit input"
-    );
+    assert_eq!(decoded.ints(), want, "FLAC samples differ from the 16-bit input");
 }
 
 #[test]
@@ -153,22 +145,14 @@ fn flac_input_is_resampled_and_tagged() {
         ],
     );
     let (report, decoded) = ingest_ok(&path);
-    assert_eq!(
-        (report.container.as_str(), report.codec.as_str()),
-        ("flac", "flac")
-    );
+    assert_eq!((report.container.as_str(), report.codec.as_str()), ("flac", "flac"));
     assert_eq!(report.original_bits, Some(16));
     assert_eq!(report.canonical_bits, 16);
     assert_lossless_duration(report.duration_seconds, 96_000, 48_000);
     assert_eq!(report.title.as_deref(), Some("Flac Title"));
     assert_eq!(report.artist.as_deref(), Some("Flac Artist"));
     assert_eq!(report.album.as_deref(), Some("Flac Album"));
-    assert!(
-        report
-            .tags
-            .iter()
-            .any(|(k, v)| k.eq_ignore_ascii_case("title") && v == "Flac Title")
-    );
+    assert!(report.tags.iter().any(|(k, v)| k.eq_ignore_ascii_case("title") && v == "Flac Title"));
     let f = tone_frequency_of_output(&decoded);
     assert!((f - 440.0).abs() < 0.2, "frequency {f}");
 }
@@ -202,32 +186,16 @@ fn mp3_ingests() {
         TARGET,
         2,
         &x,
-        &[
-            "-c:a",
-            "libmp3lame",
-            "-b:a",
-            "192k",
-            "-metadata",
-            "title=Mp3 Title",
-            "-metadata",
-            "artist=Mp3 Artist",
-        ],
+        &["-c:a", "libmp3lame", "-b:a", "192k", "-metadata", "title=Mp3 Title", "-metadata", "artist=Mp3 Artist"],
     );
     let (report, decoded) = ingest_ok(&path);
-    assert_eq!(
-        (report.container.as_str(), report.codec.as_str()),
-        ("mp3", "mp3")
-    );
+    assert_eq!((report.container.as_str(), report.codec.as_str()), ("mp3", "mp3"));
     assert_eq!(report.original_bits, None);
     assert_eq!((report.canonical_channels, report.canonical_bits), (2, 16));
     assert_lossy_duration(report.duration_seconds, 2.0);
     assert_eq!(report.title.as_deref(), Some("Mp3 Title"));
     assert_eq!(report.artist.as_deref(), Some("Mp3 Artist"));
-    assert!(
-        report.tags.iter().any(|(k, _)| k == "TIT2"),
-        "tags: {:?}",
-        report.tags
-    );
+    assert!(report.tags.iter().any(|(k, _)| k == "TIT2"), "tags: {:?}", report.tags);
     let f = tone_frequency_of_output(&decoded);
     assert!((f - 440.0).abs() < 0.5, "frequency {f}");
 }
@@ -242,26 +210,11 @@ fn ogg_vorbis_ingests() {
         48_000,
         1,
         &x,
-        &[
-            "-c:a",
-            "libvorbis",
-            "-q:a",
-            "5",
-            "-metadata",
-            "title=Vorbis Title",
-            "-metadata",
-            "album=Vorbis Album",
-        ],
+        &["-c:a", "libvorbis", "-q:a", "5", "-metadata", "title=Vorbis Title", "-metadata", "album=Vorbis Album"],
     );
     let (report, decoded) = ingest_ok(&path);
-    assert_eq!(
-        (report.container.as_str(), report.codec.as_str()),
-        ("ogg", "vorbis")
-    );
-    assert_eq!(
-        (report.original_rate, report.canonical_rate),
-        (48_000, TARGET)
-    );
+    assert_eq!((report.container.as_str(), report.codec.as_str()), ("ogg", "vorbis"));
+    assert_eq!((report.original_rate, report.canonical_rate), (48_000, TARGET));
     assert_eq!(report.canonical_channels, 1);
     assert_lossy_duration(report.duration_seconds, 2.0);
     assert_eq!(report.title.as_deref(), Some("Vorbis Title"));
@@ -280,22 +233,10 @@ fn aac_in_m4a_ingests() {
         TARGET,
         2,
         &x,
-        &[
-            "-c:a",
-            "aac",
-            "-b:a",
-            "160k",
-            "-metadata",
-            "title=Aac Title",
-            "-metadata",
-            "artist=Aac Artist",
-        ],
+        &["-c:a", "aac", "-b:a", "160k", "-metadata", "title=Aac Title", "-metadata", "artist=Aac Artist"],
     );
     let (report, decoded) = ingest_ok(&path);
-    assert_eq!(
-        (report.container.as_str(), report.codec.as_str()),
-        ("mp4", "aac")
-    );
+    assert_eq!((report.container.as_str(), report.codec.as_str()), ("mp4", "aac"));
     assert_eq!(report.canonical_channels, 2);
     assert_lossy_duration(report.duration_seconds, 2.0);
     assert_eq!(report.title.as_deref(), Some("Aac Title"));
@@ -310,10 +251,7 @@ fn alac_in_m4a_ingests_losslessly() {
     let x = noise(2 * 50_000, 0.5, 5);
     let path = encode_with_ffmpeg(dir.path(), "in.m4a", TARGET, 2, &x, &["-c:a", "alac"]);
     let (report, decoded) = ingest_ok(&path);
-    assert_eq!(
-        (report.container.as_str(), report.codec.as_str()),
-        ("mp4", "alac")
-    );
+    assert_eq!((report.container.as_str(), report.codec.as_str()), ("mp4", "alac"));
     assert_eq!(report.original_bits, Some(16));
     assert_eq!(report.frames, 50_000);
     let want: Vec<i32> = x.iter().map(|&v| to_int(v, 16)).collect();
@@ -376,10 +314,7 @@ fn five_one_is_folded_down_to_stereo() {
         x[6 * i] = left[i];
         x[6 * i + 5] = right[i];
     }
-    let spec = WavSpec {
-        channel_mask: Some(0x3F),
-        ..WavSpec::new(48_000, 6, WavFormat::Int16)
-    };
+    let spec = WavSpec { channel_mask: Some(0x3F), ..WavSpec::new(48_000, 6, WavFormat::Int16) };
     write_wav(&path, &spec, &x);
 
     let (report, decoded) = ingest_ok(&path);
@@ -394,21 +329,11 @@ fn five_one_is_folded_down_to_stereo() {
     // Front-left is weighted 1, back-right 0.707, both scaled by 1/(1+2·0.707).
     let peak = |v: &[f32]| v.iter().fold(0.0f32, |m, &s| m.max(s.abs()));
     let norm = 1.0 + std::f32::consts::SQRT_2;
-    assert!(
-        (peak(&l) - 0.5 / norm).abs() < 0.01,
-        "left peak {}",
-        peak(&l)
-    );
-    assert!(
-        (peak(&r) - 0.5 * std::f32::consts::FRAC_1_SQRT_2 / norm).abs() < 0.01,
-        "right peak {}",
-        peak(&r)
-    );
+    assert!((peak(&l) - 0.5 / norm).abs() < 0.01, "left peak {}", peak(&l));
+    assert!((peak(&r) - 0.5 * std::f32::consts::FRAC_1_SQRT_2 / norm).abs() < 0.01, "right peak {}", peak(&r));
 }
 
-fn expect_unsupported(
-    result: Result<(audio::ingest::IngestReport, Vec<u8>), IngestError>,
-) -> String {
+fn expect_unsupported(result: Result<(audio::ingest::IngestReport, Vec<u8>), IngestError>) -> String {
     match result {
         Err(IngestError::Unsupported { what }) => what,
         Err(other) => panic!("expected Unsupported, got {other:?}"),
@@ -466,14 +391,7 @@ fn truncated_flac_is_corrupt() {
 fn truncated_mp3_is_corrupt() {
     let dir = tempfile::tempdir().expect("tempdir");
     let x = sine(TARGET, 2, 3.0, 440.0, 0.5);
-    let path = encode_with_ffmpeg(
-        dir.path(),
-        "full.mp3",
-        TARGET,
-        2,
-        &x,
-        &["-c:a", "libmp3lame", "-b:a", "128k"],
-    );
+    let path = encode_with_ffmpeg(dir.path(), "full.mp3", TARGET, 2, &x, &["-c:a", "libmp3lame", "-b:a", "128k"]);
     let bytes = std::fs::read(&path).expect("read");
     let cut = dir.path().join("cut.mp3");
     std::fs::write(&cut, &bytes[..bytes.len() / 2 + 7]).expect("write");
@@ -496,10 +414,7 @@ fn header_only_wav_is_empty() {
 fn random_bytes_and_text_are_rejected() {
     let dir = tempfile::tempdir().expect("tempdir");
     let random = dir.path().join("random.mp3");
-    let bytes: Vec<u8> = noise(200_000, 1.0, 99)
-        .iter()
-        .map(|v| (v * 127.0) as i8 as u8)
-        .collect();
+    let bytes: Vec<u8> = noise(200_000, 1.0, 99).iter().map(|v| (v * 127.0) as i8 as u8).collect();
     std::fs::write(&random, bytes).expect("write");
     match ingest_path(&random, &IngestOptions::default()) {
         Err(IngestError::Unsupported { what }) => assert!(what.contains(".mp3"), "{what}"),
@@ -508,16 +423,9 @@ fn random_bytes_and_text_are_rejected() {
     }
 
     let text = dir.path().join("notes.txt");
-    std::fs::write(
-        &text,
-        "These are my rehearsal notes.\nBar 12: slower.\n".repeat(100),
-    )
-    .expect("write");
+    std::fs::write(&text, "These are my rehearsal notes.\nBar 12: slower.\n".repeat(100)).expect("write");
     let what = expect_unsupported(ingest_path(&text, &IngestOptions::default()));
-    assert!(
-        what.contains(".txt") && what.contains("not in a recognised audio format"),
-        "{what}"
-    );
+    assert!(what.contains(".txt") && what.contains("not in a recognised audio format"), "{what}");
 
     let empty = dir.path().join("empty.wav");
     std::fs::write(&empty, b"").expect("write");
@@ -528,10 +436,7 @@ fn random_bytes_and_text_are_rejected() {
 fn too_long_is_rejected_up_front_and_while_decoding() {
     let dir = tempfile::tempdir().expect("tempdir");
     let x = sine(8000, 1, 3.0, 440.0, 0.5);
-    let opts = IngestOptions {
-        max_seconds: 2.0,
-        ..IngestOptions::default()
-    };
+    let opts = IngestOptions { max_seconds: 2.0, ..IngestOptions::default() };
 
     let declared = dir.path().join("declared.wav");
     write_wav(&declared, &WavSpec::new(8000, 1, WavFormat::Int16), &x);
@@ -545,10 +450,7 @@ fn too_long_is_rejected_up_front_and_while_decoding() {
 
     // Length not declared (streaming WAV): caught while decoding.
     let streamed = dir.path().join("streamed.wav");
-    let spec = WavSpec {
-        unknown_length: true,
-        ..WavSpec::new(8000, 1, WavFormat::Int16)
-    };
+    let spec = WavSpec { unknown_length: true, ..WavSpec::new(8000, 1, WavFormat::Int16) };
     write_wav(&streamed, &spec, &x);
     match ingest_path(&streamed, &opts) {
         Err(IngestError::TooLong { seconds, max }) => {
@@ -570,11 +472,7 @@ fn loudness_of_silence_and_tones() {
     let dir = tempfile::tempdir().expect("tempdir");
 
     let silence = dir.path().join("silence.wav");
-    write_wav(
-        &silence,
-        &WavSpec::new(TARGET, 2, WavFormat::Int16),
-        &vec![0.0; 2 * 3 * TARGET as usize],
-    );
+    write_wav(&silence, &WavSpec::new(TARGET, 2, WavFormat::Int16), &vec![0.0; 2 * 3 * TARGET as usize]);
     let (report, _) = ingest_ok(&silence);
     assert_eq!(report.integrated_lufs, None);
     assert!(report.peaks.data.iter().all(|&v| v == 0));
@@ -582,31 +480,17 @@ fn loudness_of_silence_and_tones() {
     // Reference point of BS.1770: a full-scale 1 kHz sine in one channel
     // reads -3.01 LUFS.
     let full = dir.path().join("full.wav");
-    write_wav(
-        &full,
-        &WavSpec::new(48_000, 1, WavFormat::Float32),
-        &sine(48_000, 1, 5.0, 1000.0, 1.0),
-    );
+    write_wav(&full, &WavSpec::new(48_000, 1, WavFormat::Float32), &sine(48_000, 1, 5.0, 1000.0, 1.0));
     let (report, _) = ingest_ok(&full);
     let lufs = report.integrated_lufs.expect("tone has loudness");
-    assert!(
-        (lufs + 3.01).abs() < 0.15,
-        "full-scale 1 kHz sine: {lufs} LUFS"
-    );
+    assert!((lufs + 3.01).abs() < 0.15, "full-scale 1 kHz sine: {lufs} LUFS");
 
     // 20 dB lower is about -23 LUFS, the EBU R128 target.
     let quiet = dir.path().join("quiet.wav");
-    write_wav(
-        &quiet,
-        &WavSpec::new(TARGET, 1, WavFormat::Int16),
-        &sine(TARGET, 1, 5.0, 1000.0, 0.1),
-    );
+    write_wav(&quiet, &WavSpec::new(TARGET, 1, WavFormat::Int16), &sine(TARGET, 1, 5.0, 1000.0, 0.1));
     let (report, _) = ingest_ok(&quiet);
     let lufs = report.integrated_lufs.expect("tone has loudness");
-    assert!(
-        (lufs + 23.01).abs() < 0.15,
-        "-20 dBFS 1 kHz sine: {lufs} LUFS"
-    );
+    assert!((lufs + 23.01).abs() < 0.15, "-20 dBFS 1 kHz sine: {lufs} LUFS");
     let gain = audio::loudness::gain_db_for_target(lufs, -23.0);
     assert!(gain.abs() < 0.2, "{gain}");
 }
@@ -628,23 +512,11 @@ fn output_can_start_at_an_offset_and_invalid_options_are_rejected() {
     assert_eq!(decoded.frames() as u64, report.frames);
 
     for opts in [
-        IngestOptions {
-            target_rate: 0,
-            ..IngestOptions::default()
-        },
-        IngestOptions {
-            samples_per_pixel: 0,
-            ..IngestOptions::default()
-        },
-        IngestOptions {
-            max_seconds: f64::NAN,
-            ..IngestOptions::default()
-        },
+        IngestOptions { target_rate: 0, ..IngestOptions::default() },
+        IngestOptions { samples_per_pixel: 0, ..IngestOptions::default() },
+        IngestOptions { max_seconds: f64::NAN, ..IngestOptions::default() },
     ] {
-        assert!(matches!(
-            ingest_path(&path, &opts),
-            Err(IngestError::InvalidOptions(_))
-        ));
+        assert!(matches!(ingest_path(&path, &opts), Err(IngestError::InvalidOptions(_))));
     }
 }
 
@@ -660,4 +532,54 @@ fn very_short_inputs_encode_valid_flac() {
         let want: Vec<i32> = x.iter().map(|&v| to_int(v, 16)).collect();
         assert_eq!(decoded.ints(), want);
     }
+}
+
+/// Overwrites `bytes[from..to]` with deterministic noise.
+fn scribble(bytes: &mut [u8], from: usize, to: usize) {
+    let n = noise(to - from, 1.0, 1234);
+    for (b, v) in bytes[from..to].iter_mut().zip(n) {
+        *b = (v * 127.0) as i8 as u8;
+    }
+}
+
+#[test]
+fn garbage_after_a_valid_start_is_corrupt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let x = sine(TARGET, 2, 4.0, 440.0, 0.5);
+    let path = encode_with_ffmpeg(dir.path(), "in.mp3", TARGET, 2, &x, &["-c:a", "libmp3lame"]);
+    let mut bytes = std::fs::read(&path).expect("read");
+    let len = bytes.len();
+    scribble(&mut bytes, 3000, len);
+    std::fs::write(&path, &bytes).expect("write");
+    let why = expect_corrupt(ingest_path(&path, &IngestOptions::default()));
+    assert!(why.contains("damaged"), "{why}");
+}
+
+/// The Ogg demuxer drops pages that fail their CRC and carries on; the jump in
+/// timestamps is what reveals the loss.
+#[test]
+fn ogg_with_damaged_pages_is_corrupt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let x = sine(TARGET, 2, 4.0, 440.0, 0.5);
+    let path = encode_with_ffmpeg(dir.path(), "in.ogg", TARGET, 2, &x, &["-c:a", "libvorbis"]);
+    let mut bytes = std::fs::read(&path).expect("read");
+    let (mid, span) = (bytes.len() / 2, bytes.len() / 50);
+    scribble(&mut bytes, mid, mid + span);
+    std::fs::write(&path, &bytes).expect("write");
+    let why = expect_corrupt(ingest_path(&path, &IngestOptions::default()));
+    assert!(why.contains("missing"), "{why}");
+}
+
+/// An MP4 written front to back has its index (`moov`) at the end; a cut
+/// file has none.
+#[test]
+fn truncated_m4a_is_corrupt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let x = sine(TARGET, 2, 2.0, 440.0, 0.5);
+    let path = encode_with_ffmpeg(dir.path(), "full.m4a", TARGET, 2, &x, &["-c:a", "aac"]);
+    let bytes = std::fs::read(&path).expect("read");
+    let cut = dir.path().join("cut.m4a");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).expect("write");
+    let why = expect_corrupt(ingest_path(&cut, &IngestOptions::default()));
+    assert!(why.contains("incomplete"), "{why}");
 }

@@ -62,14 +62,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_sessions_expiry")
-                .table("sessions")
-                .col("expiry_date")
-                .to_owned(),
-        )
-        .await?;
+        m.create_index(Index::create().name("ix_sessions_expiry").table("sessions").col("expiry_date").to_owned())
+            .await?;
 
         m.create_table(
             Table::create()
@@ -92,14 +86,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_api_tokens_user")
-                .table("api_tokens")
-                .col("user_id")
-                .to_owned(),
-        )
-        .await?;
+        m.create_index(Index::create().name("ix_api_tokens_user").table("api_tokens").col("user_id").to_owned())
+            .await?;
 
         m.create_table(
             Table::create()
@@ -111,30 +99,17 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        let mut seed = Query::insert()
-            .into_table("instruments")
-            .columns(["slug", "name", "family", "position"])
-            .to_owned();
+        let mut seed =
+            Query::insert().into_table("instruments").columns(["slug", "name", "family", "position"]).to_owned();
         for (i, (slug, name, family)) in OPENMIC_INSTRUMENTS.iter().enumerate() {
-            seed.values_panic([
-                (*slug).into(),
-                (*name).into(),
-                (*family).into(),
-                (i as i32).into(),
-            ]);
+            seed.values_panic([(*slug).into(), (*name).into(), (*family).into(), (i as i32).into()]);
         }
         m.exec_stmt(seed).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in [
-            "instruments",
-            "api_tokens",
-            "sessions",
-            "identities",
-            "users",
-        ] {
+        for t in ["instruments", "api_tokens", "sessions", "identities", "users"] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())

@@ -65,21 +65,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.create_index(Index::create().name("ix_audio_parent").table("audio").col("parent_id").to_owned()).await?;
         m.create_index(
-            Index::create()
-                .name("ix_audio_parent")
-                .table("audio")
-                .col("parent_id")
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_audio_owner_created")
-                .table("audio")
-                .col("owner_id")
-                .col("created_at")
-                .to_owned(),
+            Index::create().name("ix_audio_owner_created").table("audio").col("owner_id").col("created_at").to_owned(),
         )
         .await?;
         Ok(())

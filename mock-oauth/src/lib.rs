@@ -47,11 +47,7 @@ impl MockUser {
     /// A user whose subject is derived from the email, exactly as the sign-in form derives it.
     pub fn new(email: impl Into<String>, name: impl Into<String>) -> Self {
         let email = email.into();
-        Self {
-            sub: format!("mock-{email}"),
-            email,
-            name: name.into(),
-        }
+        Self { sub: format!("mock-{email}"), email, name: name.into() }
     }
 }
 
@@ -126,12 +122,7 @@ impl MockProvider {
                 })
                 .await
         });
-        Ok(Self {
-            addr,
-            shared,
-            shutdown,
-            task,
-        })
+        Ok(Self { addr, shared, shutdown, task })
     }
 
     pub fn base_url(&self) -> String {
@@ -165,16 +156,11 @@ impl MockProvider {
     }
 
     pub async fn stop(self) {
-        let Self {
-            shutdown, mut task, ..
-        } = self;
+        let Self { shutdown, mut task, .. } = self;
         let _ = shutdown.send(());
         // In-flight requests get a moment to finish, but a client holding a connection open
         // must not stall shutdown.
-        if tokio::time::timeout(Duration::from_secs(5), &mut task)
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(Duration::from_secs(5), &mut task).await.is_err() {
             task.abort();
         }
     }
@@ -215,11 +201,7 @@ impl Shared {
             return form.client_id.as_deref() == Some(&self.client_id)
                 && form.client_secret.as_deref() == Some(&self.client_secret);
         };
-        let Some(decoded) = STANDARD
-            .decode(basic)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-        else {
+        let Some(decoded) = STANDARD.decode(basic).ok().and_then(|b| String::from_utf8(b).ok()) else {
             return false;
         };
         let Some((id, secret)) = decoded.split_once(':') else {
@@ -227,8 +209,7 @@ impl Shared {
         };
         // RFC 6749 §2.3.1 form-encodes both parts (the oauth2 crate does); many clients don't.
         let matches = |given: &str, expected: &str| {
-            given == expected
-                || given == form_urlencoded::byte_serialize(expected.as_bytes()).collect::<String>()
+            given == expected || given == form_urlencoded::byte_serialize(expected.as_bytes()).collect::<String>()
         };
         matches(id, &self.client_id) && matches(secret, &self.client_secret)
     }
@@ -275,9 +256,7 @@ impl AuthParams {
         };
         let error = if self.response_type.as_deref() != Some("code") {
             Some("unsupported_response_type".to_owned())
-        } else if self.code_challenge.is_some()
-            && self.code_challenge_method.as_deref() != Some("S256")
-        {
+        } else if self.code_challenge.is_some() && self.code_challenge_method.as_deref() != Some("S256") {
             // The plain method defeats the point of PKCE; a client using it is misconfigured.
             Some("invalid_request".to_owned())
         } else if let Failure::AuthorizeError(e) = &shared.inner().failure {
@@ -319,10 +298,7 @@ impl AuthParams {
     }
 }
 
-async fn authorize(
-    State(shared): State<Arc<Shared>>,
-    Query(params): Query<AuthParams>,
-) -> Response {
+async fn authorize(State(shared): State<Arc<Shared>>, Query(params): Query<AuthParams>) -> Response {
     let target = match params.validate(&shared) {
         Ok(target) => target,
         Err(response) => return *response,
@@ -349,22 +325,12 @@ async fn sign_in(State(shared): State<Arc<Shared>>, Form(params): Form<AuthParam
         let page = sign_in_page(&params, email, name, Some("Enter an email address."));
         return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
     }
-    let name = if name.is_empty() {
-        email.split('@').next().unwrap_or(email)
-    } else {
-        name
-    };
+    let name = if name.is_empty() { email.split('@').next().unwrap_or(email) } else { name };
     let current = shared.inner().user.clone();
     // Submitting the prefilled email keeps the configured subject, so `set_user` decides the
     // identity in form-driven tests too; any other email maps to its own stable subject.
-    let user = if current.email == email {
-        MockUser {
-            name: name.to_owned(),
-            ..current
-        }
-    } else {
-        MockUser::new(email, name)
-    };
+    let user =
+        if current.email == email { MockUser { name: name.to_owned(), ..current } } else { MockUser::new(email, name) };
     params.issue_code(&shared, target, user)
 }
 
@@ -394,11 +360,7 @@ async fn token(
 ) -> Response {
     shared.token_requests.fetch_add(1, Ordering::SeqCst);
     if shared.inner().failure == Failure::TokenServerError {
-        return oauth_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "injected failure",
-        );
+        return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "injected failure");
     }
     let Ok(Form(params)) = form else {
         return oauth_error(
@@ -408,30 +370,16 @@ async fn token(
         );
     };
     if !shared.client_authenticated(&headers, &params) {
-        let mut response = oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "bad client credentials",
-        );
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"mock-oauth\""),
-        );
+        let mut response = oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "bad client credentials");
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"mock-oauth\""));
         return response;
     }
     if params.grant_type.as_deref() != Some("authorization_code") {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "only authorization_code is supported",
-        );
+        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only authorization_code is supported");
     }
     // Removing the code before any other check makes it single-use even when the exchange
     // fails, which also stops verifier guessing.
-    let grant = params
-        .code
-        .as_deref()
-        .and_then(|code| shared.inner().codes.remove(code));
+    let grant = params.code.as_deref().and_then(|code| shared.inner().codes.remove(code));
     let problem = match &grant {
         None => Some("unknown or already used code"),
         Some(g) if g.issued.elapsed() > CODE_TTL => Some("code expired"),
@@ -445,39 +393,19 @@ async fn token(
         },
     };
     let (Some(grant), None) = (grant, problem) else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_grant",
-            problem.unwrap_or_default(),
-        );
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", problem.unwrap_or_default());
     };
     let access_token = random_token();
-    shared
-        .inner()
-        .tokens
-        .insert(access_token.clone(), (grant.user, Instant::now()));
-    let body = TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: TOKEN_TTL.as_secs(),
-        scope: grant.scope,
-    };
-    (
-        [
-            (header::CACHE_CONTROL, "no-store"),
-            (header::PRAGMA, "no-cache"),
-        ],
-        Json(body),
-    )
-        .into_response()
+    shared.inner().tokens.insert(access_token.clone(), (grant.user, Instant::now()));
+    let body =
+        TokenResponse { access_token, token_type: "Bearer", expires_in: TOKEN_TTL.as_secs(), scope: grant.scope };
+    ([(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")], Json(body)).into_response()
 }
 
 /// RFC 7636 §4.6 S256 check; also insists on a well-formed verifier (§4.1) so client bugs show.
 fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     let well_formed = (43..=128).contains(&verifier.len())
-        && verifier
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
     well_formed && URL_SAFE_NO_PAD.encode(Sha256::digest(verifier)) == challenge
 }
 
@@ -494,26 +422,17 @@ struct UserInfo<'a> {
 async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let inner = shared.inner();
     if inner.failure == Failure::UserinfoServerError {
-        return oauth_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "injected failure",
-        );
+        return oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "injected failure");
     }
     let user = auth_param(&headers, "Bearer")
         .and_then(|token| inner.tokens.get(token))
         .filter(|(_, issued)| issued.elapsed() < TOKEN_TTL)
         .map(|(user, _)| user);
     let Some(user) = user else {
-        let mut response = oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "unknown or expired token",
-        );
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer error=\"invalid_token\""),
-        );
+        let mut response = oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "unknown or expired token");
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
         return response;
     };
     Json(UserInfo {
@@ -529,11 +448,7 @@ async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Resp
 
 /// The credentials of an `Authorization: <scheme> <param>` header; schemes are case-insensitive.
 fn auth_param<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
-    let (given, param) = headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .split_once(' ')?;
+    let (given, param) = headers.get(header::AUTHORIZATION)?.to_str().ok()?.split_once(' ')?;
     given.eq_ignore_ascii_case(scheme).then_some(param.trim())
 }
 
@@ -574,10 +489,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     // The pages need no script at all; the policy keeps it that way. `form-action` is left
     // out on purpose: browsers apply it to the redirect that follows the form post.
     let headers = [
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'",
-        ),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"),
         (header::CACHE_CONTROL, "no-store"),
     ];
     (status, headers, Html(html)).into_response()
@@ -602,14 +514,10 @@ fn sign_in_page(params: &AuthParams, email: &str, name: &str, notice: Option<&st
         .iter()
         .filter_map(|(key, value)| {
             let value = escape(value.as_deref()?);
-            Some(format!(
-                "<input type=\"hidden\" name=\"{key}\" value=\"{value}\">"
-            ))
+            Some(format!("<input type=\"hidden\" name=\"{key}\" value=\"{value}\">"))
         })
         .collect();
-    let notice = notice
-        .map(|n| format!("<p class=\"notice\" role=\"alert\">{}</p>", escape(n)))
-        .unwrap_or_default();
+    let notice = notice.map(|n| format!("<p class=\"notice\" role=\"alert\">{}</p>", escape(n))).unwrap_or_default();
     let body = format!(
         "<h1>Mock sign-in</h1>\
          <p><code>{client}</code> asks for <code>{scope}</code>.</p>{notice}\

@@ -14,12 +14,7 @@ fn client() -> Client {
 }
 
 async fn start(auto_approve: bool) -> MockProvider {
-    MockProvider::start(MockConfig {
-        auto_approve,
-        ..MockConfig::default()
-    })
-    .await
-    .unwrap()
+    MockProvider::start(MockConfig { auto_approve, ..MockConfig::default() }).await.unwrap()
 }
 
 fn authorize_url(mock: &MockProvider, client_id: &str) -> String {
@@ -45,30 +40,18 @@ fn callback_query(response: &reqwest::Response) -> Vec<(String, String)> {
 }
 
 fn param<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    query
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 async fn authorize_code(mock: &MockProvider) -> String {
-    let response = client()
-        .get(authorize_url(mock, "test-client"))
-        .send()
-        .await
-        .unwrap();
+    let response = client().get(authorize_url(mock, "test-client")).send().await.unwrap();
     let query = callback_query(&response);
     assert_eq!(param(&query, "state"), Some("st&te"));
     param(&query, "code").expect("code").to_owned()
 }
 
 /// Exchanges a code the way the oauth2 crate does: HTTP Basic with form-encoded credentials.
-async fn exchange(
-    mock: &MockProvider,
-    code: &str,
-    verifier: &str,
-    secret: &str,
-) -> (StatusCode, Value) {
+async fn exchange(mock: &MockProvider, code: &str, verifier: &str, secret: &str) -> (StatusCode, Value) {
     let response = client()
         .post(mock.token_url())
         .basic_auth("test-client", Some(secret))
@@ -85,12 +68,7 @@ async fn exchange(
 }
 
 async fn userinfo(mock: &MockProvider, token: &str) -> reqwest::Response {
-    client()
-        .get(mock.userinfo_url())
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
+    client().get(mock.userinfo_url()).bearer_auth(token).send().await.unwrap()
 }
 
 #[tokio::test]
@@ -121,11 +99,7 @@ async fn happy_path_with_pkce() {
 #[tokio::test]
 async fn set_user_changes_later_grants_and_client_secret_may_be_in_the_body() {
     let mock = start(true).await;
-    let grace = MockUser {
-        sub: "grace-1".into(),
-        email: "grace@example.org".into(),
-        name: "Grace Hopper".into(),
-    };
+    let grace = MockUser { sub: "grace-1".into(), email: "grace@example.org".into(), name: "Grace Hopper".into() };
     mock.set_user(grace);
     let code = authorize_code(&mock).await;
 
@@ -144,23 +118,17 @@ async fn set_user_changes_later_grants_and_client_secret_may_be_in_the_body() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
-    let info: Value = userinfo(&mock, body["access_token"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let info: Value = userinfo(&mock, body["access_token"].as_str().unwrap()).await.json().await.unwrap();
     assert_eq!(info["sub"], "grace-1");
     assert_eq!(info["email"], "grace@example.org");
 }
 
 #[tokio::test]
 async fn basic_credentials_are_accepted_form_encoded() {
-    let mock = MockProvider::start(MockConfig {
-        client_secret: "s3cret/with:odd chars".into(),
-        ..MockConfig::default()
-    })
-    .await
-    .unwrap();
+    let mock =
+        MockProvider::start(MockConfig { client_secret: "s3cret/with:odd chars".into(), ..MockConfig::default() })
+            .await
+            .unwrap();
     let code = authorize_code(&mock).await;
     let (status, body) = exchange(&mock, &code, VERIFIER, "s3cret%2Fwith%3Aodd+chars").await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -242,11 +210,7 @@ async fn userinfo_rejects_unknown_token() {
 async fn injected_authorize_error_redirects_back() {
     let mock = start(true).await;
     mock.set_failure(Failure::AuthorizeError("temporarily_unavailable".into()));
-    let response = client()
-        .get(authorize_url(&mock, "test-client"))
-        .send()
-        .await
-        .unwrap();
+    let response = client().get(authorize_url(&mock, "test-client")).send().await.unwrap();
     let query = callback_query(&response);
     assert_eq!(param(&query, "error"), Some("temporarily_unavailable"));
     assert_eq!(param(&query, "state"), Some("st&te"));
@@ -267,10 +231,7 @@ async fn injected_server_errors() {
     let token = body["access_token"].as_str().unwrap();
 
     mock.set_failure(Failure::UserinfoServerError);
-    assert_eq!(
-        userinfo(&mock, token).await.status(),
-        StatusCode::INTERNAL_SERVER_ERROR
-    );
+    assert_eq!(userinfo(&mock, token).await.status(), StatusCode::INTERNAL_SERVER_ERROR);
     mock.set_failure(Failure::None);
     assert_eq!(userinfo(&mock, token).await.status(), StatusCode::OK);
     assert_eq!(mock.token_requests(), 2);
@@ -279,11 +240,7 @@ async fn injected_server_errors() {
 #[tokio::test]
 async fn unknown_client_gets_an_error_page_not_a_redirect() {
     let mock = start(true).await;
-    let response = client()
-        .get(authorize_url(&mock, "intruder"))
-        .send()
-        .await
-        .unwrap();
+    let response = client().get(authorize_url(&mock, "intruder")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.headers().get("location").is_none());
     assert!(response.text().await.unwrap().contains("Unknown client_id"));
@@ -292,11 +249,7 @@ async fn unknown_client_gets_an_error_page_not_a_redirect() {
 #[tokio::test]
 async fn form_sign_in_uses_the_entered_identity() {
     let mock = start(false).await;
-    let response = client()
-        .get(authorize_url(&mock, "test-client"))
-        .send()
-        .await
-        .unwrap();
+    let response = client().get(authorize_url(&mock, "test-client")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
     assert!(html.contains("<title>Mock sign-in</title>"));
@@ -311,22 +264,13 @@ async fn form_sign_in_uses_the_entered_identity() {
     fields.push(("email".into(), "lin@example.org".into()));
     fields.push(("name".into(), "Lin Chen".into()));
     fields.push(("action".into(), "approve".into()));
-    let response = client()
-        .post(mock.auth_url())
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
+    let response = client().post(mock.auth_url()).form(&fields).send().await.unwrap();
     let query = callback_query(&response);
     let code = param(&query, "code").unwrap();
 
     let (status, body) = exchange(&mock, code, VERIFIER, "test-secret").await;
     assert_eq!(status, StatusCode::OK);
-    let info: Value = userinfo(&mock, body["access_token"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let info: Value = userinfo(&mock, body["access_token"].as_str().unwrap()).await.json().await.unwrap();
     assert_eq!(info["sub"], "mock-lin@example.org");
     assert_eq!(info["email"], "lin@example.org");
     assert_eq!(info["name"], "Lin Chen");
@@ -334,12 +278,7 @@ async fn form_sign_in_uses_the_entered_identity() {
     // Deny goes back to the client with access_denied.
     fields.retain(|(k, _)| k != "action");
     fields.push(("action".into(), "deny".into()));
-    let response = client()
-        .post(mock.auth_url())
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
+    let response = client().post(mock.auth_url()).form(&fields).send().await.unwrap();
     let query = callback_query(&response);
     assert_eq!(param(&query, "error"), Some("access_denied"));
     assert_eq!(param(&query, "state"), Some("st&te"));

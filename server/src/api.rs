@@ -17,6 +17,7 @@ use crate::AppState;
 pub fn router(config: &crate::config::Config) -> Router<AppState> {
     Router::new()
         .nest("/audio", crate::audio_api::router(config))
+        .merge(crate::annotate_api::router())
         .route("/me", get(get_me))
         .route("/instruments", get(instruments))
         .route("/users", get(users))
@@ -49,9 +50,7 @@ async fn set_admin(
     Path(id): Path<Uuid>,
     Json(body): Json<AdminFlag>,
 ) -> Result<Json<UserRow>, AppError> {
-    Ok(Json(
-        app::admin::ssr::set_admin(&s.ctx.db, &actor, id, body.admin).await?,
-    ))
+    Ok(Json(app::admin::ssr::set_admin(&s.ctx.db, &actor, id, body.admin).await?))
 }
 
 async fn tokens(

@@ -15,9 +15,7 @@ use app::auth::ssr::{CurrentUser, RequireUser};
 use app::db::audio;
 use app::error::AppError;
 use app::ingest::AudioInfo;
-use app::ingest::ssr::{
-    NewAudio, check_license, info, ingest, original_content_type, stage, visible_audio,
-};
+use app::ingest::ssr::{NewAudio, check_license, info, ingest, original_content_type, stage, visible_audio};
 
 use crate::AppState;
 use crate::config::Config;
@@ -29,9 +27,9 @@ pub fn router(config: &Config) -> Router<AppState> {
     Router::new()
         .route(
             "/",
-            get(list).post(upload).layer(DefaultBodyLimit::max(
-                (config.max_upload_bytes + MULTIPART_OVERHEAD) as usize,
-            )),
+            get(list)
+                .post(upload)
+                .layer(DefaultBodyLimit::max((config.max_upload_bytes + MULTIPART_OVERHEAD) as usize)),
         )
         .route("/{id}", get(metadata).patch(update))
         .route("/{id}/canonical", get(canonical))
@@ -47,9 +45,7 @@ async fn upload(
 ) -> Result<Response, AppError> {
     let limit = s.ctx.settings.max_upload_bytes;
     // Refuse an announced oversize body before reading any of it.
-    if let Some(len) = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         && len > limit + MULTIPART_OVERHEAD
     {
         return Err(AppError::TooLarge(format!(
@@ -67,29 +63,18 @@ async fn upload(
                 app::ingest::ssr::human_bytes(limit)
             ))
         } else {
-            AppError::Invalid(format!(
-                "The upload is not a valid multipart form: {}",
-                e.body_text()
-            ))
+            AppError::Invalid(format!("The upload is not a valid multipart form: {}", e.body_text()))
         }
     };
     while let Some(field) = form.next_field().await.map_err(bad_form)? {
         match field.name() {
             Some("file") if staged.is_none() => {
-                let filename = field
-                    .file_name()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| "upload".into());
+                let filename = field.file_name().map(str::to_string).unwrap_or_else(|| "upload".into());
                 staged = Some((filename, stage(&s.ctx, field).await?));
             }
             Some("file") => return Err(AppError::Invalid("Send one file per request.".into())),
             Some("license") => license = Some(field.text().await.map_err(bad_form)?),
-            Some("public") => {
-                public = matches!(
-                    field.text().await.map_err(bad_form)?.trim(),
-                    "true" | "on" | "1"
-                )
-            }
+            Some("public") => public = matches!(field.text().await.map_err(bad_form)?.trim(), "true" | "on" | "1"),
             _ => {}
         }
     }
@@ -107,11 +92,7 @@ async fn upload(
         parent_offset_frames: None,
     };
     let done = ingest(&s.ctx, staged, new).await?;
-    let status = if done.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(info(&done.audio))).into_response())
 }
 
@@ -119,11 +100,7 @@ async fn upload(
 pub fn sanitize_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
-    if clean.trim().is_empty() {
-        "upload".into()
-    } else {
-        clean
-    }
+    if clean.trim().is_empty() { "upload".into() } else { clean }
 }
 
 #[derive(Deserialize)]
@@ -151,9 +128,7 @@ async fn metadata(
     CurrentUser(viewer): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<AudioInfo>, AppError> {
-    Ok(Json(info(
-        &visible_audio(&s.ctx, id, viewer.as_ref()).await?,
-    )))
+    Ok(Json(info(&visible_audio(&s.ctx, id, viewer.as_ref()).await?)))
 }
 
 #[derive(Deserialize)]
@@ -207,14 +182,7 @@ async fn original(
 ) -> Result<Response, AppError> {
     let a = visible_audio(&s.ctx, id, viewer.as_ref()).await?;
     let ct = original_content_type(&a.original_format);
-    serve_object(
-        &s,
-        &a.original_key,
-        ct,
-        &headers,
-        Some(&a.original_filename),
-    )
-    .await
+    serve_object(&s, &a.original_key, ct, &headers, Some(&a.original_filename)).await
 }
 
 async fn peaks(
@@ -260,11 +228,7 @@ pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
         }
         _ => return RangeRequest::Full,
     };
-    if size == 0 || start >= size {
-        RangeRequest::Unsatisfiable
-    } else {
-        RangeRequest::Part { start, end }
-    }
+    if size == 0 || start >= size { RangeRequest::Unsatisfiable } else { RangeRequest::Part { start, end } }
 }
 
 async fn serve_object(
@@ -281,69 +245,35 @@ async fn serve_object(
         AppError::NotFound
     })?;
     let size = meta.size;
-    let range = parse_range(
-        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
-        size,
-    );
+    let range = parse_range(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), size);
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, content_type)
         .header(header::ACCEPT_RANGES, "bytes")
         // Objects never change under an id.
-        .header(
-            header::CACHE_CONTROL,
-            "private, max-age=31536000, immutable",
-        );
-    if let Some(tag) = meta
-        .e_tag
-        .as_deref()
-        .and_then(|t| HeaderValue::from_str(&format!("\"{}\"", t.trim_matches('"'))).ok())
+        .header(header::CACHE_CONTROL, "private, max-age=31536000, immutable");
+    if let Some(tag) =
+        meta.e_tag.as_deref().and_then(|t| HeaderValue::from_str(&format!("\"{}\"", t.trim_matches('"'))).ok())
     {
         builder = builder.header(header::ETAG, tag);
     }
     if let Some(name) = download_name {
-        let ascii: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_graphic() && c != '"' || c == ' ' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        builder = builder.header(
-            header::CONTENT_DISPOSITION,
-            format!("inline; filename=\"{ascii}\""),
-        );
+        let ascii: String =
+            name.chars().map(|c| if c.is_ascii_graphic() && c != '"' || c == ' ' { c } else { '_' }).collect();
+        builder = builder.header(header::CONTENT_DISPOSITION, format!("inline; filename=\"{ascii}\""));
     }
     let (status, get_range, len) = match range {
         RangeRequest::Unsatisfiable => {
-            return Ok((
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                [(header::CONTENT_RANGE, format!("bytes */{size}"))],
-            )
+            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, [(header::CONTENT_RANGE, format!("bytes */{size}"))])
                 .into_response());
         }
         RangeRequest::Full => (StatusCode::OK, None, size),
         RangeRequest::Part { start, end } => {
             builder = builder.header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"));
-            (
-                StatusCode::PARTIAL_CONTENT,
-                Some(GetRange::Bounded(start..end + 1)),
-                end + 1 - start,
-            )
+            (StatusCode::PARTIAL_CONTENT, Some(GetRange::Bounded(start..end + 1)), end + 1 - start)
         }
     };
-    let result = store
-        .get_opts(
-            &path,
-            GetOptions {
-                range: get_range,
-                ..GetOptions::default()
-            },
-        )
-        .await
-        .map_err(|e| {
+    let result =
+        store.get_opts(&path, GetOptions { range: get_range, ..GetOptions::default() }).await.map_err(|e| {
             tracing::error!(error = %e, key, "cannot read stored object");
             AppError::Internal
         })?;
@@ -362,26 +292,11 @@ mod tests {
     fn ranges_are_parsed_like_rfc_9110() {
         use RangeRequest::*;
         assert_eq!(parse_range(None, 100), Full);
-        assert_eq!(
-            parse_range(Some("bytes=0-9"), 100),
-            Part { start: 0, end: 9 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=90-"), 100),
-            Part { start: 90, end: 99 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=-10"), 100),
-            Part { start: 90, end: 99 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=-1000"), 100),
-            Part { start: 0, end: 99 }
-        );
-        assert_eq!(
-            parse_range(Some("bytes=50-5000"), 100),
-            Part { start: 50, end: 99 }
-        );
+        assert_eq!(parse_range(Some("bytes=0-9"), 100), Part { start: 0, end: 9 });
+        assert_eq!(parse_range(Some("bytes=90-"), 100), Part { start: 90, end: 99 });
+        assert_eq!(parse_range(Some("bytes=-10"), 100), Part { start: 90, end: 99 });
+        assert_eq!(parse_range(Some("bytes=-1000"), 100), Part { start: 0, end: 99 });
+        assert_eq!(parse_range(Some("bytes=50-5000"), 100), Part { start: 50, end: 99 });
         assert_eq!(parse_range(Some("bytes=100-"), 100), Unsatisfiable);
         assert_eq!(parse_range(Some("bytes=-0"), 100), Unsatisfiable);
         assert_eq!(parse_range(Some("bytes=0-1,4-5"), 100), Full);

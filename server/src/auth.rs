@@ -7,9 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse,
-    TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse, TokenUrl,
 };
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -25,8 +24,7 @@ const PKCE_KEY: &str = "oauth_pkce";
 const NEXT_KEY: &str = "oauth_next";
 const DEMO_ROLES: [&str; 3] = ["musician", "annotator", "admin"];
 
-pub type OAuthClient =
-    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+pub type OAuthClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 #[derive(Clone)]
 pub struct OAuth {
@@ -51,12 +49,7 @@ impl OAuth {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(15))
             .build()?;
-        Ok(Some(OAuth {
-            client,
-            userinfo_url: o.userinfo_url.clone(),
-            provider: "google".into(),
-            http,
-        }))
+        Ok(Some(OAuth { client, userinfo_url: o.userinfo_url.clone(), provider: "google".into(), http }))
     }
 }
 
@@ -69,11 +62,7 @@ pub struct SignInError {
 
 impl SignInError {
     fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            title,
-            detail: detail.into(),
-        }
+        Self { status, title, detail: detail.into() }
     }
 }
 
@@ -91,31 +80,14 @@ impl From<tower_sessions::session::Error> for SignInError {
 
 impl IntoResponse for SignInError {
     fn into_response(self) -> Response {
-        let page = status_page(
-            self.status,
-            self.title,
-            &self.detail,
-            "/signin",
-            "Try again",
-        );
+        let page = status_page(self.status, self.title, &self.detail, "/signin", "Try again");
         (self.status, Html(page)).into_response()
     }
 }
 
 /// A small standalone page for responses rendered outside the Leptos app.
-pub fn status_page(
-    status: StatusCode,
-    title: &str,
-    detail: &str,
-    link: &str,
-    link_text: &str,
-) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+pub fn status_page(status: StatusCode, title: &str, detail: &str, link: &str, link_text: &str) -> String {
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -158,9 +130,7 @@ pub async fn login(
         .url();
     session.insert(STATE_KEY, csrf.secret()).await?;
     session.insert(PKCE_KEY, verifier.secret()).await?;
-    session
-        .insert(NEXT_KEY, app::auth::safe_next(q.next))
-        .await?;
+    session.insert(NEXT_KEY, app::auth::safe_next(q.next)).await?;
     Ok(Redirect::to(url.as_str()).into_response())
 }
 
@@ -194,27 +164,15 @@ pub async fn callback(
     result
 }
 
-async fn finish_sign_in(
-    state: &AppState,
-    session: &Session,
-    q: CallbackQuery,
-) -> Result<Response, SignInError> {
+async fn finish_sign_in(state: &AppState, session: &Session, q: CallbackQuery) -> Result<Response, SignInError> {
     let Some(oauth) = &state.oauth else {
-        return Err(SignInError::new(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "No OAuth client is configured.",
-        ));
+        return Err(SignInError::new(StatusCode::NOT_FOUND, "Not found", "No OAuth client is configured."));
     };
     // The state and verifier are single-use: take them out before anything else.
     let expected: Option<String> = session.remove(STATE_KEY).await?;
     let verifier: Option<String> = session.remove(PKCE_KEY).await?;
-    let next: String = session
-        .remove(NEXT_KEY)
-        .await?
-        .unwrap_or_else(|| "/".into());
-    let bad_request =
-        |detail: &str| SignInError::new(StatusCode::BAD_REQUEST, "Sign-in failed", detail);
+    let next: String = session.remove(NEXT_KEY).await?.unwrap_or_else(|| "/".into());
+    let bad_request = |detail: &str| SignInError::new(StatusCode::BAD_REQUEST, "Sign-in failed", detail);
     let (Some(expected), Some(verifier)) = (expected, verifier) else {
         return Err(bad_request(
             "This sign-in link was not started in this browser, or was already used. Please start again.",
@@ -223,14 +181,10 @@ async fn finish_sign_in(
     match q.state {
         Some(s) if s == expected => {}
         Some(_) => {
-            return Err(bad_request(
-                "The sign-in response did not match this browser's request (state mismatch).",
-            ));
+            return Err(bad_request("The sign-in response did not match this browser's request (state mismatch)."));
         }
         None => {
-            return Err(bad_request(
-                "The sign-in response carried no state parameter.",
-            ));
+            return Err(bad_request("The sign-in response carried no state parameter."));
         }
     }
     if let Some(error) = q.error {
@@ -238,21 +192,13 @@ async fn finish_sign_in(
             "access_denied" => "You declined to share your account with Tutti.".to_string(),
             _ => format!(
                 "The sign-in provider reported an error: {error}{}",
-                q.error_description
-                    .map(|d| format!(" ({d})"))
-                    .unwrap_or_default()
+                q.error_description.map(|d| format!(" ({d})")).unwrap_or_default()
             ),
         };
-        return Err(SignInError::new(
-            StatusCode::UNAUTHORIZED,
-            "Sign-in was not completed",
-            detail,
-        ));
+        return Err(SignInError::new(StatusCode::UNAUTHORIZED, "Sign-in was not completed", detail));
     }
     let Some(code) = q.code else {
-        return Err(bad_request(
-            "The sign-in response carried no authorization code.",
-        ));
+        return Err(bad_request("The sign-in response carried no authorization code."));
     };
     let token = oauth
         .client
@@ -261,12 +207,8 @@ async fn finish_sign_in(
         .request_async(&oauth.http)
         .await
         .map_err(|e| match e {
-            RequestTokenError::ServerResponse(r)
-                if *r.error() == BasicErrorResponseType::InvalidGrant =>
-            {
-                bad_request(
-                    "The sign-in code was invalid, expired or already used. Please sign in again.",
-                )
+            RequestTokenError::ServerResponse(r) if *r.error() == BasicErrorResponseType::InvalidGrant => {
+                bad_request("The sign-in code was invalid, expired or already used. Please sign in again.")
             }
             RequestTokenError::Request(e) => {
                 tracing::warn!(error = %e, "OAuth token endpoint unreachable");
@@ -297,10 +239,7 @@ async fn finish_sign_in(
     let profile = ExternalProfile {
         provider: oauth.provider.clone(),
         subject: info.sub,
-        display_name: info
-            .name
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| email.clone()),
+        display_name: info.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| email.clone()),
         email,
         avatar_url: info.picture,
     };
@@ -319,13 +258,7 @@ async fn fetch_userinfo(oauth: &OAuth, access_token: &str) -> Result<UserInfo, S
             "Your profile could not be fetched. Please try again in a moment.",
         )
     };
-    let res = oauth
-        .http
-        .get(oauth.userinfo_url.clone())
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .map_err(unreachable)?;
+    let res = oauth.http.get(oauth.userinfo_url.clone()).bearer_auth(access_token).send().await.map_err(unreachable)?;
     if !res.status().is_success() {
         tracing::warn!(status = %res.status(), "OAuth userinfo endpoint refused");
         return Err(SignInError::new(
@@ -378,11 +311,7 @@ pub async fn demo(
         display_name: format!("Demo {}{}", role[..1].to_uppercase(), &role[1..]),
         avatar_url: None,
     };
-    let admins = if *role == "admin" {
-        vec![email]
-    } else {
-        Vec::new()
-    };
+    let admins = if *role == "admin" { vec![email] } else { Vec::new() };
     let user = upsert_user(&state.ctx.db, &profile, &admins).await?;
     establish(&session, user.id).await?;
     Ok(Redirect::to(&app::auth::safe_next(form.next)).into_response())

@@ -26,6 +26,7 @@ pub struct Config {
     pub default_license: String,
     pub audio_jobs: usize,
     pub tmp_dir: PathBuf,
+    pub lease_seconds: i64,
     pub session_idle_minutes: i64,
     pub site_root: PathBuf,
     pub log_filter: String,
@@ -60,55 +61,24 @@ pub struct ConfigError {
 const KEYS: &[(&str, &str, Option<&str>)] = &[
     ("TUTTI_BIND", "bind", Some("127.0.0.1:3000")),
     ("TUTTI_PUBLIC_URL", "public_url", None),
-    (
-        "DATABASE_URL",
-        "database_url",
-        Some("sqlite://data/tutti.db?mode=rwc"),
-    ),
+    ("DATABASE_URL", "database_url", Some("sqlite://data/tutti.db?mode=rwc")),
     ("TUTTI_STORAGE", "storage", Some("data/objects")),
     ("TUTTI_OAUTH_CLIENT_ID", "oauth_client_id", None),
     ("TUTTI_OAUTH_CLIENT_SECRET", "oauth_client_secret", None),
-    (
-        "TUTTI_OAUTH_AUTH_URL",
-        "oauth_auth_url",
-        Some(GOOGLE_AUTH_URL),
-    ),
-    (
-        "TUTTI_OAUTH_TOKEN_URL",
-        "oauth_token_url",
-        Some(GOOGLE_TOKEN_URL),
-    ),
-    (
-        "TUTTI_OAUTH_USERINFO_URL",
-        "oauth_userinfo_url",
-        Some(GOOGLE_USERINFO_URL),
-    ),
-    (
-        "TUTTI_OAUTH_PROVIDER_NAME",
-        "oauth_provider_name",
-        Some("Google"),
-    ),
+    ("TUTTI_OAUTH_AUTH_URL", "oauth_auth_url", Some(GOOGLE_AUTH_URL)),
+    ("TUTTI_OAUTH_TOKEN_URL", "oauth_token_url", Some(GOOGLE_TOKEN_URL)),
+    ("TUTTI_OAUTH_USERINFO_URL", "oauth_userinfo_url", Some(GOOGLE_USERINFO_URL)),
+    ("TUTTI_OAUTH_PROVIDER_NAME", "oauth_provider_name", Some("Google")),
     ("TUTTI_ADMIN_EMAILS", "admin_emails", Some("")),
     ("TUTTI_DEMO", "demo", Some("true")),
     ("TUTTI_MAX_UPLOAD_BYTES", "max_upload_bytes", Some("1GiB")),
-    (
-        "TUTTI_MAX_AUDIO_SECONDS",
-        "max_audio_seconds",
-        Some("10800"),
-    ),
+    ("TUTTI_MAX_AUDIO_SECONDS", "max_audio_seconds", Some("10800")),
     ("TUTTI_CANONICAL_RATE", "canonical_rate", Some("44100")),
-    (
-        "TUTTI_DEFAULT_LICENSE",
-        "default_license",
-        Some("CC-BY-4.0"),
-    ),
+    ("TUTTI_DEFAULT_LICENSE", "default_license", Some("CC-BY-4.0")),
     ("TUTTI_AUDIO_JOBS", "audio_jobs", None),
     ("TUTTI_TMP_DIR", "tmp_dir", Some("data/tmp")),
-    (
-        "TUTTI_SESSION_IDLE_MINUTES",
-        "session_idle_minutes",
-        Some("20160"),
-    ),
+    ("TUTTI_LEASE_SECONDS", "lease_seconds", Some("600")),
+    ("TUTTI_SESSION_IDLE_MINUTES", "session_idle_minutes", Some("20160")),
     ("LEPTOS_SITE_ROOT", "site_root", Some("target/site")),
     ("TUTTI_LOG", "log", Some("info")),
     ("TUTTI_LOG_FORMAT", "log_format", Some("text")),
@@ -121,34 +91,18 @@ struct Raw {
 
 impl Raw {
     fn get(&self, env: &str) -> Option<(&str, &str)> {
-        self.values
-            .get(env)
-            .map(|(label, v)| (label.as_str(), v.as_str()))
+        self.values.get(env).map(|(label, v)| (label.as_str(), v.as_str()))
     }
 
-    fn parse<T>(
-        &self,
-        env: &str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Result<Option<T>, ConfigError> {
+    fn parse<T>(&self, env: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<Option<T>, ConfigError> {
         match self.get(env) {
             None => Ok(None),
-            Some((label, v)) => parse(v).map(Some).map_err(|message| ConfigError {
-                key: label.to_string(),
-                message,
-            }),
+            Some((label, v)) => parse(v).map(Some).map_err(|message| ConfigError { key: label.to_string(), message }),
         }
     }
 
-    fn required<T>(
-        &self,
-        env: &str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Result<T, ConfigError> {
-        self.parse(env, parse)?.ok_or_else(|| ConfigError {
-            key: env.to_string(),
-            message: "missing".into(),
-        })
+    fn required<T>(&self, env: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        self.parse(env, parse)?.ok_or_else(|| ConfigError { key: env.to_string(), message: "missing".into() })
     }
 }
 
@@ -157,10 +111,7 @@ impl Config {
     /// (default `tutti.toml` in the working directory).
     pub fn from_env() -> Result<Self, ConfigError> {
         let env: Vec<(String, String)> = std::env::vars().collect();
-        let explicit = env
-            .iter()
-            .find(|(k, _)| k == "TUTTI_CONFIG")
-            .map(|(_, v)| PathBuf::from(v));
+        let explicit = env.iter().find(|(k, _)| k == "TUTTI_CONFIG").map(|(_, v)| PathBuf::from(v));
         let file = match explicit {
             Some(path) => Some(path),
             None => Some(PathBuf::from("tutti.toml")).filter(|p| p.exists()),
@@ -169,17 +120,11 @@ impl Config {
     }
 
     /// Defaults, then the TOML file, then `env` (later wins).
-    pub fn load(
-        env: impl IntoIterator<Item = (String, String)>,
-        file: Option<&Path>,
-    ) -> Result<Self, ConfigError> {
-        let mut raw = Raw {
-            values: BTreeMap::new(),
-        };
+    pub fn load(env: impl IntoIterator<Item = (String, String)>, file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut raw = Raw { values: BTreeMap::new() };
         for (env_name, _, default) in KEYS {
             if let Some(d) = default {
-                raw.values
-                    .insert(env_name, (env_name.to_string(), d.to_string()));
+                raw.values.insert(env_name, (env_name.to_string(), d.to_string()));
             }
         }
         if let Some(path) = file {
@@ -194,26 +139,18 @@ impl Config {
             })?;
             for (key, value) in table {
                 let Some((env_name, toml_key, _)) = KEYS.iter().find(|(_, k, _)| *k == key) else {
-                    return Err(ConfigError {
-                        key: format!("{key} in {label}"),
-                        message: "unknown key".into(),
-                    });
+                    return Err(ConfigError { key: format!("{key} in {label}"), message: "unknown key".into() });
                 };
                 let text = match value {
                     toml::Value::String(s) => s,
                     toml::Value::Array(items) => items
                         .iter()
-                        .map(|i| {
-                            i.as_str()
-                                .map(str::to_string)
-                                .unwrap_or_else(|| i.to_string())
-                        })
+                        .map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()))
                         .collect::<Vec<_>>()
                         .join(","),
                     other => other.to_string(),
                 };
-                raw.values
-                    .insert(env_name, (format!("{toml_key} in {label}"), text));
+                raw.values.insert(env_name, (format!("{toml_key} in {label}"), text));
             }
         }
         for (k, v) in env {
@@ -226,25 +163,16 @@ impl Config {
 
     fn from_raw(raw: &Raw) -> Result<Self, ConfigError> {
         let bind: SocketAddr = raw.required("TUTTI_BIND", |v| {
-            v.parse()
-                .map_err(|_| format!("'{v}' is not an address with a port, such as 127.0.0.1:3000"))
+            v.parse().map_err(|_| format!("'{v}' is not an address with a port, such as 127.0.0.1:3000"))
         })?;
         let public_url = raw
             .parse("TUTTI_PUBLIC_URL", parse_http_url)?
-            .unwrap_or_else(|| {
-                Url::parse(&format!("http://{bind}/")).expect("a socket address makes a valid URL")
-            });
+            .unwrap_or_else(|| Url::parse(&format!("http://{bind}/")).expect("a socket address makes a valid URL"));
         let database_url = raw.required("DATABASE_URL", |v| {
-            if v.starts_with("sqlite:")
-                || v.starts_with("postgres://")
-                || v.starts_with("postgresql://")
-            {
+            if v.starts_with("sqlite:") || v.starts_with("postgres://") || v.starts_with("postgresql://") {
                 Ok(v.to_string())
             } else {
-                Err(format!(
-                    "'{}' must start with sqlite: or postgres://",
-                    redact(v)
-                ))
+                Err(format!("'{}' must start with sqlite: or postgres://", redact(v)))
             }
         })?;
         let storage = raw.required("TUTTI_STORAGE", parse_storage)?;
@@ -263,40 +191,24 @@ impl Config {
             v.split(',')
                 .map(|e| e.trim().to_lowercase())
                 .filter(|e| !e.is_empty())
-                .map(|e| {
-                    if e.contains('@') {
-                        Ok(e)
-                    } else {
-                        Err(format!("'{e}' is not an e-mail address"))
-                    }
-                })
+                .map(|e| if e.contains('@') { Ok(e) } else { Err(format!("'{e}' is not an e-mail address")) })
                 .collect()
         })?;
         let oauth = Self::oauth(raw)?;
         let max_upload_bytes = raw.required("TUTTI_MAX_UPLOAD_BYTES", parse_size)?;
-        let max_audio_seconds = raw.required("TUTTI_MAX_AUDIO_SECONDS", |v| {
-            parse_positive(v).map(|n| n as u64)
+        let max_audio_seconds = raw.required("TUTTI_MAX_AUDIO_SECONDS", |v| parse_positive(v).map(|n| n as u64))?;
+        let canonical_rate = raw.required("TUTTI_CANONICAL_RATE", |v| match v.trim().parse::<u32>() {
+            Ok(r) if (8_000..=192_000).contains(&r) => Ok(r),
+            _ => Err(format!("'{v}' must be a sample rate between 8000 and 192000 Hz")),
         })?;
-        let canonical_rate =
-            raw.required("TUTTI_CANONICAL_RATE", |v| match v.trim().parse::<u32>() {
-                Ok(r) if (8_000..=192_000).contains(&r) => Ok(r),
-                _ => Err(format!(
-                    "'{v}' must be a sample rate between 8000 and 192000 Hz"
-                )),
-            })?;
         let default_license = raw.required("TUTTI_DEFAULT_LICENSE", |v| {
             app::ingest::ssr::check_license(Some(v), v).map_err(|e| e.to_string())
         })?;
         let audio_jobs = raw
-            .parse("TUTTI_AUDIO_JOBS", |v| {
-                parse_positive(v).map(|n| n as usize)
-            })?
-            .unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(2)
-            });
+            .parse("TUTTI_AUDIO_JOBS", |v| parse_positive(v).map(|n| n as usize))?
+            .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
         let tmp_dir = PathBuf::from(raw.required("TUTTI_TMP_DIR", |v| Ok(v.to_string()))?);
+        let lease_seconds = raw.required("TUTTI_LEASE_SECONDS", parse_positive)?;
         let session_idle_minutes = raw.required("TUTTI_SESSION_IDLE_MINUTES", parse_positive)?;
         let site_root = PathBuf::from(raw.required("LEPTOS_SITE_ROOT", |v| Ok(v.to_string()))?);
         let log_filter = raw.required("TUTTI_LOG", |v| Ok(v.to_string()))?;
@@ -319,6 +231,7 @@ impl Config {
             default_license,
             audio_jobs,
             tmp_dir,
+            lease_seconds,
             session_idle_minutes,
             site_root,
             log_filter,
@@ -358,9 +271,7 @@ impl Config {
 
     /// The redirect URI to register with the OAuth provider.
     pub fn oauth_redirect_url(&self) -> Url {
-        self.public_url
-            .join("auth/google/callback")
-            .expect("a relative path joins")
+        self.public_url.join("auth/google/callback").expect("a relative path joins")
     }
 
     pub fn cookies_secure(&self) -> bool {
@@ -406,9 +317,7 @@ fn parse_size(v: &str) -> Result<u64, String> {
     let t = v.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("'{v}' must be a size such as 500MB or 1GiB"))?;
+    let n: u64 = num.parse().map_err(|_| format!("'{v}' must be a size such as 500MB or 1GiB"))?;
     let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "kb" => 1_000,
@@ -418,9 +327,7 @@ fn parse_size(v: &str) -> Result<u64, String> {
         "gb" => 1_000_000_000,
         "gib" => 1 << 30,
         _ => {
-            return Err(format!(
-                "'{v}' has an unknown unit; use B, KB, MB, GB, KiB, MiB or GiB"
-            ));
+            return Err(format!("'{v}' has an unknown unit; use B, KB, MB, GB, KiB, MiB or GiB"));
         }
     };
     match n.checked_mul(factor) {
@@ -433,19 +340,12 @@ fn parse_storage(v: &str) -> Result<Storage, String> {
     if let Some(rest) = v.strip_prefix("s3://") {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
-            return Err(format!(
-                "'{v}' needs a bucket name, as in s3://bucket/prefix"
-            ));
+            return Err(format!("'{v}' needs a bucket name, as in s3://bucket/prefix"));
         }
-        return Ok(Storage::S3 {
-            bucket: bucket.to_string(),
-            prefix: prefix.trim_matches('/').to_string(),
-        });
+        return Ok(Storage::S3 { bucket: bucket.to_string(), prefix: prefix.trim_matches('/').to_string() });
     }
     if v.contains("://") {
-        return Err(format!(
-            "'{v}' must be a local directory or an s3://bucket/prefix URL"
-        ));
+        return Err(format!("'{v}' must be a local directory or an s3://bucket/prefix URL"));
     }
     if v.trim().is_empty() {
         return Err("must not be empty".into());
@@ -458,10 +358,7 @@ mod tests {
     use super::*;
 
     fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::load(
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())),
-            None,
-        )
+        Config::load(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())), None)
     }
 
     #[test]
@@ -502,11 +399,7 @@ mod tests {
     fn oauth_needs_both_id_and_secret() {
         let e = load(&[("TUTTI_OAUTH_CLIENT_ID", "abc")]).unwrap_err();
         assert_eq!(e.key, "TUTTI_OAUTH_CLIENT_SECRET");
-        let c = load(&[
-            ("TUTTI_OAUTH_CLIENT_ID", "abc"),
-            ("TUTTI_OAUTH_CLIENT_SECRET", "s"),
-        ])
-        .unwrap();
+        let c = load(&[("TUTTI_OAUTH_CLIENT_ID", "abc"), ("TUTTI_OAUTH_CLIENT_SECRET", "s")]).unwrap();
         let o = c.oauth.unwrap();
         assert_eq!(o.token_url.as_str(), GOOGLE_TOKEN_URL);
         assert_eq!(o.provider_name, "Google");
@@ -532,10 +425,7 @@ mod tests {
         for (key, value) in cases {
             let mut pairs = vec![(key, value)];
             if key.starts_with("TUTTI_OAUTH") {
-                pairs.extend([
-                    ("TUTTI_OAUTH_CLIENT_ID", "id"),
-                    ("TUTTI_OAUTH_CLIENT_SECRET", "s"),
-                ]);
+                pairs.extend([("TUTTI_OAUTH_CLIENT_ID", "id"), ("TUTTI_OAUTH_CLIENT_SECRET", "s")]);
             }
             let e = load(&pairs).expect_err(key);
             assert_eq!(e.key, key, "{e}");
@@ -565,12 +455,12 @@ mod tests {
     fn toml_file_is_read_and_env_wins() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tutti.toml");
-        std::fs::write(&path, "bind = \"127.0.0.1:4000\"\ndemo = false\nadmin_emails = [\"a@b.c\"]\nmax_upload_bytes = 1000\n").unwrap();
-        let c = Config::load(
-            [("TUTTI_BIND".to_string(), "127.0.0.1:5000".to_string())],
-            Some(&path),
+        std::fs::write(
+            &path,
+            "bind = \"127.0.0.1:4000\"\ndemo = false\nadmin_emails = [\"a@b.c\"]\nmax_upload_bytes = 1000\n",
         )
         .unwrap();
+        let c = Config::load([("TUTTI_BIND".to_string(), "127.0.0.1:5000".to_string())], Some(&path)).unwrap();
         assert_eq!(c.bind.port(), 5000);
         assert!(!c.demo);
         assert_eq!(c.admin_emails, vec!["a@b.c"]);

@@ -13,8 +13,8 @@ use app::ingest::ssr::{NewAudio, check_license, ingest, stage_path};
 
 /// File extensions worth trying; anything else in the folder is ignored.
 const AUDIO_EXTENSIONS: [&str; 16] = [
-    "wav", "wave", "aif", "aiff", "aifc", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac", "alac",
-    "caf", "opus", "webm",
+    "wav", "wave", "aif", "aiff", "aifc", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac", "alac", "caf", "opus",
+    "webm",
 ];
 
 #[derive(Debug, Default)]
@@ -54,44 +54,28 @@ pub async fn import_dir(
         .filter(user::Column::Email.eq(owner_email.trim().to_lowercase()))
         .one(&ctx.db)
         .await?
-        .with_context(|| {
-            format!("no user with the e-mail {owner_email}; they must sign in once first")
-        })?;
-    let license = check_license(license, &ctx.settings.default_license)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .with_context(|| format!("no user with the e-mail {owner_email}; they must sign in once first"))?;
+    let license = check_license(license, &ctx.settings.default_license).map_err(|e| anyhow::anyhow!("{e}"))?;
     let files = audio_files(dir)?;
-    let bar = if show_progress {
-        ProgressBar::new(files.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = if show_progress { ProgressBar::new(files.len() as u64) } else { ProgressBar::hidden() };
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} files ({eta} left) {msg}",
-        )
-        .expect("a valid template"),
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} files ({eta} left) {msg}")
+            .expect("a valid template"),
     );
     let bar = Arc::new(bar);
     // Staging reads files while earlier ones decode; ingest itself is bounded by `audio_jobs`.
-    let limit = Arc::new(tokio::sync::Semaphore::new(
-        ctx.audio_jobs.available_permits() * 2,
-    ));
+    let limit = Arc::new(tokio::sync::Semaphore::new(ctx.audio_jobs.available_permits() * 2));
     let mut tasks = tokio::task::JoinSet::new();
     for path in files {
         let (ctx, bar, limit, license) = (ctx.clone(), bar.clone(), limit.clone(), license.clone());
         let owner_id = owner.id;
         tasks.spawn(async move {
             let _slot = limit.acquire_owned().await;
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
+            let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
             let result = async {
                 let staged = {
                     let (ctx, path) = (ctx.clone(), path.clone());
-                    tokio::task::spawn_blocking(move || stage_path(&ctx, &path))
-                        .await
-                        .map_err(|e| e.to_string())?
+                    tokio::task::spawn_blocking(move || stage_path(&ctx, &path)).await.map_err(|e| e.to_string())?
                 }
                 .map_err(|e| e.to_string())?;
                 let new = NewAudio {
@@ -103,10 +87,7 @@ pub async fn import_dir(
                     parent_id: None,
                     parent_offset_frames: None,
                 };
-                ingest(&ctx, staged, new)
-                    .await
-                    .map(|d| d.created)
-                    .map_err(|e| e.to_string())
+                ingest(&ctx, staged, new).await.map(|d| d.created).map_err(|e| e.to_string())
             }
             .await;
             bar.set_message(name);

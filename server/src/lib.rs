@@ -1,5 +1,6 @@
 //! The Tutti server: configuration, database and migrations, sessions and sign-in, the REST API,
 //! and the Leptos app (pages and server functions), served by axum.
+pub mod annotate_api;
 pub mod api;
 pub mod audio_api;
 pub mod auth;
@@ -54,27 +55,17 @@ pub fn init_tracing(config: &Config) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = if config.log_json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+    let _ = if config.log_json { builder.json().try_init() } else { builder.try_init() };
 }
 
 /// Connect and bring the schema up to date. A SQLite file's directory is created if missing.
 pub async fn connect(database_url: &str) -> anyhow::Result<DatabaseConnection> {
     let sqlite = database_url.starts_with("sqlite:");
     if sqlite {
-        let path = database_url
-            .trim_start_matches("sqlite:")
-            .trim_start_matches("//");
+        let path = database_url.trim_start_matches("sqlite:").trim_start_matches("//");
         let path = path.split('?').next().unwrap_or_default();
-        if let Some(dir) = std::path::Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
     }
     let mut options = ConnectOptions::new(database_url.to_string());
@@ -83,16 +74,13 @@ pub async fn connect(database_url: &str) -> anyhow::Result<DatabaseConnection> {
         // One writer at a time in SQLite; a small pool avoids lock contention.
         options.max_connections(4);
     }
-    let db = Database::connect(options)
-        .await
-        .context("cannot connect to the database (DATABASE_URL)")?;
+    let db = Database::connect(options).await.context("cannot connect to the database (DATABASE_URL)")?;
     if sqlite {
         // WAL lets readers proceed while a write is in progress.
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
     }
-    Migrator::up(&db, None)
-        .await
-        .context("database migration failed")?;
+    Migrator::up(&db, None).await.context("database migration failed")?;
+    app::tasks::ssr::fail_interrupted_jobs(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(db)
 }
 
@@ -100,60 +88,42 @@ pub async fn connect(database_url: &str) -> anyhow::Result<DatabaseConnection> {
 pub fn open_store(storage: &Storage) -> anyhow::Result<Store> {
     Ok(match storage {
         Storage::Local(dir) => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
             Arc::new(LocalFileSystem::new_with_prefix(dir)?)
         }
         Storage::S3 { bucket, prefix } => {
             // Credentials, region and endpoint come from the usual AWS_* variables.
-            let s3 = AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()
-                .context("TUTTI_STORAGE: S3 store")?;
-            if prefix.is_empty() {
-                Arc::new(s3)
-            } else {
-                Arc::new(PrefixStore::new(s3, prefix.as_str()))
-            }
+            let s3 = AmazonS3Builder::from_env().with_bucket_name(bucket).build().context("TUTTI_STORAGE: S3 store")?;
+            if prefix.is_empty() { Arc::new(s3) } else { Arc::new(PrefixStore::new(s3, prefix.as_str())) }
         }
     })
 }
 
 /// Everything the app's server code needs, built once from the configuration.
-pub fn server_context(
-    config: &Config,
-    db: DatabaseConnection,
-    oauth_enabled: bool,
-) -> anyhow::Result<ServerContext> {
+pub fn server_context(config: &Config, db: DatabaseConnection, oauth_enabled: bool) -> anyhow::Result<ServerContext> {
     let settings = AppSettings {
         demo_enabled: config.demo && config.bind.ip().is_loopback(),
         oauth_enabled,
-        oauth_provider_name: config
-            .oauth
-            .as_ref()
-            .map(|o| o.provider_name.clone())
-            .unwrap_or_default(),
+        oauth_provider_name: config.oauth.as_ref().map(|o| o.provider_name.clone()).unwrap_or_default(),
         admin_emails: config.admin_emails.clone(),
         max_upload_bytes: config.max_upload_bytes,
         max_audio_seconds: config.max_audio_seconds,
         canonical_rate: config.canonical_rate,
         default_license: config.default_license.clone(),
         tmp_dir: config.tmp_dir.clone(),
+        lease_seconds: config.lease_seconds,
     };
     Ok(ServerContext {
         db,
         settings: Arc::new(settings),
         store: open_store(&config.storage)?,
         audio_jobs: Arc::new(tokio::sync::Semaphore::new(config.audio_jobs)),
+        write_lock: Arc::new(tokio::sync::Mutex::new(())),
     })
 }
 
 /// Build the whole application router.
-pub fn router(
-    config: Arc<Config>,
-    db: DatabaseConnection,
-    addr: SocketAddr,
-) -> anyhow::Result<Router> {
+pub fn router(config: Arc<Config>, db: DatabaseConnection, addr: SocketAddr) -> anyhow::Result<Router> {
     let oauth = OAuth::from_config(&config)?;
     let ctx = server_context(&config, db.clone(), oauth.is_some())?;
     let leptos_options = LeptosOptions::builder()
@@ -162,21 +132,14 @@ pub fn router(
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let state = AppState {
-        leptos_options: leptos_options.clone(),
-        ctx: ctx.clone(),
-        oauth,
-        config: config.clone(),
-    };
+    let state = AppState { leptos_options: leptos_options.clone(), ctx: ctx.clone(), oauth, config: config.clone() };
 
     let sessions = SessionManagerLayer::new(DbSessionStore::new(db))
         .with_name("tutti_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax) // Lax: the OAuth callback is a cross-site top-level GET
         .with_secure(config.cookies_secure())
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(
-            config.session_idle_minutes,
-        )))
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(config.session_idle_minutes)))
         .with_always_save(true); // refresh the inactivity deadline on every request
 
     let context = {
@@ -195,10 +158,7 @@ pub fn router(
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .with_state(state)
         .layer(Extension(ctx))
         .layer(sessions);
@@ -238,9 +198,7 @@ impl Running {
 
 /// Connect, migrate, bind `config.bind` and serve until stopped.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
-    let listener = TcpListener::bind(config.bind)
-        .await
-        .with_context(|| format!("cannot bind {}", config.bind))?;
+    let listener = TcpListener::bind(config.bind).await.with_context(|| format!("cannot bind {}", config.bind))?;
     start_on(listener, config).await
 }
 
@@ -270,12 +228,7 @@ pub async fn start_on(listener: TcpListener, config: Config) -> anyhow::Result<R
             .await
     });
     tracing::info!(%addr, "Tutti is listening");
-    Ok(Running {
-        addr,
-        shutdown: Some(tx),
-        task,
-        sweeper,
-    })
+    Ok(Running { addr, shutdown: Some(tx), task, sweeper })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -285,8 +238,7 @@ pub async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

@@ -4,11 +4,7 @@ use clap::{Parser, Subcommand};
 use server::config::Config;
 
 #[derive(Parser)]
-#[command(
-    name = "server",
-    version,
-    about = "Tutti: open, research-grade music data from a crowd"
-)]
+#[command(name = "server", version, about = "Tutti: open, research-grade music data from a crowd")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -51,19 +47,12 @@ async fn main() -> std::process::ExitCode {
     server::init_tracing(&config);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
-        Command::Migrate => server::connect(&config.database_url)
-            .await
-            .map(|_| println!("migrations applied")),
+        Command::Migrate => server::connect(&config.database_url).await.map(|_| println!("migrations applied")),
         Command::Config => {
             print_config(&config);
             Ok(())
         }
-        Command::Import {
-            dir,
-            owner,
-            license,
-            public,
-        } => import(config, dir, owner, license, public).await,
+        Command::Import { dir, owner, license, public } => import(config, dir, owner, license, public).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -92,14 +81,9 @@ async fn import(
 ) -> anyhow::Result<()> {
     let db = server::connect(&config.database_url).await?;
     let ctx = server::server_context(&config, db, false)?;
-    let summary =
-        server::import::import_dir(&ctx, &dir, &owner, license.as_deref(), public, true).await?;
+    let summary = server::import::import_dir(&ctx, &dir, &owner, license.as_deref(), public, true).await?;
     summary.print();
-    if summary.failed.is_empty() {
-        Ok(())
-    } else {
-        anyhow::bail!("{} files failed", summary.failed.len())
-    }
+    if summary.failed.is_empty() { Ok(()) } else { anyhow::bail!("{} files failed", summary.failed.len()) }
 }
 
 fn print_config(c: &Config) {
@@ -107,19 +91,12 @@ fn print_config(c: &Config) {
     println!("public_url           {}", c.public_url);
     println!(
         "database             {}",
-        if c.database_url.starts_with("sqlite:") {
-            &c.database_url
-        } else {
-            "postgres (hidden)"
-        }
+        if c.database_url.starts_with("sqlite:") { &c.database_url } else { "postgres (hidden)" }
     );
     println!("storage              {:?}", c.storage);
     println!(
         "oauth                {}",
-        c.oauth
-            .as_ref()
-            .map(|o| format!("{} ({})", o.provider_name, o.auth_url))
-            .unwrap_or_else(|| "off".into())
+        c.oauth.as_ref().map(|o| format!("{} ({})", o.provider_name, o.auth_url)).unwrap_or_else(|| "off".into())
     );
     println!("admin_emails         {}", c.admin_emails.join(", "));
     println!("demo                 {}", c.demo);

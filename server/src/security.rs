@@ -14,24 +14,15 @@ pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>, https: bool) -
     let router = router
         .layer(fixed(header::CONTENT_SECURITY_POLICY, DEFAULT_CSP))
         .layer(fixed(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(fixed(
-            header::REFERRER_POLICY,
-            "strict-origin-when-cross-origin",
-        ))
+        .layer(fixed(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
         .layer(fixed(header::X_FRAME_OPTIONS, "DENY"))
         .layer(fixed(
             HeaderName::from_static("permissions-policy"),
             "microphone=(self), camera=(), geolocation=(), payment=()",
         ))
-        .layer(fixed(
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin-allow-popups",
-        ));
+        .layer(fixed(HeaderName::from_static("cross-origin-opener-policy"), "same-origin-allow-popups"));
     if https {
-        router.layer(fixed(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        ))
+        router.layer(fixed(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"))
     } else {
         router
     }

@@ -28,9 +28,7 @@ pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
 pub async fn set_user_admin(user_id: Uuid, admin: bool) -> Result<UserRow, AppError> {
     let me = crate::auth::ssr::require_admin().await?;
     let ctx = crate::context::ServerContext::current()?;
-    ssr::set_admin(&ctx.db, &me, user_id, admin)
-        .await
-        .inspect_err(|e| e.set_response_status())
+    ssr::set_admin(&ctx.db, &me, user_id, admin).await.inspect_err(|e| e.set_response_status())
 }
 
 #[cfg(feature = "ssr")]
@@ -53,10 +51,7 @@ pub mod ssr {
     }
 
     pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<UserRow>, AppError> {
-        let users = user::Entity::find()
-            .order_by_asc(user::Column::CreatedAt)
-            .all(db)
-            .await?;
+        let users = user::Entity::find().order_by_asc(user::Column::CreatedAt).all(db).await?;
         Ok(users.into_iter().map(row).collect())
     }
 
@@ -68,14 +63,9 @@ pub mod ssr {
         admin: bool,
     ) -> Result<UserRow, AppError> {
         if actor.id == user_id && !admin {
-            return Err(AppError::Conflict(
-                "You cannot withdraw your own admin rights.".into(),
-            ));
+            return Err(AppError::Conflict("You cannot withdraw your own admin rights.".into()));
         }
-        let target = user::Entity::find_by_id(user_id)
-            .one(db)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let target = user::Entity::find_by_id(user_id).one(db).await?.ok_or(AppError::NotFound)?;
         let mut active: user::ActiveModel = target.into();
         active.is_admin = Set(admin);
         Ok(row(active.update(db).await?))

@@ -65,9 +65,7 @@ pub fn SignInPage() -> impl IntoView {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -104,10 +102,7 @@ pub fn ProfilePage() -> impl IntoView {
 fn ApiTokens() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
-    let tokens = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| list_api_tokens(),
-    );
+    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_tokens());
     view! {
         <section class="card">
             <h2>"API tokens"</h2>
@@ -169,13 +164,7 @@ mod tests {
     #[test]
     fn only_same_site_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next(Some("/profile?tab=1".into())), "/profile?tab=1");
-        for evil in [
-            "https://evil.example",
-            "//evil.example",
-            "/\\evil.example",
-            "javascript:alert(1)",
-            "",
-        ] {
+        for evil in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", ""] {
             assert_eq!(safe_next(Some(evil.into())), "/", "{evil}");
         }
         assert_eq!(safe_next(None), "/");

@@ -4,8 +4,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use sha2::{Digest, Sha256};
 use tower_sessions::Session;
@@ -31,10 +30,7 @@ pub fn me(u: &user::Model) -> Me {
     }
 }
 
-pub async fn user_for_session(
-    db: &DatabaseConnection,
-    session: &Session,
-) -> Result<Option<user::Model>, AppError> {
+pub async fn user_for_session(db: &DatabaseConnection, session: &Session) -> Result<Option<user::Model>, AppError> {
     let Some(id) = session.get::<Uuid>(SESSION_USER_KEY).await? else {
         return Ok(None);
     };
@@ -45,14 +41,9 @@ pub fn hash_token(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-pub async fn user_for_token(
-    db: &DatabaseConnection,
-    secret: &str,
-) -> Result<Option<user::Model>, AppError> {
-    let Some(token) = api_token::Entity::find()
-        .filter(api_token::Column::TokenHash.eq(hash_token(secret)))
-        .one(db)
-        .await?
+pub async fn user_for_token(db: &DatabaseConnection, secret: &str) -> Result<Option<user::Model>, AppError> {
+    let Some(token) =
+        api_token::Entity::find().filter(api_token::Column::TokenHash.eq(hash_token(secret))).one(db).await?
     else {
         return Ok(None);
     };
@@ -60,9 +51,12 @@ pub async fn user_for_token(
         return Ok(None);
     }
     let user_id = token.user_id;
-    let mut active: api_token::ActiveModel = token.into();
-    active.last_used_at = Set(Some(Utc::now()));
-    active.update(db).await?;
+    // "Last used" to the minute is enough, and saves a write on every scripted request.
+    if token.last_used_at.is_none_or(|t| Utc::now() - t > chrono::Duration::minutes(1)) {
+        let mut active: api_token::ActiveModel = token.into();
+        active.last_used_at = Set(Some(Utc::now()));
+        active.update(db).await?;
+    }
     Ok(user::Entity::find_by_id(user_id).one(db).await?)
 }
 
@@ -78,9 +72,7 @@ pub async fn current_user() -> Result<Option<user::Model>, AppError> {
 
 /// The signed-in user, or 401.
 pub async fn require_user() -> Result<user::Model, AppError> {
-    let result = current_user()
-        .await
-        .and_then(|u| u.ok_or(AppError::Unauthorized));
+    let result = current_user().await.and_then(|u| u.ok_or(AppError::Unauthorized));
     result.inspect_err(|e| e.set_response_status())
 }
 
@@ -91,11 +83,7 @@ pub async fn require_admin() -> Result<user::Model, AppError> {
 }
 
 pub fn check_admin(u: user::Model) -> Result<user::Model, AppError> {
-    if u.is_admin {
-        Ok(u)
-    } else {
-        Err(AppError::Forbidden)
-    }
+    if u.is_admin { Ok(u) } else { Err(AppError::Forbidden) }
 }
 
 /// Axum extractor for REST handlers: the user from the session cookie or an `Authorization: Bearer`
@@ -106,26 +94,16 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let ctx = parts
-            .extensions
-            .get::<ServerContext>()
-            .cloned()
-            .ok_or(AppError::Internal)?;
+        let ctx = parts.extensions.get::<ServerContext>().cloned().ok_or(AppError::Internal)?;
         if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
             // A malformed or unknown token is a 401, not a silent fall-back to the cookie.
-            let secret = header
-                .to_str()
-                .ok()
-                .and_then(|h| h.strip_prefix("Bearer "))
-                .ok_or(AppError::Unauthorized)?;
+            let secret = header.to_str().ok().and_then(|h| h.strip_prefix("Bearer ")).ok_or(AppError::Unauthorized)?;
             return match user_for_token(&ctx.db, secret.trim()).await? {
                 Some(u) => Ok(CurrentUser(Some(u))),
                 None => Err(AppError::Unauthorized),
             };
         }
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::Internal)?;
+        let session = Session::from_request_parts(parts, state).await.map_err(|_| AppError::Internal)?;
         Ok(CurrentUser(user_for_session(&ctx.db, &session).await?))
     }
 }
@@ -174,13 +152,11 @@ pub async fn upsert_user(
 ) -> Result<user::Model, AppError> {
     let email = profile.email.trim().to_lowercase();
     if email.is_empty() {
-        return Err(AppError::Invalid(
-            "The identity provider did not share an e-mail address.".into(),
-        ));
+        return Err(AppError::Invalid("The identity provider did not share an e-mail address.".into()));
     }
     let is_configured_admin = admin_emails.iter().any(|a| a == &email);
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let known = identity::Entity::find()
         .filter(identity::Column::Provider.eq(&profile.provider))
         .filter(identity::Column::Subject.eq(&profile.subject))
@@ -188,12 +164,7 @@ pub async fn upsert_user(
         .await?;
     let existing = match &known {
         Some(ident) => user::Entity::find_by_id(ident.user_id).one(&txn).await?,
-        None => {
-            user::Entity::find()
-                .filter(user::Column::Email.eq(&email))
-                .one(&txn)
-                .await?
-        }
+        None => user::Entity::find().filter(user::Column::Email.eq(&email)).one(&txn).await?,
     };
     let user = match existing {
         Some(u) => {
@@ -246,10 +217,7 @@ fn token_info(t: &api_token::Model) -> ApiTokenInfo {
     }
 }
 
-pub async fn list_tokens(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-) -> Result<Vec<ApiTokenInfo>, AppError> {
+pub async fn list_tokens(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec<ApiTokenInfo>, AppError> {
     let tokens = api_token::Entity::find()
         .filter(api_token::Column::UserId.eq(user_id))
         .order_by_desc(api_token::Column::CreatedAt)
@@ -258,25 +226,16 @@ pub async fn list_tokens(
     Ok(tokens.iter().map(token_info).collect())
 }
 
-pub async fn create_token(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    name: &str,
-) -> Result<NewApiToken, AppError> {
+pub async fn create_token(db: &impl ConnectionTrait, user_id: Uuid, name: &str) -> Result<NewApiToken, AppError> {
     use base64::Engine as _;
     use rand::RngCore as _;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
-        return Err(AppError::Invalid(
-            "Give the token a name of 1 to 80 characters.".into(),
-        ));
+        return Err(AppError::Invalid("Give the token a name of 1 to 80 characters.".into()));
     }
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let secret = format!(
-        "{TOKEN_PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
+    let secret = format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
     let model = api_token::ActiveModel {
         id: Set(Uuid::new_v4()),
         user_id: Set(user_id),
@@ -289,26 +248,15 @@ pub async fn create_token(
     }
     .insert(db)
     .await?;
-    Ok(NewApiToken {
-        token: token_info(&model),
-        secret,
-    })
+    Ok(NewApiToken { token: token_info(&model), secret })
 }
 
 /// Revoking someone else's token is indistinguishable from revoking a missing one.
-pub async fn revoke_token(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    id: Uuid,
-) -> Result<(), AppError> {
+pub async fn revoke_token(db: &impl ConnectionTrait, user_id: Uuid, id: Uuid) -> Result<(), AppError> {
     let res = api_token::Entity::delete_many()
         .filter(api_token::Column::Id.eq(id))
         .filter(api_token::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
-    if res.rows_affected == 0 {
-        Err(AppError::NotFound)
-    } else {
-        Ok(())
-    }
+    if res.rows_affected == 0 { Err(AppError::NotFound) } else { Ok(()) }
 }

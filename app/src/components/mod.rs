@@ -11,9 +11,7 @@ use crate::auth::{Me, use_me};
 pub fn set_page_status(_status: u16) {
     #[cfg(feature = "ssr")]
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.set_status(
-            axum::http::StatusCode::from_u16(_status).unwrap_or(axum::http::StatusCode::OK),
-        );
+        res.set_status(axum::http::StatusCode::from_u16(_status).unwrap_or(axum::http::StatusCode::OK));
     }
 }
 
@@ -53,13 +51,7 @@ pub fn Header() -> impl IntoView {
 /// The profile menu: a `<details>` so it opens before (and without) hydration.
 #[component]
 fn ProfileMenu(me: Me) -> impl IntoView {
-    let initial = me
-        .display_name
-        .chars()
-        .next()
-        .unwrap_or('?')
-        .to_uppercase()
-        .to_string();
+    let initial = me.display_name.chars().next().unwrap_or('?').to_uppercase().to_string();
     view! {
         <details class="profile-menu">
             <summary>

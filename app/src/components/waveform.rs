@@ -33,11 +33,7 @@ pub fn Waveform(columns: Vec<(f32, f32)>, #[prop(optional, into)] label: String)
     let n = columns.len().max(1);
     let mut d = String::with_capacity(n * 24);
     for (i, (_, hi)) in columns.iter().enumerate() {
-        d.push_str(&format!(
-            "{}{i} {:.3} ",
-            if i == 0 { "M" } else { "L" },
-            1.0 - hi.clamp(-1.0, 1.0)
-        ));
+        d.push_str(&format!("{}{i} {:.3} ", if i == 0 { "M" } else { "L" }, 1.0 - hi.clamp(-1.0, 1.0)));
     }
     for (i, (lo, _)) in columns.iter().enumerate().rev() {
         d.push_str(&format!("L{i} {:.3} ", 1.0 - lo.clamp(-1.0, 1.0)));
@@ -63,9 +59,7 @@ mod tests {
             samples_per_pixel: 256,
             channels: 2,
             bits: 16,
-            data: vec![
-                -100, 100, -200, 50, -10, 10, 0, 0, -32767, 0, 0, 32767, 5, 6, 7, 8,
-            ],
+            data: vec![-100, 100, -200, 50, -10, 10, 0, 0, -32767, 0, 0, 32767, 5, 6, 7, 8],
         };
         let cols = overview(&peaks, 2);
         assert_eq!(cols.len(), 2);

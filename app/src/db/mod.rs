@@ -1,7 +1,25 @@
 //! SeaORM entities (server only). Table definitions live in the `migrations` crate.
+pub mod annotation;
+pub mod annotator_accuracy;
 pub mod api_token;
 pub mod audio;
+pub mod build_job;
+pub mod campaign;
 pub mod identity;
 pub mod instrument;
+pub mod lease;
 pub mod session;
+pub mod task;
+pub mod task_label;
 pub mod user;
+
+/// Begin a transaction that will write. On SQLite it takes the write lock at BEGIN (IMMEDIATE),
+/// so a transaction that reads first cannot fail later when it upgrades to writing.
+pub async fn begin_write(db: &sea_orm::DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

@@ -102,9 +102,7 @@ pub async fn list_my_audio() -> Result<Vec<AudioCard>, AppError> {
 pub async fn get_audio_card(id: uuid::Uuid) -> Result<AudioCard, AppError> {
     let user = crate::auth::ssr::current_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let a = ssr::visible_audio(&ctx, id, user.as_ref())
-        .await
-        .inspect_err(|e| e.set_response_status())?;
+    let a = ssr::visible_audio(&ctx, id, user.as_ref()).await.inspect_err(|e| e.set_response_status())?;
     ssr::card(&ctx, &a).await
 }
 
@@ -112,10 +110,7 @@ pub async fn get_audio_card(id: uuid::Uuid) -> Result<AudioCard, AppError> {
 pub async fn get_upload_options() -> Result<UploadOptions, AppError> {
     let ctx = crate::context::ServerContext::current()?;
     Ok(UploadOptions {
-        licenses: LICENSES
-            .iter()
-            .map(|(id, name)| (id.to_string(), name.to_string()))
-            .collect(),
+        licenses: LICENSES.iter().map(|(id, name)| (id.to_string(), name.to_string())).collect(),
         default_license: ctx.settings.default_license.clone(),
         max_upload_bytes: ctx.settings.max_upload_bytes,
     })

@@ -87,19 +87,11 @@ fn Uploader() -> impl IntoView {
                 key,
                 name: file.name(),
                 size: file.size(),
-                state: RwSignal::new(UploadState::Uploading {
-                    sent: 0.0,
-                    total: file.size(),
-                }),
+                state: RwSignal::new(UploadState::Uploading { sent: 0.0, total: file.size() }),
             };
             items.update(|list| list.insert(0, item.clone()));
             #[cfg(feature = "hydrate")]
-            browser::upload(
-                file,
-                license.get_untracked(),
-                public.get_untracked(),
-                item.state,
-            );
+            browser::upload(file, license.get_untracked(), public.get_untracked(), item.state);
         }
     };
 
@@ -225,20 +217,13 @@ fn UploadedAudio(id: uuid::Uuid) -> impl IntoView {
 #[component]
 pub fn AudioCardView(card: AudioCard) -> impl IntoView {
     let a = card.info;
-    let title = a
-        .title
-        .clone()
-        .unwrap_or_else(|| a.original_filename.clone());
+    let title = a.title.clone().unwrap_or_else(|| a.original_filename.clone());
     let facts = format!(
         "{} · {} · {} {} · {} Hz → {} Hz · {}",
         format_duration(a.duration_seconds),
         a.original_format.to_uppercase(),
         a.original_codec,
-        if a.original_channels == 1 {
-            "mono".to_string()
-        } else {
-            format!("{} ch", a.original_channels)
-        },
+        if a.original_channels == 1 { "mono".to_string() } else { format!("{} ch", a.original_channels) },
         a.original_rate,
         a.canonical_rate,
         a.license
@@ -315,9 +300,7 @@ mod browser {
 
     pub fn upload(file: File, license: String, public: bool, state: RwSignal<UploadState>) {
         if let Err(e) = try_upload(file, license, public, state) {
-            state.set(UploadState::Failed(format!(
-                "The upload could not start: {e:?}"
-            )));
+            state.set(UploadState::Failed(format!("The upload could not start: {e:?}")));
         }
     }
 
@@ -337,10 +320,7 @@ mod browser {
 
         let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |ev: ProgressEvent| {
             if ev.length_computable() {
-                state.set(UploadState::Uploading {
-                    sent: ev.loaded(),
-                    total: ev.total(),
-                });
+                state.set(UploadState::Uploading { sent: ev.loaded(), total: ev.total() });
             }
         });
         let on_sent = Closure::<dyn FnMut()>::new(move || state.set(UploadState::Processing));
@@ -355,10 +335,7 @@ mod browser {
             let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
             let next = match status {
                 200 | 201 => match json["id"].as_str().and_then(|s| s.parse().ok()) {
-                    Some(id) => UploadState::Done {
-                        id,
-                        existed: status == 200,
-                    },
+                    Some(id) => UploadState::Done { id, existed: status == 200 },
                     None => UploadState::Failed("The server's answer could not be read.".into()),
                 },
                 _ => UploadState::Failed(
@@ -371,9 +348,7 @@ mod browser {
             state.set(next);
         });
         let on_error = Closure::<dyn FnMut()>::new(move || {
-            state.set(UploadState::Failed(
-                "The connection failed during the upload. Please try again.".into(),
-            ))
+            state.set(UploadState::Failed("The connection failed during the upload. Please try again.".into()))
         });
         xhr.set_onload(Some(on_done.as_ref().unchecked_ref()));
         xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));

@@ -53,34 +53,55 @@ pub async fn visible_audio(
     id: Uuid,
     viewer: Option<&user::Model>,
 ) -> Result<audio::Model, AppError> {
-    let a = audio::Entity::find_by_id(id)
-        .one(&ctx.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let a = audio::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AppError::NotFound)?;
     let allowed = a.is_public || viewer.is_some_and(|u| u.is_admin || u.id == a.owner_id);
     if allowed {
-        Ok(a)
-    } else {
-        Err(AppError::NotFound)
+        return Ok(a);
     }
+    // An annotator may hear the clip of a task they hold or have answered, nothing else of the source.
+    if a.kind == "clip"
+        && let Some(u) = viewer
+        && annotates_clip(ctx, u.id, a.id).await?
+    {
+        return Ok(a);
+    }
+    Err(AppError::NotFound)
+}
+
+async fn annotates_clip(ctx: &ServerContext, user_id: Uuid, clip_id: Uuid) -> Result<bool, AppError> {
+    use crate::db::{annotation, lease, task};
+    let tasks: Vec<Uuid> = task::Entity::find()
+        .filter(task::Column::ClipId.eq(clip_id))
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    if tasks.is_empty() {
+        return Ok(false);
+    }
+    let leased = lease::Entity::find()
+        .filter(lease::Column::TaskId.is_in(tasks.clone()))
+        .filter(lease::Column::UserId.eq(user_id))
+        .filter(lease::Column::ExpiresAt.gt(Utc::now()))
+        .one(&ctx.db)
+        .await?
+        .is_some();
+    Ok(leased
+        || annotation::Entity::find()
+            .filter(annotation::Column::TaskId.is_in(tasks))
+            .filter(annotation::Column::UserId.eq(user_id))
+            .one(&ctx.db)
+            .await?
+            .is_some())
 }
 
 pub fn check_license(license: Option<&str>, default: &str) -> Result<String, AppError> {
-    let chosen = license
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .unwrap_or(default);
-    LICENSES
-        .iter()
-        .find(|(id, _)| id.eq_ignore_ascii_case(chosen))
-        .map(|(id, _)| id.to_string())
-        .ok_or_else(|| {
-            let known: Vec<_> = LICENSES.iter().map(|(id, _)| *id).collect();
-            AppError::Invalid(format!(
-                "Unknown licence '{chosen}'. Choose one of: {}.",
-                known.join(", ")
-            ))
-        })
+    let chosen = license.map(str::trim).filter(|l| !l.is_empty()).unwrap_or(default);
+    LICENSES.iter().find(|(id, _)| id.eq_ignore_ascii_case(chosen)).map(|(id, _)| id.to_string()).ok_or_else(|| {
+        let known: Vec<_> = LICENSES.iter().map(|(id, _)| *id).collect();
+        AppError::Invalid(format!("Unknown licence '{chosen}'. Choose one of: {}.", known.join(", ")))
+    })
 }
 
 /// Bytes received and staged in a temporary file (deleted when dropped), with their hash.
@@ -118,8 +139,7 @@ where
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
     while let Some(chunk) = body.next().await {
-        let chunk =
-            chunk.map_err(|e| AppError::Invalid(format!("The upload was interrupted: {e}")))?;
+        let chunk = chunk.map_err(|e| AppError::Invalid(format!("The upload was interrupted: {e}")))?;
         bytes += chunk.len() as u64;
         if bytes > limit {
             return Err(too_large(limit));
@@ -129,11 +149,17 @@ where
         file.write_all(&chunk).map_err(internal)?;
     }
     file.flush().map_err(internal)?;
-    Ok(Staged {
-        file,
-        sha256: hex::encode(hasher.finalize()),
-        bytes,
-    })
+    Ok(Staged { file, sha256: hex::encode(hasher.finalize()), bytes })
+}
+
+impl Staged {
+    /// Stage bytes made on the server (clips, mixdowns).
+    pub fn from_bytes(ctx: &ServerContext, bytes: &[u8]) -> Result<Staged, AppError> {
+        std::fs::create_dir_all(&ctx.settings.tmp_dir).map_err(internal)?;
+        let mut file = NamedTempFile::new_in(&ctx.settings.tmp_dir).map_err(internal)?;
+        file.write_all(bytes).map_err(internal)?;
+        Ok(Staged { file, sha256: hex::encode(Sha256::digest(bytes)), bytes: bytes.len() as u64 })
+    }
 }
 
 /// Stage a file from disk (bulk import): same hashing and limit as an upload.
@@ -157,11 +183,7 @@ pub fn stage_path(ctx: &ServerContext, path: &Path) -> Result<Staged, AppError> 
         file.write_all(&buf[..n]).map_err(internal)?;
         bytes += n as u64;
     }
-    Ok(Staged {
-        file,
-        sha256: hex::encode(hasher.finalize()),
-        bytes,
-    })
+    Ok(Staged { file, sha256: hex::encode(hasher.finalize()), bytes })
 }
 
 fn internal(e: impl std::fmt::Display) -> AppError {
@@ -189,9 +211,7 @@ pub struct Ingested {
 fn ingest_error(e: IngestError, filename: &str) -> AppError {
     match e {
         IngestError::Unsupported { what } => AppError::Unsupported(format!("{filename}: {what}")),
-        IngestError::Corrupt(why) => {
-            AppError::Invalid(format!("{filename} could not be decoded: {why}"))
-        }
+        IngestError::Corrupt(why) => AppError::Invalid(format!("{filename} could not be decoded: {why}")),
         IngestError::Empty => AppError::Invalid(format!("{filename} contains no audio.")),
         IngestError::TooLong { seconds, max } => AppError::Invalid(format!(
             "{filename} is {} long; the longest accepted is {}.",
@@ -213,35 +233,20 @@ pub fn human_duration(seconds: f64) -> String {
 }
 
 fn extension(filename: &str) -> Option<String> {
-    Path::new(filename)
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
+    Path::new(filename).extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase())
 }
 
 /// Ingest staged bytes: decode, resample, encode the canonical FLAC with peaks and loudness (on the
 /// blocking pool, at most `audio_jobs` at once), store the three objects, then write the row.
 /// Any failure leaves no object, no row and no temporary file.
-pub async fn ingest(
-    ctx: &ServerContext,
-    staged: Staged,
-    new: NewAudio,
-) -> Result<Ingested, AppError> {
+pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Result<Ingested, AppError> {
     if staged.bytes == 0 {
         return Err(AppError::Invalid(format!("{} is empty.", new.filename)));
     }
     if let Some(existing) = find_by_hash(ctx, new.owner_id, &staged.sha256).await? {
-        return Ok(Ingested {
-            audio: existing,
-            created: false,
-        });
+        return Ok(Ingested { audio: existing, created: false });
     }
-    let permit = ctx
-        .audio_jobs
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(internal)?;
+    let permit = ctx.audio_jobs.clone().acquire_owned().await.map_err(internal)?;
     let opts = IngestOptions {
         target_rate: ctx.settings.canonical_rate,
         max_seconds: ctx.settings.max_audio_seconds as f64,
@@ -250,38 +255,23 @@ pub async fn ingest(
     let tmp_dir = ctx.settings.tmp_dir.clone();
     let hint = extension(&new.filename);
     let input = staged.file.reopen().map_err(internal)?;
-    let (canonical, report) = tokio::task::spawn_blocking(
-        move || -> Result<(NamedTempFile, IngestReport), IngestError> {
+    let (canonical, report) =
+        tokio::task::spawn_blocking(move || -> Result<(NamedTempFile, IngestReport), IngestError> {
             let _permit = permit;
             let mut out = NamedTempFile::new_in(tmp_dir).map_err(IngestError::Io)?;
             let report = ::audio::ingest::ingest(input, hint.as_deref(), out.as_file_mut(), &opts)?;
             Ok((out, report))
-        },
-    )
-    .await
-    .map_err(internal)?
-    .map_err(|e| ingest_error(e, &new.filename))?;
+        })
+        .await
+        .map_err(internal)?
+        .map_err(|e| ingest_error(e, &new.filename))?;
 
     let id = Uuid::new_v4();
     let keys = ObjectKeys::for_audio(id);
     let stored = async {
-        put_file(
-            &ctx.store,
-            &keys.original,
-            staged.file.reopen().map_err(internal)?,
-        )
-        .await
-        .map_err(internal)?;
-        put_file(
-            &ctx.store,
-            &keys.canonical,
-            canonical.reopen().map_err(internal)?,
-        )
-        .await
-        .map_err(internal)?;
-        put_bytes(&ctx.store, &keys.peaks, report.peaks.to_dat_bytes())
-            .await
-            .map_err(internal)?;
+        put_file(&ctx.store, &keys.original, staged.file.reopen().map_err(internal)?).await.map_err(internal)?;
+        put_file(&ctx.store, &keys.canonical, canonical.reopen().map_err(internal)?).await.map_err(internal)?;
+        put_bytes(&ctx.store, &keys.peaks, report.peaks.to_dat_bytes()).await.map_err(internal)?;
         Ok::<_, AppError>(())
     }
     .await;
@@ -319,31 +309,21 @@ pub async fn ingest(
         created_at: Set(Utc::now()),
     };
     match row.insert(&ctx.db).await {
-        Ok(audio) => Ok(Ingested {
-            audio,
-            created: true,
-        }),
+        Ok(audio) => Ok(Ingested { audio, created: true }),
         Err(e) => {
             keys.delete(ctx).await;
             // The same bytes arrived concurrently for this owner: the other upload won.
             if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
                 && let Some(existing) = find_by_hash(ctx, new.owner_id, &staged.sha256).await?
             {
-                return Ok(Ingested {
-                    audio: existing,
-                    created: false,
-                });
+                return Ok(Ingested { audio: existing, created: false });
             }
             Err(e.into())
         }
     }
 }
 
-async fn find_by_hash(
-    ctx: &ServerContext,
-    owner: Uuid,
-    sha256: &str,
-) -> Result<Option<audio::Model>, AppError> {
+async fn find_by_hash(ctx: &ServerContext, owner: Uuid, sha256: &str) -> Result<Option<audio::Model>, AppError> {
     Ok(audio::Entity::find()
         .filter(audio::Column::OwnerId.eq(owner))
         .filter(audio::Column::Sha256.eq(sha256))
@@ -398,8 +378,5 @@ pub async fn card(ctx: &ServerContext, a: &audio::Model) -> Result<super::AudioC
         .await
         .map_err(internal)?;
     let peaks = ::audio::peaks::Peaks::from_dat_bytes(&bytes).map_err(internal)?;
-    Ok(super::AudioCard {
-        info: info(a),
-        waveform: crate::components::overview(&peaks, super::THUMBNAIL_COLUMNS),
-    })
+    Ok(super::AudioCard { info: info(a), waveform: crate::components::overview(&peaks, super::THUMBNAIL_COLUMNS) })
 }

@@ -28,18 +28,8 @@ pub mod ssr {
     use crate::error::AppError;
 
     pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<Instrument>, AppError> {
-        let rows = instrument::Entity::find()
-            .order_by_asc(instrument::Column::Position)
-            .all(db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Instrument {
-                slug: r.slug,
-                name: r.name,
-                family: r.family,
-            })
-            .collect())
+        let rows = instrument::Entity::find().order_by_asc(instrument::Column::Position).all(db).await?;
+        Ok(rows.into_iter().map(|r| Instrument { slug: r.slug, name: r.name, family: r.family }).collect())
     }
 }
 
@@ -93,20 +83,12 @@ mod tests {
     use super::*;
 
     fn i(slug: &str, family: &str) -> Instrument {
-        Instrument {
-            slug: slug.into(),
-            name: slug.into(),
-            family: family.into(),
-        }
+        Instrument { slug: slug.into(), name: slug.into(), family: family.into() }
     }
 
     #[test]
     fn grouping_keeps_first_appearance_order() {
-        let groups = by_family(vec![
-            i("piano", "keys"),
-            i("violin", "strings"),
-            i("organ", "keys"),
-        ]);
+        let groups = by_family(vec![i("piano", "keys"), i("violin", "strings"), i("organ", "keys")]);
         let names: Vec<_> = groups.iter().map(|(f, m)| (f.as_str(), m.len())).collect();
         assert_eq!(names, vec![("keys", 2), ("strings", 1)]);
     }

@@ -45,9 +45,7 @@ pub(crate) struct FlacWriter<'w, W: Write + Seek> {
 impl<'w, W: Write + Seek> FlacWriter<'w, W> {
     pub(crate) fn new(out: &'w mut W, rate: u32, channels: usize, bits: u32) -> io::Result<Self> {
         let info = StreamInfo::new(rate as usize, channels, bits as usize).map_err(other)?;
-        let config = config::Encoder::default()
-            .into_verified()
-            .map_err(|(_, e)| other(e))?;
+        let config = config::Encoder::default().into_verified().map_err(|(_, e)| other(e))?;
         let framebuf = FrameBuf::with_size(channels, BLOCK_SIZE).map_err(other)?;
         let start = out.stream_position()?;
         let mut writer = FlacWriter {
@@ -89,21 +87,15 @@ impl<'w, W: Write + Seek> FlacWriter<'w, W> {
         }
         self.framebuf.fill_interleaved(&self.block).map_err(other)?;
         self.md5.fill_interleaved(&self.block).map_err(other)?;
-        let frame = flacenc::encode_fixed_size_frame(
-            &self.config,
-            &self.framebuf,
-            self.frame_number,
-            &self.info,
-        )
-        .map_err(other)?;
+        let frame = flacenc::encode_fixed_size_frame(&self.config, &self.framebuf, self.frame_number, &self.info)
+            .map_err(other)?;
         self.sink.clear();
         frame.write(&mut self.sink).map_err(other)?;
         self.out.write_all(self.sink.as_slice())?;
         let len = self.sink.as_slice().len();
         self.min_frame = self.min_frame.min(len);
         self.max_frame = self.max_frame.max(len);
-        self.info
-            .set_total_samples(self.info.total_samples() + self.block.len() / self.channels);
+        self.info.set_total_samples(self.info.total_samples() + self.block.len() / self.channels);
         self.frame_number += 1;
         self.block.clear();
         Ok(())
@@ -121,20 +113,15 @@ impl<'w, W: Write + Seek> FlacWriter<'w, W> {
         self.encode_block()?;
         // Fixed-blocksize stream: min and max block size are both the nominal
         // size; the format exempts the last, shorter block from the minimum.
-        self.info
-            .set_block_sizes(BLOCK_SIZE, BLOCK_SIZE)
-            .map_err(other)?;
+        self.info.set_block_sizes(BLOCK_SIZE, BLOCK_SIZE).map_err(other)?;
         if self.frame_number > 0 {
-            self.info
-                .set_frame_sizes(self.min_frame, self.max_frame)
-                .map_err(other)?;
+            self.info.set_frame_sizes(self.min_frame, self.max_frame).map_err(other)?;
         } else {
             self.info.set_frame_sizes(0, 0).map_err(other)?;
         }
         self.info.set_md5_digest(&self.md5.md5_digest());
         let end = self.out.stream_position()?;
-        self.out
-            .seek(SeekFrom::Start(self.start + HEADER.len() as u64))?;
+        self.out.seek(SeekFrom::Start(self.start + HEADER.len() as u64))?;
         self.write_stream_info()?;
         self.out.seek(SeekFrom::Start(end))?;
         self.out.flush()?;

@@ -32,10 +32,7 @@ impl Mixer {
     pub(crate) fn new(layout: &Channels) -> Self {
         let in_channels = layout.count().max(1);
         if in_channels <= 2 {
-            return Mixer {
-                in_channels,
-                weights: None,
-            };
+            return Mixer { in_channels, weights: None };
         }
         let mut weights: Vec<(f32, f32)> = match layout {
             Channels::Positioned(mask) => mask.iter().map(position_weights).collect(),
@@ -59,18 +56,11 @@ impl Mixer {
                 w.1 /= norm;
             }
         }
-        Mixer {
-            in_channels,
-            weights: Some(weights),
-        }
+        Mixer { in_channels, weights: Some(weights) }
     }
 
     pub(crate) fn out_channels(&self) -> usize {
-        if self.weights.is_some() {
-            2
-        } else {
-            self.in_channels
-        }
+        if self.weights.is_some() { 2 } else { self.in_channels }
     }
 
     /// Mixes `input` (interleaved source frames) into `out`, replacing its
@@ -137,9 +127,7 @@ mod tests {
 
     #[test]
     fn mono_and_stereo_pass_through() {
-        let m = Mixer::new(&Channels::Positioned(
-            Position::FRONT_LEFT | Position::FRONT_RIGHT,
-        ));
+        let m = Mixer::new(&Channels::Positioned(Position::FRONT_LEFT | Position::FRONT_RIGHT));
         assert_eq!(m.out_channels(), 2);
         let mut scratch = Vec::new();
         assert_eq!(m.mix(&[0.1, 0.2], &mut scratch), &[0.1, 0.2]);

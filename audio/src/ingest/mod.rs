@@ -35,7 +35,11 @@
 //! * Individual packets that fail to decode are skipped, as players do, but
 //!   only a few in a row ([`MAX_CONSECUTIVE_BAD_PACKETS`]) and only a small
 //!   share overall ([`MAX_BAD_PACKET_SHARE`]); beyond that, or if no packet
-//!   decodes at all, the file is [`IngestError::Corrupt`].
+//!   decodes at all, the file is [`IngestError::Corrupt`]. Data the demuxer
+//!   skips while resynchronising (a jump in packet timestamps) counts as
+//!   damaged packets too. A decoder that rejects a codec feature yields
+//!   [`IngestError::Unsupported`] only when no packet decodes at all; after
+//!   good packets it is treated as damage, which is what it almost always is.
 //! * The container ends early → [`IngestError::Corrupt`] ("truncated"): the
 //!   demuxer hits end-of-file inside a packet of a stream with a declared
 //!   length, or the stream yields fewer frames than its header declares
@@ -98,11 +102,7 @@ pub struct IngestOptions {
 impl Default for IngestOptions {
     /// 44.1 kHz, 3 hours, 256 samples per pixel.
     fn default() -> Self {
-        IngestOptions {
-            target_rate: 44_100,
-            max_seconds: 3.0 * 3600.0,
-            samples_per_pixel: 256,
-        }
+        IngestOptions { target_rate: 44_100, max_seconds: 3.0 * 3600.0, samples_per_pixel: 256 }
     }
 }
 
@@ -165,12 +165,9 @@ impl fmt::Display for IngestError {
             Self::Unsupported { what } => f.write_str(what),
             Self::Corrupt(why) => f.write_str(why),
             Self::Empty => f.write_str("the file contains no audio"),
-            Self::TooLong { seconds, max } => write!(
-                f,
-                "the recording is too long ({} or more; the limit is {})",
-                clock(*seconds),
-                clock(*max)
-            ),
+            Self::TooLong { seconds, max } => {
+                write!(f, "the recording is too long ({} or more; the limit is {})", clock(*seconds), clock(*max))
+            }
             Self::Io(e) => write!(f, "input/output error: {e}"),
             Self::InvalidOptions(why) => write!(f, "invalid ingest options: {why}"),
         }
@@ -204,13 +201,7 @@ impl From<String> for IngestError {
 fn clock(seconds: f64) -> String {
     let tenths = (seconds.max(0.0) * 10.0).round() as u64;
     let s = tenths / 10;
-    format!(
-        "{}:{:02}:{:02}.{}",
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
-        tenths % 10
-    )
+    format!("{}:{:02}:{:02}.{}", s / 3600, s / 60 % 60, s % 60, tenths % 10)
 }
 
 /// Decodes `input`, writes the canonical FLAC rendition to `out` (starting at
@@ -226,28 +217,19 @@ pub fn ingest<'a, W: Write + Seek>(
     opts: &IngestOptions,
 ) -> Result<IngestReport, IngestError> {
     validate(opts)?;
-    let ext = extension_hint
-        .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
-        .filter(|e| !e.is_empty());
+    let ext = extension_hint.map(|e| e.trim_start_matches('.').to_ascii_lowercase()).filter(|e| !e.is_empty());
     let mut source = Source::open(input, ext.as_deref())?;
 
     if let Some(seconds) = source.declared_seconds()
         && seconds > opts.max_seconds
     {
-        return Err(IngestError::TooLong {
-            seconds,
-            max: opts.max_seconds,
-        });
+        return Err(IngestError::TooLong { seconds, max: opts.max_seconds });
     }
 
     let mut tags = TagCollector::default();
     collect_metadata(source.format.as_mut(), source.track_id, &mut tags, true);
 
-    let canonical_bits = if source.original_bits.is_some_and(|b| b > 16) {
-        24
-    } else {
-        16
-    };
+    let canonical_bits = if source.original_bits.is_some_and(|b| b > 16) { 24 } else { 16 };
     let mut out = Some(out);
     let mut pipeline: Option<Pipeline<'_, W>> = None;
     let mut health = Health::default();
@@ -269,17 +251,14 @@ pub fn ingest<'a, W: Write + Seek>(
                 health.bad(1, &e.to_string())?;
                 continue;
             }
+            // Damaged data can look like an unsupported feature, so this only
+            // becomes an Unsupported verdict if no packet decodes at all.
             Err(SymError::Unsupported(feature)) => {
-                return Err(IngestError::Unsupported {
-                    what: format!(
-                        "this {display} audio uses a feature the decoder does not support ({feature}); convert it to FLAC, WAV or Ogg Vorbis"
-                    ),
-                });
+                health.unsupported(feature, display)?;
+                continue;
             }
             Err(e) => {
-                return Err(IngestError::Corrupt(format!(
-                    "the {display} audio cannot be decoded: {e}"
-                )));
+                return Err(IngestError::Corrupt(format!("the {display} audio cannot be decoded: {e}")));
             }
         };
         health.good();
@@ -309,18 +288,13 @@ pub fn ingest<'a, W: Write + Seek>(
                 });
             }
             None => {
-                let writer = out
-                    .take()
-                    .ok_or_else(|| String::from("output already in use"))?;
+                let writer = out.take().ok_or_else(|| String::from("output already in use"))?;
                 pipeline.insert(Pipeline::new(writer, rate, &layout, canonical_bits, opts)?)
             }
         };
         let seconds = decoded_frames as f64 / f64::from(rate);
         if seconds > opts.max_seconds {
-            return Err(IngestError::TooLong {
-                seconds,
-                max: opts.max_seconds,
-            });
+            return Err(IngestError::TooLong { seconds, max: opts.max_seconds });
         }
         pipe.push(&scratch)?;
     }
@@ -330,12 +304,7 @@ pub fn ingest<'a, W: Write + Seek>(
         return Err(IngestError::Empty);
     };
     if let Some(declared) = source.declared_frames
-        && is_short(
-            decoded_frames,
-            declared,
-            source.lossless,
-            pipeline.original_rate,
-        )
+        && is_short(decoded_frames, declared, source.lossless, pipeline.original_rate)
     {
         return Err(source.truncated(decoded_frames, Some(&pipeline)));
     }
@@ -382,14 +351,10 @@ fn validate(opts: &IngestOptions) -> Result<(), IngestError> {
         )));
     }
     if opts.samples_per_pixel == 0 {
-        return Err(IngestError::InvalidOptions(
-            "samples_per_pixel must be at least 1".into(),
-        ));
+        return Err(IngestError::InvalidOptions("samples_per_pixel must be at least 1".into()));
     }
     if opts.max_seconds.is_nan() || opts.max_seconds <= 0.0 {
-        return Err(IngestError::InvalidOptions(
-            "max_seconds must be positive".into(),
-        ));
+        return Err(IngestError::InvalidOptions("max_seconds must be positive".into()));
     }
     Ok(())
 }
@@ -416,12 +381,7 @@ impl<'a> Source<'a> {
             hint.with_extension(ext);
         }
         let format = symphonia::default::get_probe()
-            .probe(
-                &hint,
-                mss,
-                FormatOptions::default(),
-                MetadataOptions::default(),
-            )
+            .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
             .map_err(|e| probe_error(e, ext))?;
         let container = names::container_name(format.format_info());
         let track = select_track(format.as_ref(), &container)?;
@@ -432,15 +392,11 @@ impl<'a> Source<'a> {
             .as_ref()
             .and_then(|p| p.audio())
             .cloned()
-            .ok_or_else(|| IngestError::Unsupported {
-                what: format!("the {container} file has no audio track"),
-            })?;
+            .ok_or_else(|| IngestError::Unsupported { what: format!("the {container} file has no audio track") })?;
         let codec = names::codec_name(params.codec);
         let decoder = make_decoder(&params, codec.display)?;
-        let original_bits = params
-            .bits_per_sample
-            .or_else(|| names::pcm_bits(params.codec))
-            .or_else(|| names::alac_bits(&params));
+        let original_bits =
+            params.bits_per_sample.or_else(|| names::pcm_bits(params.codec)).or_else(|| names::alac_bits(&params));
         Ok(Source {
             format,
             decoder,
@@ -480,9 +436,7 @@ impl<'a> Source<'a> {
                     // until the file ends (WAV written while streaming).
                     // Every other container marks its own end, so running
                     // out of bytes mid-packet means the file was cut short.
-                    if self.declared_frames.is_none()
-                        && names::pcm_bits(self.params.codec).is_some()
-                    {
+                    if self.declared_frames.is_none() && names::pcm_bits(self.params.codec).is_some() {
                         return Ok(None);
                     }
                     return Err(self.truncated(decoded_frames, pipeline));
@@ -490,7 +444,7 @@ impl<'a> Source<'a> {
                 Err(SymError::IoError(e)) => return Err(IngestError::Io(e)),
                 Err(e) => {
                     return Err(IngestError::Corrupt(format!(
-                        "the {} file is damaged and cannot be read past {}: {e}",
+                        "the {} file is damaged or truncated and cannot be read past {}: {e}",
                         self.container,
                         position(decoded_frames, pipeline)
                     )));
@@ -534,20 +488,15 @@ impl<'a> Source<'a> {
         }
     }
 
-    fn truncated<W: Write + Seek>(
-        &self,
-        frames: u64,
-        pipeline: Option<&Pipeline<'_, W>>,
-    ) -> IngestError {
-        let expected = match self.declared_seconds() {
-            Some(s) => format!("of the {} it declares", clock(s)),
-            None => "although more is expected".to_owned(),
+    fn truncated<W: Write + Seek>(&self, frames: u64, pipeline: Option<&Pipeline<'_, W>>) -> IngestError {
+        let decoded = pipeline.map(|p| frames as f64 / f64::from(p.original_rate));
+        let detail = match (self.declared_seconds(), decoded) {
+            (Some(declared), Some(decoded)) if declared - decoded > 0.05 => {
+                format!("its audio stops at {} of the {} it declares", clock(decoded), clock(declared))
+            }
+            _ => format!("its audio stops at {}, part-way through a packet", position(frames, pipeline)),
         };
-        IngestError::Corrupt(format!(
-            "the {} file is truncated or damaged: its audio stops at {} {expected}",
-            self.container,
-            position(frames, pipeline)
-        ))
+        IngestError::Corrupt(format!("the {} file is truncated or damaged: {detail}", self.container))
     }
 }
 
@@ -558,6 +507,9 @@ struct Health {
     bad: u64,
     consecutive_bad: u64,
     last_error: String,
+    /// Set while every failure so far was the decoder rejecting a feature;
+    /// holds the message for the uploader.
+    unsupported: Option<String>,
     /// Where the next packet should start if nothing was lost.
     next_pts: Option<i64>,
 }
@@ -566,13 +518,31 @@ impl Health {
     fn good(&mut self) {
         self.good += 1;
         self.consecutive_bad = 0;
+        self.unsupported = None;
     }
 
     fn bad(&mut self, packets: u64, why: &str) -> Result<(), IngestError> {
+        self.unsupported = None;
+        self.record(packets, why)
+    }
+
+    fn unsupported(&mut self, feature: &str, codec: &str) -> Result<(), IngestError> {
+        if self.good == 0 && (self.bad == 0 || self.unsupported.is_some()) {
+            self.unsupported = Some(format!(
+                "this {codec} audio uses a feature the decoder does not support ({feature}); convert it to FLAC, WAV or Ogg Vorbis"
+            ));
+        }
+        self.record(1, feature)
+    }
+
+    fn record(&mut self, packets: u64, why: &str) -> Result<(), IngestError> {
         self.bad += packets;
         self.consecutive_bad += packets;
         why.clone_into(&mut self.last_error);
         if self.consecutive_bad > MAX_CONSECUTIVE_BAD_PACKETS {
+            if let Some(what) = self.unsupported.take() {
+                return Err(IngestError::Unsupported { what });
+            }
             return Err(IngestError::Corrupt(format!(
                 "the audio data is damaged: {} packets in a row are unreadable ({why})",
                 self.consecutive_bad
@@ -607,6 +577,9 @@ impl Health {
             return Ok(());
         }
         let total = self.good + self.bad;
+        if let Some(what) = &self.unsupported {
+            return Err(IngestError::Unsupported { what: what.clone() });
+        }
         if self.good == 0 {
             return Err(IngestError::Corrupt(format!(
                 "none of the {codec} audio could be decoded ({})",
@@ -645,25 +618,19 @@ fn probe_error(e: SymError, ext: Option<&str>) -> IngestError {
             what: format!("{described} uses a container feature that is not supported ({msg})"),
         },
         // A signature matched, then the header ended early.
-        SymError::IoError(io) if io.kind() == io::ErrorKind::UnexpectedEof => IngestError::Corrupt(
-            format!("{described} ends before its header is complete; it is truncated"),
-        ),
+        SymError::IoError(io) if io.kind() == io::ErrorKind::UnexpectedEof => {
+            IngestError::Corrupt(format!("{described} ends before its header is complete; it is truncated"))
+        }
         SymError::IoError(io) => IngestError::Io(io),
         other => IngestError::Corrupt(format!("{described} has a damaged header: {other}")),
     }
 }
 
-fn select_track<'f>(
-    format: &'f dyn FormatReader,
-    container: &str,
-) -> Result<&'f Track, IngestError> {
+fn select_track<'f>(format: &'f dyn FormatReader, container: &str) -> Result<&'f Track, IngestError> {
     if let Some(track) = format.default_track(TrackType::Audio) {
         return Ok(track);
     }
-    let has_audio = format
-        .tracks()
-        .iter()
-        .any(|t| t.track_type() == Some(TrackType::Audio));
+    let has_audio = format.tracks().iter().any(|t| t.track_type() == Some(TrackType::Audio));
     Err(IngestError::Unsupported {
         what: if has_audio {
             format!("the audio in this {container} file uses a codec that is not recognised")
@@ -673,10 +640,7 @@ fn select_track<'f>(
     })
 }
 
-fn make_decoder(
-    params: &AudioCodecParameters,
-    display: &str,
-) -> Result<Box<dyn AudioDecoder>, IngestError> {
+fn make_decoder(params: &AudioCodecParameters, display: &str) -> Result<Box<dyn AudioDecoder>, IngestError> {
     // `verify` makes decoders that carry a checksum (FLAC's MD5) check it.
     let opts = AudioDecoderOptions::default().verify(true);
     symphonia::default::get_codecs().make_audio_decoder(params, &opts).map_err(|e| match e {
@@ -696,11 +660,7 @@ fn make_decoder(
 /// than 2 % and more than half a second.
 fn is_short(decoded: u64, declared: u64, lossless: bool, rate: u32) -> bool {
     let missing = declared.saturating_sub(decoded);
-    if lossless {
-        missing > 0
-    } else {
-        missing as f64 > (0.02 * declared as f64).max(0.5 * f64::from(rate))
-    }
+    if lossless { missing > 0 } else { missing as f64 > (0.02 * declared as f64).max(0.5 * f64::from(rate)) }
 }
 
 fn position<W: Write + Seek>(frames: u64, pipeline: Option<&Pipeline<'_, W>>) -> String {
@@ -721,11 +681,8 @@ struct TagCollector {
 
 impl TagCollector {
     fn add_revision(&mut self, rev: &MetadataRevision, track_id: u32) {
-        let per_track = rev
-            .per_track
-            .iter()
-            .filter(|t| t.track_id == u64::from(track_id))
-            .flat_map(|t| t.metadata.tags.iter());
+        let per_track =
+            rev.per_track.iter().filter(|t| t.track_id == u64::from(track_id)).flat_map(|t| t.metadata.tags.iter());
         for tag in rev.media.tags.iter().chain(per_track) {
             let value = match &tag.raw.value {
                 RawValue::String(s) => s.trim().to_owned(),
@@ -753,26 +710,14 @@ impl TagCollector {
     }
 
     #[allow(clippy::type_complexity)]
-    fn into_parts(
-        self,
-    ) -> (
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Vec<(String, String)>,
-    ) {
+    fn into_parts(self) -> (Option<String>, Option<String>, Option<String>, Vec<(String, String)>) {
         (self.title, self.artist, self.album, self.tags)
     }
 }
 
 /// Reads metadata revisions queued by the reader. With `all`, every queued
 /// revision is read; otherwise the oldest (already read) one is dropped first.
-fn collect_metadata(
-    format: &mut dyn FormatReader,
-    track_id: u32,
-    tags: &mut TagCollector,
-    all: bool,
-) {
+fn collect_metadata(format: &mut dyn FormatReader, track_id: u32, tags: &mut TagCollector, all: bool) {
     let mut log = format.metadata();
     if !all {
         log.pop();
@@ -805,33 +750,18 @@ struct Finished {
 }
 
 impl<'w, W: Write + Seek> Pipeline<'w, W> {
-    fn new(
-        out: &'w mut W,
-        rate: u32,
-        layout: &Channels,
-        bits: u32,
-        opts: &IngestOptions,
-    ) -> Result<Self, IngestError> {
+    fn new(out: &'w mut W, rate: u32, layout: &Channels, bits: u32, opts: &IngestOptions) -> Result<Self, IngestError> {
         let mixer = Mixer::new(layout);
         let channels = mixer.out_channels();
-        let resampler = if rate == opts.target_rate {
-            None
-        } else {
-            Some(StreamResampler::new(rate, opts.target_rate, channels)?)
-        };
+        let resampler =
+            if rate == opts.target_rate { None } else { Some(StreamResampler::new(rate, opts.target_rate, channels)?) };
         Ok(Pipeline {
             original_rate: rate,
             original_channels: layout.count(),
             mixer,
             mixed: Vec::new(),
             resampler,
-            sink: Sink::new(
-                out,
-                opts.target_rate,
-                channels,
-                bits,
-                opts.samples_per_pixel,
-            )?,
+            sink: Sink::new(out, opts.target_rate, channels, bits, opts.samples_per_pixel)?,
         })
     }
 
@@ -871,13 +801,7 @@ struct Sink<'w, W: Write + Seek> {
 }
 
 impl<'w, W: Write + Seek> Sink<'w, W> {
-    fn new(
-        out: &'w mut W,
-        rate: u32,
-        channels: usize,
-        bits: u32,
-        spp: u32,
-    ) -> Result<Self, IngestError> {
+    fn new(out: &'w mut W, rate: u32, channels: usize, bits: u32, spp: u32) -> Result<Self, IngestError> {
         // HISTOGRAM keeps the integrated-loudness gate in constant memory
         // (0.1 dB bins) instead of storing every 100 ms block.
         let meter = EbuR128::new(channels as u32, rate, Mode::I | Mode::HISTOGRAM)
@@ -908,20 +832,13 @@ impl<'w, W: Write + Seek> Sink<'w, W> {
         }
         self.flac.write(&self.ints)?;
         self.peaks.push(&self.floats);
-        self.meter
-            .add_frames_f32(&self.floats)
-            .map_err(|e| format!("loudness meter: {e}"))?;
+        self.meter.add_frames_f32(&self.floats).map_err(|e| format!("loudness meter: {e}"))?;
         Ok(())
     }
 
     fn finish(self) -> Result<Finished, IngestError> {
         let integrated_lufs = self.meter.loudness_global().ok().filter(|l| l.is_finite());
         let frames = self.flac.finish()?;
-        Ok(Finished {
-            frames,
-            channels: self.channels as u16,
-            integrated_lufs,
-            peaks: self.peaks.finish(),
-        })
+        Ok(Finished { frames, channels: self.channels as u16, integrated_lufs, peaks: self.peaks.finish() })
     }
 }

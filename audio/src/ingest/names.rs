@@ -38,56 +38,24 @@ const fn n(short: &'static str, display: &'static str) -> CodecName {
 
 pub(crate) fn codec_name(id: AudioCodecId) -> CodecName {
     match id {
-        codec::CODEC_ID_PCM_S32LE | codec::CODEC_ID_PCM_S32LE_PLANAR => {
-            n("pcm_s32le", "32-bit PCM")
-        }
-        codec::CODEC_ID_PCM_S32BE | codec::CODEC_ID_PCM_S32BE_PLANAR => {
-            n("pcm_s32be", "32-bit PCM")
-        }
-        codec::CODEC_ID_PCM_S24LE | codec::CODEC_ID_PCM_S24LE_PLANAR => {
-            n("pcm_s24le", "24-bit PCM")
-        }
-        codec::CODEC_ID_PCM_S24BE | codec::CODEC_ID_PCM_S24BE_PLANAR => {
-            n("pcm_s24be", "24-bit PCM")
-        }
-        codec::CODEC_ID_PCM_S16LE | codec::CODEC_ID_PCM_S16LE_PLANAR => {
-            n("pcm_s16le", "16-bit PCM")
-        }
-        codec::CODEC_ID_PCM_S16BE | codec::CODEC_ID_PCM_S16BE_PLANAR => {
-            n("pcm_s16be", "16-bit PCM")
-        }
+        codec::CODEC_ID_PCM_S32LE | codec::CODEC_ID_PCM_S32LE_PLANAR => n("pcm_s32le", "32-bit PCM"),
+        codec::CODEC_ID_PCM_S32BE | codec::CODEC_ID_PCM_S32BE_PLANAR => n("pcm_s32be", "32-bit PCM"),
+        codec::CODEC_ID_PCM_S24LE | codec::CODEC_ID_PCM_S24LE_PLANAR => n("pcm_s24le", "24-bit PCM"),
+        codec::CODEC_ID_PCM_S24BE | codec::CODEC_ID_PCM_S24BE_PLANAR => n("pcm_s24be", "24-bit PCM"),
+        codec::CODEC_ID_PCM_S16LE | codec::CODEC_ID_PCM_S16LE_PLANAR => n("pcm_s16le", "16-bit PCM"),
+        codec::CODEC_ID_PCM_S16BE | codec::CODEC_ID_PCM_S16BE_PLANAR => n("pcm_s16be", "16-bit PCM"),
         codec::CODEC_ID_PCM_S8 | codec::CODEC_ID_PCM_S8_PLANAR => n("pcm_s8", "8-bit PCM"),
-        codec::CODEC_ID_PCM_U32LE | codec::CODEC_ID_PCM_U32LE_PLANAR => {
-            n("pcm_u32le", "32-bit PCM")
-        }
-        codec::CODEC_ID_PCM_U32BE | codec::CODEC_ID_PCM_U32BE_PLANAR => {
-            n("pcm_u32be", "32-bit PCM")
-        }
-        codec::CODEC_ID_PCM_U24LE | codec::CODEC_ID_PCM_U24LE_PLANAR => {
-            n("pcm_u24le", "24-bit PCM")
-        }
-        codec::CODEC_ID_PCM_U24BE | codec::CODEC_ID_PCM_U24BE_PLANAR => {
-            n("pcm_u24be", "24-bit PCM")
-        }
-        codec::CODEC_ID_PCM_U16LE | codec::CODEC_ID_PCM_U16LE_PLANAR => {
-            n("pcm_u16le", "16-bit PCM")
-        }
-        codec::CODEC_ID_PCM_U16BE | codec::CODEC_ID_PCM_U16BE_PLANAR => {
-            n("pcm_u16be", "16-bit PCM")
-        }
+        codec::CODEC_ID_PCM_U32LE | codec::CODEC_ID_PCM_U32LE_PLANAR => n("pcm_u32le", "32-bit PCM"),
+        codec::CODEC_ID_PCM_U32BE | codec::CODEC_ID_PCM_U32BE_PLANAR => n("pcm_u32be", "32-bit PCM"),
+        codec::CODEC_ID_PCM_U24LE | codec::CODEC_ID_PCM_U24LE_PLANAR => n("pcm_u24le", "24-bit PCM"),
+        codec::CODEC_ID_PCM_U24BE | codec::CODEC_ID_PCM_U24BE_PLANAR => n("pcm_u24be", "24-bit PCM"),
+        codec::CODEC_ID_PCM_U16LE | codec::CODEC_ID_PCM_U16LE_PLANAR => n("pcm_u16le", "16-bit PCM"),
+        codec::CODEC_ID_PCM_U16BE | codec::CODEC_ID_PCM_U16BE_PLANAR => n("pcm_u16be", "16-bit PCM"),
         codec::CODEC_ID_PCM_U8 | codec::CODEC_ID_PCM_U8_PLANAR => n("pcm_u8", "8-bit PCM"),
-        codec::CODEC_ID_PCM_F32LE | codec::CODEC_ID_PCM_F32LE_PLANAR => {
-            n("pcm_f32le", "32-bit float PCM")
-        }
-        codec::CODEC_ID_PCM_F32BE | codec::CODEC_ID_PCM_F32BE_PLANAR => {
-            n("pcm_f32be", "32-bit float PCM")
-        }
-        codec::CODEC_ID_PCM_F64LE | codec::CODEC_ID_PCM_F64LE_PLANAR => {
-            n("pcm_f64le", "64-bit float PCM")
-        }
-        codec::CODEC_ID_PCM_F64BE | codec::CODEC_ID_PCM_F64BE_PLANAR => {
-            n("pcm_f64be", "64-bit float PCM")
-        }
+        codec::CODEC_ID_PCM_F32LE | codec::CODEC_ID_PCM_F32LE_PLANAR => n("pcm_f32le", "32-bit float PCM"),
+        codec::CODEC_ID_PCM_F32BE | codec::CODEC_ID_PCM_F32BE_PLANAR => n("pcm_f32be", "32-bit float PCM"),
+        codec::CODEC_ID_PCM_F64LE | codec::CODEC_ID_PCM_F64LE_PLANAR => n("pcm_f64le", "64-bit float PCM"),
+        codec::CODEC_ID_PCM_F64BE | codec::CODEC_ID_PCM_F64BE_PLANAR => n("pcm_f64be", "64-bit float PCM"),
         codec::CODEC_ID_PCM_ALAW => n("pcm_alaw", "A-law"),
         codec::CODEC_ID_PCM_MULAW => n("pcm_mulaw", "μ-law"),
         codec::CODEC_ID_ADPCM_G722 => n("adpcm_g722", "G.722 ADPCM"),
@@ -107,15 +75,13 @@ pub(crate) fn codec_name(id: AudioCodecId) -> CodecName {
         codec::CODEC_ID_EAC3 => n("eac3", "Dolby Digital Plus (E-AC-3)"),
         codec::CODEC_ID_AC4 => n("ac4", "Dolby AC-4"),
         codec::CODEC_ID_DCA => n("dts", "DTS"),
-        codec::CODEC_ID_ATRAC1
-        | codec::CODEC_ID_ATRAC3
-        | codec::CODEC_ID_ATRAC3PLUS
-        | codec::CODEC_ID_ATRAC9 => n("atrac", "ATRAC"),
+        codec::CODEC_ID_ATRAC1 | codec::CODEC_ID_ATRAC3 | codec::CODEC_ID_ATRAC3PLUS | codec::CODEC_ID_ATRAC9 => {
+            n("atrac", "ATRAC")
+        }
         codec::CODEC_ID_WMA => n("wma", "Windows Media Audio"),
-        codec::CODEC_ID_RA10
-        | codec::CODEC_ID_RA20
-        | codec::CODEC_ID_COOK
-        | codec::CODEC_ID_SIPR => n("realaudio", "RealAudio"),
+        codec::CODEC_ID_RA10 | codec::CODEC_ID_RA20 | codec::CODEC_ID_COOK | codec::CODEC_ID_SIPR => {
+            n("realaudio", "RealAudio")
+        }
         codec::CODEC_ID_SBC => n("sbc", "Bluetooth SBC"),
         codec::CODEC_ID_APTX | codec::CODEC_ID_APTX_HD => n("aptx", "aptX"),
         codec::CODEC_ID_LDAC => n("ldac", "LDAC"),

@@ -1,6 +1,6 @@
 //! Streaming fixed-ratio sample-rate conversion.
 
-use rubato::audioadapter_buffers::direct::InterleavedSlice;
+use rubato::audioadapter_buffers::direct::SequentialSlice;
 use rubato::{Fft, FixedSync, Indexing, Resampler};
 
 /// Requested FFT chunk length in input frames. The resampler rounds it up to a
@@ -20,12 +20,16 @@ pub(crate) struct StreamResampler {
     rate_in: u64,
     rate_out: u64,
     chunk_in: usize,
-    /// Interleaved input chunk being filled.
+    /// Input chunk being filled, planar (one run of `chunk_in` frames per
+    /// channel). Planar buffers let rubato move whole channels with slice
+    /// copies instead of going through its per-sample adapter interface.
     input: Vec<f32>,
     filled: usize,
-    /// Interleaved output of one `process_into_buffer` call.
+    /// Planar output of one `process_into_buffer` call.
     output: Vec<f32>,
     output_frames: usize,
+    /// The kept part of `output`, interleaved again for the caller.
+    interleaved: Vec<f32>,
     /// Leading output frames still to drop (the filter delay).
     to_trim: usize,
     frames_in: u64,
@@ -55,6 +59,7 @@ impl StreamResampler {
             filled: 0,
             output: vec![0.0; output_frames * channels],
             output_frames,
+            interleaved: Vec::with_capacity(output_frames * channels),
             to_trim,
             frames_in: 0,
             frames_out: 0,
@@ -70,14 +75,22 @@ impl StreamResampler {
     where
         E: From<String>,
     {
-        self.frames_in += (samples.len() / self.channels) as u64;
+        let channels = self.channels;
+        self.frames_in += (samples.len() / channels) as u64;
         while !samples.is_empty() {
-            let space = (self.chunk_in - self.filled) * self.channels;
-            let take = space.min(samples.len());
-            let at = self.filled * self.channels;
-            self.input[at..at + take].copy_from_slice(&samples[..take]);
-            self.filled += take / self.channels;
-            samples = &samples[take..];
+            let take = (self.chunk_in - self.filled).min(samples.len() / channels);
+            let (now, rest) = samples.split_at(take * channels);
+            if channels == 1 {
+                self.input[self.filled..self.filled + take].copy_from_slice(now);
+            } else {
+                for (i, frame) in now.chunks_exact(channels).enumerate() {
+                    for (ch, &x) in frame.iter().enumerate() {
+                        self.input[ch * self.chunk_in + self.filled + i] = x;
+                    }
+                }
+            }
+            self.filled += take;
+            samples = rest;
             if self.filled == self.chunk_in {
                 self.run(None, u64::MAX, emit)?;
                 self.filled = 0;
@@ -87,10 +100,7 @@ impl StreamResampler {
     }
 
     /// Flushes the partial chunk and the delay line, emitting the tail.
-    pub(crate) fn finish<E>(
-        mut self,
-        emit: &mut impl FnMut(&[f32]) -> Result<(), E>,
-    ) -> Result<u64, E>
+    pub(crate) fn finish<E>(mut self, emit: &mut impl FnMut(&[f32]) -> Result<(), E>) -> Result<u64, E>
     where
         E: From<String>,
     {
@@ -114,15 +124,11 @@ impl StreamResampler {
     where
         E: From<String>,
     {
-        let input = InterleavedSlice::new(&self.input[..], self.channels, self.chunk_in)
+        let input = SequentialSlice::new(&self.input[..], self.channels, self.chunk_in)
             .map_err(|e| E::from(format!("resampler input buffer: {e}")))?;
-        let mut output =
-            InterleavedSlice::new_mut(&mut self.output[..], self.channels, self.output_frames)
-                .map_err(|e| E::from(format!("resampler output buffer: {e}")))?;
-        let indexing = Indexing {
-            partial_len,
-            ..Indexing::default()
-        };
+        let mut output = SequentialSlice::new_mut(&mut self.output[..], self.channels, self.output_frames)
+            .map_err(|e| E::from(format!("resampler output buffer: {e}")))?;
+        let indexing = Indexing { partial_len, ..Indexing::default() };
         let (_, produced) = self
             .inner
             .process_into_buffer(&input, &mut output, Some(&indexing))
@@ -132,8 +138,17 @@ impl StreamResampler {
         let available = (produced - trim) as u64;
         let keep = available.min(limit.saturating_sub(self.frames_out)) as usize;
         if keep > 0 {
-            let start = trim * self.channels;
-            emit(&self.output[start..start + keep * self.channels])?;
+            if self.channels == 1 {
+                emit(&self.output[trim..trim + keep])?;
+            } else {
+                self.interleaved.clear();
+                for frame in trim..trim + keep {
+                    for ch in 0..self.channels {
+                        self.interleaved.push(self.output[ch * self.output_frames + frame]);
+                    }
+                }
+                emit(&self.interleaved)?;
+            }
             self.frames_out += keep as u64;
         }
         Ok(())
@@ -206,11 +221,7 @@ mod tests {
             for block in [1usize, 333, 4096] {
                 let out = run(rin, rout, 2, frames, block);
                 let expected = expected_output_frames(frames as u64, rin.into(), rout.into());
-                assert_eq!(
-                    out.len() / 2,
-                    expected as usize,
-                    "{rin}->{rout} frames={frames} block={block}"
-                );
+                assert_eq!(out.len() / 2, expected as usize, "{rin}->{rout} frames={frames} block={block}");
             }
         }
     }
@@ -220,12 +231,7 @@ mod tests {
         // A sine resampled must line up with the same sine generated directly
         // at the output rate; a lag of half a sample would already give an
         // error of about 0.016 here.
-        for &(rin, rout) in &[
-            (48000u32, 44100u32),
-            (22050, 44100),
-            (44100, 48000),
-            (8000, 44100),
-        ] {
+        for &(rin, rout) in &[(48000u32, 44100u32), (22050, 44100), (44100, 48000), (8000, 44100)] {
             let out = run(rin, rout, 1, rin as usize, 1000);
             let mut max_err = 0.0f32;
             for (i, &y) in out.iter().enumerate().skip(2000).take(rout as usize - 4000) {

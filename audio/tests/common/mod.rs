@@ -64,17 +64,13 @@ pub struct WavSpec {
     pub channel_mask: Option<u32>,
     /// Write 0xFFFFFFFF as the RIFF and data sizes, as streaming writers do.
     pub unknown_length: bool,
+    /// RIFF `LIST/INFO` entries such as `("INAM", "title")`.
+    pub info: Vec<(&'static str, &'static str)>,
 }
 
 impl WavSpec {
     pub fn new(rate: u32, channels: u16, format: WavFormat) -> Self {
-        WavSpec {
-            rate,
-            channels,
-            format,
-            channel_mask: None,
-            unknown_length: false,
-        }
+        WavSpec { rate, channels, format, channel_mask: None, unknown_length: false, info: Vec::new() }
     }
 
     fn bits(&self) -> u16 {
@@ -91,12 +87,9 @@ impl WavSpec {
         let block_align = self.channels * bits / 8;
         let data_len = frames * u64::from(block_align);
         let fmt_len: u32 = if self.channel_mask.is_some() { 40 } else { 16 };
-        let riff_len = 4 + (8 + fmt_len) + 8 + data_len as u32;
-        let (riff_len, data_len) = if self.unknown_length {
-            (u32::MAX, u32::MAX)
-        } else {
-            (riff_len, data_len as u32)
-        };
+        let list = self.info_chunk();
+        let riff_len = 4 + (8 + fmt_len) + list.len() as u32 + 8 + data_len as u32;
+        let (riff_len, data_len) = if self.unknown_length { (u32::MAX, u32::MAX) } else { (riff_len, data_len as u32) };
         let tag: u16 = match (self.channel_mask, self.format) {
             (Some(_), _) => 0xFFFE,
             (None, WavFormat::Float32) => 3,
@@ -119,19 +112,35 @@ impl WavSpec {
             h.extend_from_slice(&bits.to_le_bytes()); // valid bits
             h.extend_from_slice(&mask.to_le_bytes());
             // KSDATAFORMAT_SUBTYPE_PCM / _IEEE_FLOAT GUID.
-            let sub: u16 = if self.format == WavFormat::Float32 {
-                3
-            } else {
-                1
-            };
+            let sub: u16 = if self.format == WavFormat::Float32 { 3 } else { 1 };
             h.extend_from_slice(&sub.to_le_bytes());
-            h.extend_from_slice(&[
-                0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71,
-            ]);
+            h.extend_from_slice(&[0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71]);
         }
+        h.extend_from_slice(&list);
         h.extend_from_slice(b"data");
         h.extend_from_slice(&data_len.to_le_bytes());
         h
+    }
+
+    fn info_chunk(&self) -> Vec<u8> {
+        if self.info.is_empty() {
+            return Vec::new();
+        }
+        let mut body = b"INFO".to_vec();
+        for (id, value) in &self.info {
+            let mut text = value.as_bytes().to_vec();
+            text.push(0);
+            body.extend_from_slice(id.as_bytes());
+            body.extend_from_slice(&(text.len() as u32).to_le_bytes());
+            body.extend_from_slice(&text);
+            if text.len() % 2 == 1 {
+                body.push(0);
+            }
+        }
+        let mut chunk = b"LIST".to_vec();
+        chunk.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        chunk.extend_from_slice(&body);
+        chunk
     }
 
     pub fn encode_samples(&self, samples: &[f32], out: &mut Vec<u8>) {
@@ -202,16 +211,9 @@ pub fn ffmpeg(args: &[&str]) {
         .unwrap_or_else(|| {
             panic!("ffmpeg is required to generate compressed test fixtures but was not found; install ffmpeg")
         });
-    let output = Command::new(exe)
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("run ffmpeg");
-    assert!(
-        output.status.success(),
-        "ffmpeg {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output =
+        Command::new(exe).args(["-hide_banner", "-loglevel", "error", "-y"]).args(args).output().expect("run ffmpeg");
+    assert!(output.status.success(), "ffmpeg {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 /// Writes a WAV fixture and converts it with ffmpeg using `codec_args`.
@@ -224,11 +226,7 @@ pub fn encode_with_ffmpeg(
     codec_args: &[&str],
 ) -> PathBuf {
     let wav = dir.join(format!("{name}.source.wav"));
-    write_wav(
-        &wav,
-        &WavSpec::new(rate, channels, WavFormat::Int16),
-        samples,
-    );
+    write_wav(&wav, &WavSpec::new(rate, channels, WavFormat::Int16), samples);
     let out = dir.join(name);
     let mut args = vec!["-i", wav.to_str().expect("utf-8 path")];
     args.extend_from_slice(codec_args);
@@ -237,10 +235,7 @@ pub fn encode_with_ffmpeg(
     out
 }
 
-pub fn ingest_path(
-    path: &Path,
-    opts: &IngestOptions,
-) -> Result<(IngestReport, Vec<u8>), IngestError> {
+pub fn ingest_path(path: &Path, opts: &IngestOptions) -> Result<(IngestReport, Vec<u8>), IngestError> {
     let file = File::open(path).expect("open fixture");
     let ext = path.extension().and_then(|e| e.to_str());
     let mut out = Cursor::new(Vec::new());
@@ -280,12 +275,7 @@ impl Decoded {
     }
 
     pub fn channel(&self, ch: usize) -> Vec<f32> {
-        self.samples
-            .iter()
-            .skip(ch)
-            .step_by(self.channels)
-            .copied()
-            .collect()
+        self.samples.iter().skip(ch).step_by(self.channels).copied().collect()
     }
 }
 
@@ -296,22 +286,12 @@ pub fn decode_flac(bytes: &[u8]) -> Decoded {
     let mut hint = Hint::new();
     hint.with_extension("flac");
     let mut format = symphonia::default::get_probe()
-        .probe(
-            &hint,
-            mss,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
+        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
         .expect("probe output");
     let track = format.default_track(TrackType::Audio).expect("audio track");
     let track_id = track.id;
     let declared = track.num_frames;
-    let params = track
-        .codec_params
-        .as_ref()
-        .and_then(|p| p.audio())
-        .expect("audio params")
-        .clone();
+    let params = track.codec_params.as_ref().and_then(|p| p.audio()).expect("audio params").clone();
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &AudioDecoderOptions::default().verify(true))
         .expect("decoder");
@@ -326,18 +306,10 @@ pub fn decode_flac(bytes: &[u8]) -> Decoded {
         buf.copy_to_slice_interleaved(&mut scratch[..]);
         samples.extend_from_slice(&scratch);
     }
-    assert_eq!(
-        decoder.finalize().verify_ok,
-        Some(true),
-        "FLAC MD5 does not match the audio"
-    );
+    assert_eq!(decoder.finalize().verify_ok, Some(true), "FLAC MD5 does not match the audio");
     Decoded {
         rate: params.sample_rate.expect("rate"),
-        channels: params
-            .channels
-            .as_ref()
-            .map(|c| c.count())
-            .expect("channels"),
+        channels: params.channels.as_ref().map(|c| c.count()).expect("channels"),
         bits: params.bits_per_sample.expect("bits"),
         samples,
         total_samples_declared: declared,

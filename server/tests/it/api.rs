@@ -15,10 +15,7 @@ async fn require_user_answers_401_to_strangers() {
 #[tokio::test]
 async fn require_admin_answers_403_to_members_and_401_to_strangers() {
     let app = TestApp::spawn().await;
-    assert_eq!(
-        app.get(&Browser::new(), "/api/v1/users").await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get(&Browser::new(), "/api/v1/users").await.status(), StatusCode::UNAUTHORIZED);
     let musician = Browser::new();
     app.sign_in_demo(&musician, "musician").await;
     let res = app.get(&musician, "/api/v1/users").await;
@@ -33,22 +30,11 @@ async fn require_admin_answers_403_to_members_and_401_to_strangers() {
 #[tokio::test]
 async fn server_functions_answer_401_and_403() {
     let app = TestApp::spawn().await;
-    let call = |b: &Browser| {
-        b.http
-            .post(app.url("/api/list_users"))
-            .form(&[("_", "")])
-            .send()
-    };
-    assert_eq!(
-        call(&Browser::new()).await.unwrap().status(),
-        StatusCode::UNAUTHORIZED
-    );
+    let call = |b: &Browser| b.http.post(app.url("/api/list_users")).form(&[("_", "")]).send();
+    assert_eq!(call(&Browser::new()).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let musician = Browser::new();
     app.sign_in_demo(&musician, "musician").await;
-    assert_eq!(
-        call(&musician).await.unwrap().status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(call(&musician).await.unwrap().status(), StatusCode::FORBIDDEN);
     let admin = Browser::new();
     app.sign_in_demo(&admin, "admin").await;
     assert_eq!(call(&admin).await.unwrap().status(), StatusCode::OK);
@@ -59,16 +45,10 @@ async fn an_admin_can_grant_admin_rights_but_not_drop_their_own() {
     let app = TestApp::spawn().await;
     let musician = Browser::new();
     app.sign_in_demo(&musician, "musician").await;
-    let musician_id = app.me(&musician).await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let musician_id = app.me(&musician).await.unwrap()["id"].as_str().unwrap().to_string();
     let admin = Browser::new();
     app.sign_in_demo(&admin, "admin").await;
-    let admin_id = app.me(&admin).await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let admin_id = app.me(&admin).await.unwrap()["id"].as_str().unwrap().to_string();
 
     let res = musician
         .http
@@ -112,61 +92,29 @@ async fn api_tokens_authenticate_scripts_until_revoked() {
     let app = TestApp::spawn().await;
     let browser = Browser::new();
     app.sign_in_demo(&browser, "annotator").await;
-    let res = browser
-        .http
-        .post(app.url("/api/v1/tokens"))
-        .json(&json!({"name": "laptop"}))
-        .send()
-        .await
-        .unwrap();
+    let res = browser.http.post(app.url("/api/v1/tokens")).json(&json!({"name": "laptop"})).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let created: Value = res.json().await.unwrap();
     let secret = created["secret"].as_str().unwrap().to_string();
     assert!(secret.starts_with("tutti_"));
 
     // Only a hash is stored.
-    let stored = <app::db::api_token::Entity as sea_orm::EntityTrait>::find()
-        .all(&app.db)
-        .await
-        .unwrap();
+    let stored = <app::db::api_token::Entity as sea_orm::EntityTrait>::find().all(&app.db).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0].token_hash, secret);
     assert!(!stored[0].token_hash.contains(&secret[6..]));
 
     let script = reqwest::Client::new();
-    let me: Value = script
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&secret)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = script.get(app.url("/api/v1/me")).bearer_auth(&secret).send().await.unwrap().json().await.unwrap();
     assert_eq!(me["email"], "annotator@demo.tutti.invalid");
 
-    let wrong = script
-        .get(app.url("/api/v1/me"))
-        .bearer_auth("tutti_nope")
-        .send()
-        .await
-        .unwrap();
+    let wrong = script.get(app.url("/api/v1/me")).bearer_auth("tutti_nope").send().await.unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 
     let id = created["token"]["id"].as_str().unwrap();
-    let res = browser
-        .http
-        .delete(app.url(&format!("/api/v1/tokens/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let res = browser.http.delete(app.url(&format!("/api/v1/tokens/{id}"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let after = script
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&secret)
-        .send()
-        .await
-        .unwrap();
+    let after = script.get(app.url("/api/v1/me")).bearer_auth(&secret).send().await.unwrap();
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -188,19 +136,9 @@ async fn a_user_cannot_revoke_someone_elses_token() {
     let other = Browser::new();
     app.sign_in_demo(&other, "annotator").await;
     let id = created["token"]["id"].as_str().unwrap();
-    let res = other
-        .http
-        .delete(app.url(&format!("/api/v1/tokens/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let res = other.http.delete(app.url(&format!("/api/v1/tokens/{id}"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let listed: Vec<Value> = app
-        .get(&owner, "/api/v1/tokens")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed: Vec<Value> = app.get(&owner, "/api/v1/tokens").await.json().await.unwrap();
     assert_eq!(listed.len(), 1);
 }
 
@@ -209,31 +147,15 @@ async fn a_nameless_token_is_refused_with_a_reason() {
     let app = TestApp::spawn().await;
     let browser = Browser::new();
     app.sign_in_demo(&browser, "musician").await;
-    let res = browser
-        .http
-        .post(app.url("/api/v1/tokens"))
-        .json(&json!({"name": "  "}))
-        .send()
-        .await
-        .unwrap();
+    let res = browser.http.post(app.url("/api/v1/tokens")).json(&json!({"name": "  "})).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.json::<Value>().await.unwrap()["message"]
-            .as_str()
-            .unwrap()
-            .contains("name")
-    );
+    assert!(res.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("name"));
 }
 
 #[tokio::test]
 async fn the_taxonomy_is_public() {
     let app = TestApp::spawn().await;
-    let list: Vec<Value> = app
-        .get(&Browser::new(), "/api/v1/instruments")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get(&Browser::new(), "/api/v1/instruments").await.json().await.unwrap();
     assert_eq!(list.len(), 20);
     assert_eq!(list[0]["slug"], "accordion");
 }

@@ -19,10 +19,7 @@ async fn oauth_sign_in_creates_the_user_and_a_session() {
     assert_eq!(me["email"], "ada@example.org");
     assert_eq!(me["display_name"], "Ada Lovelace");
     assert_eq!(me["is_admin"], false);
-    let identities = app::db::identity::Entity::find()
-        .all(&app.db)
-        .await
-        .unwrap();
+    let identities = app::db::identity::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(identities.len(), 1);
     assert_eq!(identities[0].provider, "google");
     assert_eq!(identities[0].subject, "mock-ada@example.org");
@@ -37,29 +34,16 @@ async fn signing_in_again_updates_the_same_user() {
     renamed.name = "Augusta Ada King".into();
     let browser = Browser::new();
     app.sign_in_oauth(&browser, renamed).await;
-    assert_eq!(
-        app.me(&browser).await.unwrap()["display_name"],
-        "Augusta Ada King"
-    );
-    assert_eq!(
-        app::db::user::Entity::find().count(&app.db).await.unwrap(),
-        1
-    );
-    assert_eq!(
-        app::db::identity::Entity::find()
-            .count(&app.db)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(app.me(&browser).await.unwrap()["display_name"], "Augusta Ada King");
+    assert_eq!(app::db::user::Entity::find().count(&app.db).await.unwrap(), 1);
+    assert_eq!(app::db::identity::Entity::find().count(&app.db).await.unwrap(), 1);
 }
 
 #[tokio::test]
 async fn configured_admin_emails_become_admins() {
     let app = TestApp::spawn().await;
     let browser = Browser::new();
-    app.sign_in_oauth(&browser, MockUser::new(ADMIN_EMAIL, "The Boss"))
-        .await;
+    app.sign_in_oauth(&browser, MockUser::new(ADMIN_EMAIL, "The Boss")).await;
     assert_eq!(app.me(&browser).await.unwrap()["is_admin"], true);
 }
 
@@ -68,13 +52,9 @@ async fn session_id_is_rotated_at_sign_in() {
     let app = TestApp::spawn().await;
     let browser = Browser::new();
     let (callback, _) = app.authorize(&browser).await;
-    let before = browser
-        .session_cookie(&app.base)
-        .expect("login started a session");
+    let before = browser.session_cookie(&app.base).expect("login started a session");
     browser.http.get(callback).send().await.unwrap();
-    let after = browser
-        .session_cookie(&app.base)
-        .expect("signed-in session");
+    let after = browser.session_cookie(&app.base).expect("signed-in session");
     assert_ne!(before, after);
 }
 
@@ -117,45 +97,26 @@ async fn a_replayed_code_is_refused() {
     let app = TestApp::spawn().await;
     let first = Browser::new();
     let (callback, _) = app.authorize(&first).await;
-    assert_eq!(
-        first.http.get(&callback).send().await.unwrap().status(),
-        StatusCode::SEE_OTHER
-    );
-    let code = url::Url::parse(&callback)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
+    assert_eq!(first.http.get(&callback).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    let code = url::Url::parse(&callback).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
 
     // A second browser starts its own sign-in but presents the already-spent code.
     let second = Browser::new();
     let (own_callback, _) = app.authorize(&second).await;
-    let own_code = url::Url::parse(&own_callback)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
+    let own_code =
+        url::Url::parse(&own_callback).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
     let replay = own_callback.replace(&own_code, &code);
     let res = second.http.get(replay).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert!(res.text().await.unwrap().contains("already used"));
     assert_eq!(app.me(&second).await, Err(StatusCode::UNAUTHORIZED));
-    assert_eq!(
-        app.sessions().await,
-        1,
-        "only the first browser's session exists"
-    );
+    assert_eq!(app.sessions().await, 1, "only the first browser's session exists");
 }
 
 #[tokio::test]
 async fn a_provider_error_is_refused() {
     let app = TestApp::spawn().await;
-    app.oauth
-        .set_failure(Failure::AuthorizeError("access_denied".into()));
+    app.oauth.set_failure(Failure::AuthorizeError("access_denied".into()));
     let browser = Browser::new();
     let (callback, _) = app.authorize(&browser).await;
     let res = browser.http.get(callback).send().await.unwrap();
@@ -182,19 +143,13 @@ async fn a_failing_userinfo_endpoint_is_a_bad_gateway() {
     let res = app.sign_in_oauth(&browser, ada()).await;
     assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
     assert_eq!(app.sessions().await, 0);
-    assert_eq!(
-        app::db::user::Entity::find().count(&app.db).await.unwrap(),
-        0
-    );
+    assert_eq!(app::db::user::Entity::find().count(&app.db).await.unwrap(), 0);
 }
 
 #[tokio::test]
 async fn an_unreachable_provider_is_a_bad_gateway() {
     // Reserve a port, then close it: nothing listens there.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let dead = format!("http://{closed}/token");
     let app = TestApp::spawn_with(&[("TUTTI_OAUTH_TOKEN_URL", dead.as_str())]).await;
     let browser = Browser::new();
@@ -219,12 +174,7 @@ async fn sign_out_deletes_the_session() {
     let browser = Browser::new();
     app.sign_in_oauth(&browser, ada()).await;
     let cookie = browser.session_cookie(&app.base).unwrap();
-    let res = browser
-        .http
-        .post(app.url("/auth/logout"))
-        .send()
-        .await
-        .unwrap();
+    let res = browser.http.post(app.url("/auth/logout")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.me(&browser).await, Err(StatusCode::UNAUTHORIZED));
     assert_eq!(app.sessions().await, 0);
@@ -243,24 +193,12 @@ async fn the_session_cookie_is_http_only_and_lax() {
     let app = TestApp::spawn().await;
     let browser = Browser::new();
     let res = app.sign_in_oauth(&browser, ada()).await;
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let cookie = res.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(cookie.starts_with("tutti_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(
-        !cookie.contains("Secure"),
-        "plain http must not set Secure: {cookie}"
-    );
-    assert!(
-        cookie.contains("Max-Age") || cookie.contains("Expires"),
-        "{cookie}"
-    );
+    assert!(!cookie.contains("Secure"), "plain http must not set Secure: {cookie}");
+    assert!(cookie.contains("Max-Age") || cookie.contains("Expires"), "{cookie}");
 }
 
 #[tokio::test]
@@ -306,10 +244,7 @@ fn the_server_refuses_to_start_in_demo_mode_on_a_public_bind() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("TUTTI_DEMO") && stderr.contains("loopback"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("TUTTI_DEMO") && stderr.contains("loopback"), "{stderr}");
 }
 
 #[test]
@@ -327,20 +262,10 @@ async fn sessions_expire_after_the_configured_inactivity() {
     let app = TestApp::spawn_with(&[("TUTTI_SESSION_IDLE_MINUTES", "30")]).await;
     let browser = Browser::new();
     app.sign_in_demo(&browser, "musician").await;
-    let expiry = || async {
-        app::db::session::Entity::find()
-            .one(&app.db)
-            .await
-            .unwrap()
-            .unwrap()
-            .expiry_date
-    };
+    let expiry = || async { app::db::session::Entity::find().one(&app.db).await.unwrap().unwrap().expiry_date };
     let first = expiry().await;
     let in_30 = chrono::Utc::now() + chrono::Duration::minutes(30);
-    assert!(
-        (first - in_30).num_seconds().abs() < 60,
-        "{first} vs {in_30}"
-    );
+    assert!((first - in_30).num_seconds().abs() < 60, "{first} vs {in_30}");
     // Activity pushes the deadline forward.
     app.me(&browser).await.unwrap();
     assert!(expiry().await > first);

@@ -31,22 +31,15 @@ pub struct Browser {
 impl Browser {
     pub fn new() -> Self {
         let jar = Arc::new(Jar::default());
-        let http = Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let http =
+            Client::builder().cookie_provider(jar.clone()).redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Browser { http, jar }
     }
 
     /// The value of the session cookie the browser holds for `base`, if any.
     pub fn session_cookie(&self, base: &str) -> Option<String> {
         let header = self.jar.cookies(&base.parse().unwrap())?;
-        header
-            .to_str()
-            .unwrap()
-            .split("; ")
-            .find_map(|c| c.strip_prefix("tutti_session=").map(str::to_string))
+        header.to_str().unwrap().split("; ").find_map(|c| c.strip_prefix("tutti_session=").map(str::to_string))
     }
 }
 
@@ -55,23 +48,24 @@ async fn fresh_database_url(dir: &TempDir) -> String {
     match std::env::var("TUTTI_TEST_POSTGRES") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("tutti_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(&admin_url)
-                .await
-                .expect("connect to TUTTI_TEST_POSTGRES");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .unwrap();
+            let admin = Database::connect(&admin_url).await.expect("connect to TUTTI_TEST_POSTGRES");
+            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
             admin.close().await.unwrap();
             let mut url: url::Url = admin_url.parse().unwrap();
             url.set_path(&name);
             url.to_string()
         }
-        _ => format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("tutti.db").display()
-        ),
+        _ => format!("sqlite://{}?mode=rwc", dir.path().join("tutti.db").display()),
     }
+}
+
+/// Server logs appear in a failing test's output (`TUTTI_TEST_LOG=debug` for more).
+fn init_tracing_once() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let filter = std::env::var("TUTTI_TEST_LOG").unwrap_or_else(|_| "warn".into());
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    });
 }
 
 impl TestApp {
@@ -81,15 +75,13 @@ impl TestApp {
 
     /// Boot with extra configuration (`KEY`, `value`) on top of the test defaults.
     pub async fn spawn_with(extra: &[(&str, &str)]) -> TestApp {
+        init_tracing_once();
         let dir = tempfile::tempdir().unwrap();
         let oauth = MockProvider::start(MockConfig::default()).await.unwrap();
         let database_url = fresh_database_url(&dir).await;
         let mut env: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), database_url.clone()),
-            (
-                "TUTTI_STORAGE".into(),
-                dir.path().join("objects").display().to_string(),
-            ),
+            ("TUTTI_STORAGE".into(), dir.path().join("objects").display().to_string()),
             ("TUTTI_OAUTH_CLIENT_ID".into(), "test-client".into()),
             ("TUTTI_OAUTH_CLIENT_SECRET".into(), "test-secret".into()),
             ("TUTTI_OAUTH_AUTH_URL".into(), oauth.auth_url()),
@@ -97,21 +89,11 @@ impl TestApp {
             ("TUTTI_OAUTH_USERINFO_URL".into(), oauth.userinfo_url()),
             ("TUTTI_ADMIN_EMAILS".into(), ADMIN_EMAIL.into()),
             ("TUTTI_DEMO".into(), "true".into()),
-            (
-                "LEPTOS_SITE_ROOT".into(),
-                dir.path().join("site").display().to_string(),
-            ),
+            ("LEPTOS_SITE_ROOT".into(), dir.path().join("site").display().to_string()),
         ];
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let db = Database::connect(&database_url).await.unwrap();
-        let mut app = TestApp {
-            base: String::new(),
-            db,
-            oauth,
-            running: None,
-            env,
-            _dir: dir,
-        };
+        let mut app = TestApp { base: String::new(), db, oauth, running: None, env, _dir: dir };
         app.start().await;
         app
     }
@@ -123,11 +105,7 @@ impl TestApp {
         env.push(("TUTTI_BIND".into(), addr.to_string()));
         env.push(("TUTTI_PUBLIC_URL".into(), format!("http://{addr}/")));
         let config = Config::load(env, None).expect("test configuration is valid");
-        self.running = Some(
-            server::start_on(listener, config)
-                .await
-                .expect("server starts"),
-        );
+        self.running = Some(server::start_on(listener, config).await.expect("server starts"));
         self.base = format!("http://{addr}");
     }
 
@@ -158,11 +136,7 @@ impl TestApp {
         };
         for e in entries.flatten() {
             let p = e.path();
-            if p.is_dir() {
-                out.extend(Self::files_under(&p))
-            } else {
-                out.push(p)
-            }
+            if p.is_dir() { out.extend(Self::files_under(&p)) } else { out.push(p) }
         }
         out
     }
@@ -176,10 +150,7 @@ impl TestApp {
     }
 
     pub async fn sessions(&self) -> u64 {
-        app::db::session::Entity::find()
-            .count(&self.db)
-            .await
-            .unwrap()
+        app::db::session::Entity::find().count(&self.db).await.unwrap()
     }
 
     /// Run the whole OAuth flow as `user` in `browser`; returns the callback's response.
@@ -193,35 +164,32 @@ impl TestApp {
     /// provider redirected to and the `state` it carries.
     pub async fn authorize(&self, browser: &Browser) -> (String, Option<String>) {
         let login = self.get(browser, "/auth/google/login").await;
-        assert_eq!(
-            login.status(),
-            StatusCode::SEE_OTHER,
-            "login redirects to the provider"
-        );
+        assert_eq!(login.status(), StatusCode::SEE_OTHER, "login redirects to the provider");
         let to_provider = location(&login);
-        assert!(
-            to_provider.starts_with(&self.oauth.auth_url()),
-            "{to_provider}"
-        );
+        assert!(to_provider.starts_with(&self.oauth.auth_url()), "{to_provider}");
         let authorize = browser.http.get(&to_provider).send().await.unwrap();
         assert_eq!(authorize.status(), StatusCode::SEE_OTHER);
         let callback = location(&authorize);
-        let state = url::Url::parse(&callback)
-            .unwrap()
-            .query_pairs()
-            .find(|(k, _)| k == "state")
-            .map(|(_, v)| v.into_owned());
+        let state =
+            url::Url::parse(&callback).unwrap().query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned());
         (callback, state)
     }
 
+    /// A user made directly in the database, with an API token for a script to act as them.
+    pub async fn user_with_token(&self, email: &str) -> String {
+        let profile = app::auth::ssr::ExternalProfile {
+            provider: "test".into(),
+            subject: email.into(),
+            email: email.into(),
+            display_name: email.into(),
+            avatar_url: None,
+        };
+        let user = app::auth::ssr::upsert_user(&self.db, &profile, &[]).await.unwrap();
+        app::auth::ssr::create_token(&self.db, user.id, "load").await.unwrap().secret
+    }
+
     pub async fn sign_in_demo(&self, browser: &Browser, role: &str) -> Response {
-        browser
-            .http
-            .post(self.url("/auth/demo"))
-            .form(&[("role", role), ("next", "/")])
-            .send()
-            .await
-            .unwrap()
+        browser.http.post(self.url("/auth/demo")).form(&[("role", role), ("next", "/")]).send().await.unwrap()
     }
 
     /// GET /api/v1/me as JSON, or the status when it fails.
@@ -235,10 +203,5 @@ impl TestApp {
 }
 
 pub fn location(res: &Response) -> String {
-    res.headers()
-        .get("location")
-        .expect("a Location header")
-        .to_str()
-        .unwrap()
-        .to_string()
+    res.headers().get("location").expect("a Location header").to_str().unwrap().to_string()
 }

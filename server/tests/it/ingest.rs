@@ -26,9 +26,7 @@ pub fn wav(rate: u32, channels: u16, seconds: f64) -> Vec<u8> {
     for i in 0..frames {
         for c in 0..channels {
             let f = 440.0 * (c + 1) as f64;
-            let v = (0.5
-                * (2.0 * std::f64::consts::PI * f * i as f64 / rate as f64).sin()
-                * 32767.0) as i16;
+            let v = (0.5 * (2.0 * std::f64::consts::PI * f * i as f64 / rate as f64).sin() * 32767.0) as i16;
             b.extend_from_slice(&v.to_le_bytes());
         }
     }
@@ -47,22 +45,14 @@ fn ffmpeg(wav_bytes: &[u8], ext: &str, args: &[&str]) -> Vec<u8> {
         .args(args)
         .arg(&output)
         .status()
-        .expect(
-            "ffmpeg must be installed to make the test fixtures (the test command installs it)",
-        );
+        .expect("ffmpeg must be installed to make the test fixtures (the test command installs it)");
     assert!(status.success(), "ffmpeg failed for {ext}");
     std::fs::read(output).unwrap()
 }
 
 async fn upload(app: &TestApp, browser: &Browser, name: &str, bytes: Vec<u8>) -> reqwest::Response {
     let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_string()));
-    browser
-        .http
-        .post(app.url("/api/v1/audio"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    browser.http.post(app.url("/api/v1/audio")).multipart(form).send().await.unwrap()
 }
 
 async fn signed_in(app: &TestApp, role: &str) -> Browser {
@@ -72,11 +62,7 @@ async fn signed_in(app: &TestApp, role: &str) -> Browser {
 }
 
 async fn assert_nothing_left(app: &TestApp) {
-    assert_eq!(
-        app::db::audio::Entity::find().count(&app.db).await.unwrap(),
-        0,
-        "no audio row"
-    );
+    assert_eq!(app::db::audio::Entity::find().count(&app.db).await.unwrap(), 0, "no audio row");
     assert!(
         TestApp::files_under(&app.storage_dir()).is_empty(),
         "no object: {:?}",
@@ -98,53 +84,27 @@ async fn every_listed_format_ingests_to_canonical_flac() {
         ("take.wav", source.clone(), "wav"),
         ("take.aiff", ffmpeg(&source, "aiff", &[]), "aiff"),
         ("take.flac", ffmpeg(&source, "flac", &[]), "flac"),
-        (
-            "take.mp3",
-            ffmpeg(&source, "mp3", &["-c:a", "libmp3lame", "-b:a", "192k"]),
-            "mp3",
-        ),
-        (
-            "take.ogg",
-            ffmpeg(&source, "ogg", &["-c:a", "libvorbis", "-q:a", "5"]),
-            "ogg",
-        ),
-        (
-            "take.m4a",
-            ffmpeg(&source, "m4a", &["-c:a", "aac", "-b:a", "192k"]),
-            "mp4",
-        ),
+        ("take.mp3", ffmpeg(&source, "mp3", &["-c:a", "libmp3lame", "-b:a", "192k"]), "mp3"),
+        ("take.ogg", ffmpeg(&source, "ogg", &["-c:a", "libvorbis", "-q:a", "5"]), "ogg"),
+        ("take.m4a", ffmpeg(&source, "m4a", &["-c:a", "aac", "-b:a", "192k"]), "mp4"),
         ("alac.m4a", ffmpeg(&source, "m4a", &["-c:a", "alac"]), "mp4"),
     ];
     for (name, bytes, container) in cases {
         let res = upload(&app, &b, name, bytes).await;
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "{name}: {}",
-            res.text().await.unwrap()
-        );
+        assert_eq!(res.status(), StatusCode::CREATED, "{name}: {}", res.text().await.unwrap());
         let a: Value = res.json().await.unwrap();
         assert_eq!(a["original_format"], container, "{name}");
         assert_eq!(a["canonical_rate"], 44_100, "{name}");
         assert_eq!(a["canonical_channels"], 2, "{name}");
         let duration = a["duration_seconds"].as_f64().unwrap();
         // Lossy codecs add encoder padding; lossless ones are exact to a sample.
-        let tolerance = if matches!(container, "mp3" | "ogg") || name == "take.m4a" {
-            0.1
-        } else {
-            1.0 / 44_100.0
-        };
+        let tolerance = if matches!(container, "mp3" | "ogg") || name == "take.m4a" { 0.1 } else { 1.0 / 44_100.0 };
         assert!((duration - 2.0).abs() <= tolerance, "{name}: {duration}");
         let id = a["id"].as_str().unwrap();
         let canonical = app.get(&b, &format!("/api/v1/audio/{id}/canonical")).await;
         assert_eq!(canonical.headers()["content-type"], "audio/flac");
         assert_eq!(&canonical.bytes().await.unwrap()[..4], b"fLaC");
-        let peaks = app
-            .get(&b, &format!("/api/v1/audio/{id}/peaks"))
-            .await
-            .bytes()
-            .await
-            .unwrap();
+        let peaks = app.get(&b, &format!("/api/v1/audio/{id}/peaks")).await.bytes().await.unwrap();
         let parsed = audio::peaks::Peaks::from_dat_bytes(&peaks).unwrap();
         assert_eq!(parsed.sample_rate, 44_100);
         assert_eq!(parsed.channels, 2);
@@ -155,21 +115,8 @@ async fn every_listed_format_ingests_to_canonical_flac() {
 async fn mono_stays_mono_and_tags_are_read() {
     let app = TestApp::spawn().await;
     let b = signed_in(&app, "musician").await;
-    let tagged = ffmpeg(
-        &wav(22_050, 1, 1.0),
-        "flac",
-        &[
-            "-metadata",
-            "title=Morning Raga",
-            "-metadata",
-            "artist=Ravi",
-        ],
-    );
-    let a: Value = upload(&app, &b, "raga.flac", tagged)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let tagged = ffmpeg(&wav(22_050, 1, 1.0), "flac", &["-metadata", "title=Morning Raga", "-metadata", "artist=Ravi"]);
+    let a: Value = upload(&app, &b, "raga.flac", tagged).await.json().await.unwrap();
     assert_eq!(a["canonical_channels"], 1);
     assert_eq!(a["original_rate"], 22_050);
     assert_eq!(a["title"], "Morning Raga");
@@ -189,10 +136,7 @@ async fn uploading_the_same_bytes_again_returns_the_same_audio() {
     assert_eq!(again.status(), StatusCode::OK);
     let again: Value = again.json().await.unwrap();
     assert_eq!(first["id"], again["id"]);
-    assert_eq!(
-        app::db::audio::Entity::find().count(&app.db).await.unwrap(),
-        1
-    );
+    assert_eq!(app::db::audio::Entity::find().count(&app.db).await.unwrap(), 1);
     assert!(TestApp::files_under(&app.tmp_dir()).is_empty());
 }
 
@@ -201,15 +145,8 @@ async fn range_requests_return_the_right_bytes() {
     let app = TestApp::spawn().await;
     let b = signed_in(&app, "musician").await;
     let bytes = wav(44_100, 1, 0.5);
-    let a: Value = upload(&app, &b, "a.wav", bytes.clone())
-        .await
-        .json()
-        .await
-        .unwrap();
-    let url = app.url(&format!(
-        "/api/v1/audio/{}/original",
-        a["id"].as_str().unwrap()
-    ));
+    let a: Value = upload(&app, &b, "a.wav", bytes.clone()).await.json().await.unwrap();
+    let url = app.url(&format!("/api/v1/audio/{}/original", a["id"].as_str().unwrap()));
     let len = bytes.len();
     for (range, start, end) in [
         ("bytes=0-3", 0, 3),
@@ -217,41 +154,19 @@ async fn range_requests_return_the_right_bytes() {
         ("bytes=-10", len - 10, len - 1),
         (&format!("bytes={}-", len - 5)[..], len - 5, len - 1),
     ] {
-        let res = b
-            .http
-            .get(&url)
-            .header("range", range)
-            .send()
-            .await
-            .unwrap();
+        let res = b.http.get(&url).header("range", range).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT, "{range}");
-        assert_eq!(
-            res.headers()["content-range"],
-            format!("bytes {start}-{end}/{len}").as_str()
-        );
+        assert_eq!(res.headers()["content-range"], format!("bytes {start}-{end}/{len}").as_str());
         assert_eq!(res.headers()["accept-ranges"], "bytes");
-        assert_eq!(
-            res.bytes().await.unwrap().as_ref(),
-            &bytes[start..=end],
-            "{range}"
-        );
+        assert_eq!(res.bytes().await.unwrap().as_ref(), &bytes[start..=end], "{range}");
     }
     let whole = b.http.get(&url).send().await.unwrap();
     assert_eq!(whole.status(), StatusCode::OK);
     assert_eq!(whole.headers()["content-type"], "audio/wav");
     assert_eq!(whole.bytes().await.unwrap().as_ref(), &bytes[..]);
-    let beyond = b
-        .http
-        .get(&url)
-        .header("range", format!("bytes={len}-"))
-        .send()
-        .await
-        .unwrap();
+    let beyond = b.http.get(&url).header("range", format!("bytes={len}-")).send().await.unwrap();
     assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
-    assert_eq!(
-        beyond.headers()["content-range"],
-        format!("bytes */{len}").as_str()
-    );
+    assert_eq!(beyond.headers()["content-range"], format!("bytes */{len}").as_str());
 }
 
 #[tokio::test]
@@ -276,10 +191,7 @@ async fn corrupt_data_is_refused() {
     }
     let res = upload(&app, &b, "noise.wav", noise).await;
     assert!(
-        matches!(
-            res.status(),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY
-        ),
+        matches!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY),
         "{}",
         res.status()
     );
@@ -292,12 +204,7 @@ async fn a_truncated_file_is_refused_as_corrupt() {
     let b = signed_in(&app, "musician").await;
     let flac = ffmpeg(&wav(44_100, 1, 2.0), "flac", &[]);
     let res = upload(&app, &b, "cut.flac", flac[..flac.len() / 2].to_vec()).await;
-    assert_eq!(
-        res.status(),
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        res.text().await.unwrap()
-    );
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text().await.unwrap());
     assert_nothing_left(&app).await;
 }
 
@@ -310,12 +217,7 @@ async fn an_empty_file_is_refused() {
     let header_only = wav(44_100, 1, 0.0);
     let res = upload(&app, &b, "silent.wav", header_only).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.json::<Value>().await.unwrap()["message"]
-            .as_str()
-            .unwrap()
-            .contains("no audio")
-    );
+    assert!(res.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("no audio"));
     assert_nothing_left(&app).await;
 }
 
@@ -325,19 +227,10 @@ async fn a_file_over_the_size_limit_is_refused_while_streaming() {
     let b = signed_in(&app, "musician").await;
     // Sent chunked, without a Content-Length, so only the streaming check can catch it.
     let big = wav(44_100, 2, 3.0);
-    let stream = futures::stream::iter(
-        big.chunks(16 * 1024)
-            .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
-            .collect::<Vec<_>>(),
-    );
+    let stream =
+        futures::stream::iter(big.chunks(16 * 1024).map(|c| Ok::<_, std::io::Error>(c.to_vec())).collect::<Vec<_>>());
     let part = Part::stream(reqwest::Body::wrap_stream(stream)).file_name("big.wav");
-    let res = b
-        .http
-        .post(app.url("/api/v1/audio"))
-        .multipart(Form::new().part("file", part))
-        .send()
-        .await
-        .unwrap();
+    let res = b.http.post(app.url("/api/v1/audio")).multipart(Form::new().part("file", part)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_nothing_left(&app).await;
     // With a Content-Length, it is refused before the body is read.
@@ -352,12 +245,7 @@ async fn audio_longer_than_the_limit_is_refused() {
     let b = signed_in(&app, "musician").await;
     let res = upload(&app, &b, "long.wav", wav(8_000, 1, 2.5)).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.json::<Value>().await.unwrap()["message"]
-            .as_str()
-            .unwrap()
-            .contains("longest accepted")
-    );
+    assert!(res.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("longest accepted"));
     assert_nothing_left(&app).await;
 }
 
@@ -373,23 +261,10 @@ async fn uploading_needs_a_signed_in_user() {
 async fn an_unknown_licence_is_refused_with_the_choices() {
     let app = TestApp::spawn().await;
     let b = signed_in(&app, "musician").await;
-    let form = Form::new()
-        .text("license", "WTFPL")
-        .part("file", Part::bytes(wav(8_000, 1, 0.5)).file_name("a.wav"));
-    let res = b
-        .http
-        .post(app.url("/api/v1/audio"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let form = Form::new().text("license", "WTFPL").part("file", Part::bytes(wav(8_000, 1, 0.5)).file_name("a.wav"));
+    let res = b.http.post(app.url("/api/v1/audio")).multipart(form).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.json::<Value>().await.unwrap()["message"]
-            .as_str()
-            .unwrap()
-            .contains("CC-BY-4.0")
-    );
+    assert!(res.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("CC-BY-4.0"));
     assert_nothing_left(&app).await;
 }
 
@@ -397,11 +272,7 @@ async fn an_unknown_licence_is_refused_with_the_choices() {
 async fn private_audio_is_404_to_others_on_every_endpoint() {
     let app = TestApp::spawn().await;
     let owner = signed_in(&app, "musician").await;
-    let a: Value = upload(&app, &owner, "mine.wav", wav(8_000, 1, 0.5))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let a: Value = upload(&app, &owner, "mine.wav", wav(8_000, 1, 0.5)).await.json().await.unwrap();
     let id = a["id"].as_str().unwrap().to_string();
     let surfaces = ["", "/canonical", "/original", "/peaks"];
     let stranger = signed_in(&app, "annotator").await;
@@ -413,13 +284,7 @@ async fn private_audio_is_404_to_others_on_every_endpoint() {
     }
     let admin = signed_in(&app, "admin").await;
     for s in surfaces {
-        assert_eq!(
-            app.get(&admin, &format!("/api/v1/audio/{id}{s}"))
-                .await
-                .status(),
-            StatusCode::OK,
-            "admin {s}"
-        );
+        assert_eq!(app.get(&admin, &format!("/api/v1/audio/{id}{s}")).await.status(), StatusCode::OK, "admin {s}");
     }
     // Someone else cannot make it public; the owner can, and then everyone sees it.
     let res = stranger
@@ -430,23 +295,12 @@ async fn private_audio_is_404_to_others_on_every_endpoint() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = owner
-        .http
-        .patch(app.url(&format!("/api/v1/audio/{id}")))
-        .json(&json!({"public": true}))
-        .send()
-        .await
-        .unwrap();
+    let res =
+        owner.http.patch(app.url(&format!("/api/v1/audio/{id}"))).json(&json!({"public": true})).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     for who in [&stranger, &Browser::new()] {
         for s in surfaces {
-            assert_eq!(
-                app.get(who, &format!("/api/v1/audio/{id}{s}"))
-                    .await
-                    .status(),
-                StatusCode::OK,
-                "public {s}"
-            );
+            assert_eq!(app.get(who, &format!("/api/v1/audio/{id}{s}")).await.status(), StatusCode::OK, "public {s}");
         }
     }
     let res = stranger
@@ -458,12 +312,7 @@ async fn private_audio_is_404_to_others_on_every_endpoint() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Listing shows only your own.
-    let mine: Vec<Value> = app
-        .get(&stranger, "/api/v1/audio")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let mine: Vec<Value> = app.get(&stranger, "/api/v1/audio").await.json().await.unwrap();
     assert!(mine.is_empty());
 }
 
@@ -475,11 +324,7 @@ async fn bulk_import_ingests_a_folder_and_reports_duplicates_and_failures() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("one.wav"), wav(44_100, 1, 0.5)).unwrap();
     std::fs::create_dir(dir.path().join("sub")).unwrap();
-    std::fs::write(
-        dir.path().join("sub/two.flac"),
-        ffmpeg(&wav(48_000, 2, 0.5), "flac", &[]),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("sub/two.flac"), ffmpeg(&wav(48_000, 2, 0.5), "flac", &[])).unwrap();
     std::fs::write(dir.path().join("sub/copy.wav"), wav(44_100, 1, 0.5)).unwrap();
     std::fs::write(dir.path().join("bad.mp3"), b"not an mp3 at all").unwrap();
     std::fs::write(dir.path().join("notes.txt"), b"ignored").unwrap();
@@ -497,12 +342,6 @@ async fn bulk_import_ingests_a_folder_and_reports_duplicates_and_failures() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("bad.mp3"), "{stdout}");
-    assert!(
-        !out.status.success(),
-        "a failure makes the exit status non-zero"
-    );
-    assert_eq!(
-        app::db::audio::Entity::find().count(&app.db).await.unwrap(),
-        2
-    );
+    assert!(!out.status.success(), "a failure makes the exit status non-zero");
+    assert_eq!(app::db::audio::Entity::find().count(&app.db).await.unwrap(), 2);
 }

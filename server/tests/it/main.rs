@@ -2,6 +2,7 @@
 //! default; PostgreSQL when `TUTTI_TEST_POSTGRES` names a server), driven over HTTP.
 mod helpers;
 
+mod annotate;
 mod api;
 mod auth;
 mod ingest;

@@ -16,46 +16,22 @@ async fn pages_carry_the_security_headers_and_a_nonce_csp() {
     assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
     assert!(
         !csp.contains("'unsafe-inline'")
-            || !csp
-                .split("script-src")
-                .nth(1)
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .contains("unsafe-inline")
+            || !csp.split("script-src").nth(1).unwrap().split(';').next().unwrap().contains("unsafe-inline")
     );
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .expect("a nonce in the CSP")
-        .split('\'')
-        .next()
-        .unwrap()
-        .to_string();
+    let nonce = csp.split("'nonce-").nth(1).expect("a nonce in the CSP").split('\'').next().unwrap().to_string();
     let html = res.text().await.unwrap();
     // Every inline script carries this response's nonce.
     let scripts = html.matches("<script").count();
     assert!(scripts > 0);
-    assert_eq!(
-        html.matches(&format!("nonce=\"{nonce}\"")).count(),
-        scripts,
-        "{html}"
-    );
+    assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{html}");
 }
 
 #[tokio::test]
 async fn nonces_differ_between_responses() {
     let app = TestApp::spawn().await;
     let b = Browser::new();
-    let a = app.get(&b, "/").await.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let c = app.get(&b, "/").await.headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let a = app.get(&b, "/").await.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let c = app.get(&b, "/").await.headers()["content-security-policy"].to_str().unwrap().to_string();
     assert_ne!(a, c);
 }
 
@@ -63,10 +39,7 @@ async fn nonces_differ_between_responses() {
 async fn api_responses_carry_a_strict_csp() {
     let app = TestApp::spawn().await;
     let res = app.get(&Browser::new(), "/api/v1/instruments").await;
-    assert_eq!(
-        res.headers()["content-security-policy"],
-        server::security::DEFAULT_CSP
-    );
+    assert_eq!(res.headers()["content-security-policy"], server::security::DEFAULT_CSP);
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
 }
 
@@ -98,31 +71,18 @@ async fn the_users_page_is_for_admins_only() {
     let app = TestApp::spawn().await;
     let musician = Browser::new();
     app.sign_in_demo(&musician, "musician").await;
-    assert_eq!(
-        app.get(&musician, "/admin/users").await.status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.get(&musician, "/admin/users").await.status(), StatusCode::FORBIDDEN);
     let admin = Browser::new();
     app.sign_in_demo(&admin, "admin").await;
     let res = app.get(&admin, "/admin/users").await;
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("musician@demo.tutti.invalid")
-    );
+    assert!(res.text().await.unwrap().contains("musician@demo.tutti.invalid"));
 }
 
 #[tokio::test]
 async fn the_sign_in_page_offers_the_configured_methods() {
     let app = TestApp::spawn().await;
-    let html = app
-        .get(&Browser::new(), "/signin")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.get(&Browser::new(), "/signin").await.text().await.unwrap();
     assert!(html.contains("Sign in with Google"));
     assert!(html.contains("/auth/demo") && html.contains("value=\"annotator\""));
 }
@@ -139,19 +99,8 @@ async fn the_header_shows_the_signed_in_name() {
 #[tokio::test]
 async fn the_instrument_page_lists_all_twenty_classes_by_family() {
     let app = TestApp::spawn().await;
-    let html = app
-        .get(&Browser::new(), "/instruments")
-        .await
-        .text()
-        .await
-        .unwrap();
-    for name in [
-        "Accordion",
-        "Mallet percussion",
-        "Voice",
-        "plucked strings",
-        "brass",
-    ] {
+    let html = app.get(&Browser::new(), "/instruments").await.text().await.unwrap();
+    for name in ["Accordion", "Mallet percussion", "Voice", "plucked strings", "brass"] {
         assert!(html.contains(name), "{name}");
     }
 }

@@ -11,14 +11,8 @@ async fn migrations_seed_the_openmic_taxonomy() {
         .all(&app.db)
         .await
         .unwrap();
-    let got: Vec<_> = rows
-        .iter()
-        .map(|r| (r.slug.as_str(), r.family.as_str()))
-        .collect();
-    let want: Vec<_> = OPENMIC_INSTRUMENTS
-        .iter()
-        .map(|(s, _, f)| (*s, *f))
-        .collect();
+    let got: Vec<_> = rows.iter().map(|r| (r.slug.as_str(), r.family.as_str())).collect();
+    let want: Vec<_> = OPENMIC_INSTRUMENTS.iter().map(|(s, _, f)| (*s, *f)).collect();
     assert_eq!(got, want);
 }
 
@@ -26,24 +20,10 @@ async fn migrations_seed_the_openmic_taxonomy() {
 async fn migrations_go_down_and_up_again() {
     let app = TestApp::spawn().await;
     Migrator::down(&app.db, None).await.unwrap();
-    assert!(
-        app::db::user::Entity::find().count(&app.db).await.is_err(),
-        "tables are gone"
-    );
+    assert!(app::db::user::Entity::find().count(&app.db).await.is_err(), "tables are gone");
     Migrator::up(&app.db, None).await.unwrap();
-    assert_eq!(
-        app::db::instrument::Entity::find()
-            .count(&app.db)
-            .await
-            .unwrap(),
-        20
-    );
-    assert!(
-        Migrator::get_pending_migrations(&app.db)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(app::db::instrument::Entity::find().count(&app.db).await.unwrap(), 20);
+    assert!(Migrator::get_pending_migrations(&app.db).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -71,14 +51,6 @@ async fn the_identity_of_a_provider_subject_is_unique() {
         email: Set(None),
         created_at: Set(now),
     };
-    identity(uuid::Uuid::new_v4())
-        .insert(&app.db)
-        .await
-        .unwrap();
-    assert!(
-        identity(uuid::Uuid::new_v4())
-            .insert(&app.db)
-            .await
-            .is_err()
-    );
+    identity(uuid::Uuid::new_v4()).insert(&app.db).await.unwrap();
+    assert!(identity(uuid::Uuid::new_v4()).insert(&app.db).await.is_err());
 }

@@ -1,0 +1,6 @@
+use leptos::prelude::*;
+
+#[component]
+pub fn AnnotatePage() -> impl IntoView {
+    view! { <p>"Annotate"</p> }
+}

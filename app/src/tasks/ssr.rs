@@ -1,0 +1,478 @@
+//! Server side of campaigns and the task builder.
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Set, SqlErr,
+};
+use uuid::Uuid;
+
+use super::{BuildJobInfo, BuildRequest, CampaignInfo, NewCampaign, Sources, clip_offsets};
+use crate::context::ServerContext;
+use crate::db::{audio, build_job, campaign, instrument, task, user};
+use crate::error::AppError;
+use crate::ingest::ssr::{NewAudio, Staged, ingest};
+
+pub const DEFAULT_SILENCE_DB: f64 = -50.0;
+
+pub async fn campaign_info(db: &impl ConnectionTrait, c: &campaign::Model) -> Result<CampaignInfo, AppError> {
+    let total = task::Entity::find()
+        .filter(task::Column::CampaignId.eq(c.id))
+        .filter(task::Column::IsGold.eq(false))
+        .count(db)
+        .await?;
+    let complete = task::Entity::find()
+        .filter(task::Column::CampaignId.eq(c.id))
+        .filter(task::Column::IsGold.eq(false))
+        .filter(task::Column::IsComplete.eq(true))
+        .count(db)
+        .await?;
+    Ok(CampaignInfo {
+        id: c.id,
+        name: c.name.clone(),
+        instructions: c.instructions.clone(),
+        clip_seconds: c.clip_seconds,
+        annotations_per_task: c.annotations_per_task,
+        instruments: instruments_of(c),
+        gold_rate: c.gold_rate,
+        stats_every: c.stats_every,
+        is_open: c.is_open,
+        created_at: c.created_at.to_rfc3339(),
+        tasks_total: total,
+        tasks_complete: complete,
+    })
+}
+
+pub fn instruments_of(c: &campaign::Model) -> Vec<String> {
+    serde_json::from_str(&c.instruments).unwrap_or_default()
+}
+
+pub async fn create_campaign(
+    db: &impl ConnectionTrait,
+    creator: &user::Model,
+    new: NewCampaign,
+) -> Result<campaign::Model, AppError> {
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(AppError::Invalid("Give the campaign a name of 1 to 120 characters.".into()));
+    }
+    let clip_seconds = new.clip_seconds.unwrap_or(10.0);
+    if !(1.0..=60.0).contains(&clip_seconds) {
+        return Err(AppError::Invalid("The clip length must be between 1 and 60 seconds.".into()));
+    }
+    let k = new.annotations_per_task.unwrap_or(3);
+    if !(1..=50).contains(&k) {
+        return Err(AppError::Invalid("Annotations per task must be between 1 and 50.".into()));
+    }
+    let gold_rate = new.gold_rate.unwrap_or(0.0);
+    if !(0.0..=0.5).contains(&gold_rate) {
+        return Err(AppError::Invalid("The gold-task rate must be between 0 and 0.5.".into()));
+    }
+    let stats_every = new.stats_every.unwrap_or(10);
+    if !(1..=1000).contains(&stats_every) {
+        return Err(AppError::Invalid("Show stats every 1 to 1000 submissions.".into()));
+    }
+    let taxonomy: Vec<String> = instrument::Entity::find()
+        .order_by_asc(instrument::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.slug)
+        .collect();
+    let instruments = match new.instruments {
+        None => taxonomy,
+        Some(list) if list.is_empty() => return Err(AppError::Invalid("Ask about at least one instrument.".into())),
+        Some(list) => {
+            let unknown: Vec<_> = list.iter().filter(|s| !taxonomy.contains(s)).cloned().collect();
+            if !unknown.is_empty() {
+                return Err(AppError::Invalid(format!("Unknown instruments: {}.", unknown.join(", "))));
+            }
+            // Keep the taxonomy's order, without duplicates.
+            taxonomy.into_iter().filter(|s| list.contains(s)).collect()
+        }
+    };
+    Ok(campaign::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        name: Set(name.to_string()),
+        instructions: Set(new.instructions.trim().to_string()),
+        clip_seconds: Set(clip_seconds),
+        annotations_per_task: Set(k),
+        instruments: Set(serde_json::to_string(&instruments).unwrap_or_else(|_| "[]".into())),
+        gold_rate: Set(gold_rate),
+        stats_every: Set(stats_every),
+        is_open: Set(true),
+        created_by: Set(creator.id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?)
+}
+
+pub fn job_info(j: &build_job::Model) -> BuildJobInfo {
+    BuildJobInfo {
+        id: j.id,
+        campaign_id: j.campaign_id,
+        status: j.status.clone(),
+        sources_total: j.sources_total,
+        sources_done: j.sources_done,
+        clips_made: j.clips_made,
+        clips_existing: j.clips_existing,
+        clips_skipped: j.clips_skipped,
+        skipped_reasons: serde_json::from_str(&j.skipped_reasons).unwrap_or_default(),
+        error: j.error.clone(),
+        created_at: j.created_at.to_rfc3339(),
+        finished_at: j.finished_at.map(|t| t.to_rfc3339()),
+    }
+}
+
+/// Audio that can be cut into clips: uploads, recordings and mixdowns (never clips of clips).
+async fn resolve_sources(ctx: &ServerContext, sources: &Sources) -> Result<Vec<audio::Model>, AppError> {
+    let kinds = Condition::any()
+        .add(audio::Column::Kind.eq("upload"))
+        .add(audio::Column::Kind.eq("recording"))
+        .add(audio::Column::Kind.eq("mixdown"));
+    let query =
+        audio::Entity::find().filter(kinds).order_by_asc(audio::Column::CreatedAt).order_by_asc(audio::Column::Id);
+    let found = match sources {
+        Sources::Audio { ids } => {
+            if ids.is_empty() {
+                return Err(AppError::Invalid("Choose at least one source audio.".into()));
+            }
+            let found = query.filter(audio::Column::Id.is_in(ids.clone())).all(&ctx.db).await?;
+            if found.len() != ids.iter().collect::<std::collections::HashSet<_>>().len() {
+                return Err(AppError::Invalid("Some of the chosen audio does not exist or is itself a clip.".into()));
+            }
+            found
+        }
+        Sources::User { user_id } => query.filter(audio::Column::OwnerId.eq(*user_id)).all(&ctx.db).await?,
+        Sources::Public => query.filter(audio::Column::IsPublic.eq(true)).all(&ctx.db).await?,
+    };
+    Ok(found)
+}
+
+/// Record a build job and run it in the background. Returns at once with the queued job.
+pub async fn start_build(
+    ctx: &ServerContext,
+    campaign_id: Uuid,
+    admin: &user::Model,
+    req: BuildRequest,
+) -> Result<build_job::Model, AppError> {
+    let c = campaign::Entity::find_by_id(campaign_id).one(&ctx.db).await?.ok_or(AppError::NotFound)?;
+    if req.clips_per_source == Some(0) || req.clips_per_source.is_some_and(|n| n > 10_000) {
+        return Err(AppError::Invalid("Clips per source must be between 1 and 10000.".into()));
+    }
+    let sources = resolve_sources(ctx, &req.sources).await?;
+    let job = build_job::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        campaign_id: Set(c.id),
+        requested_by: Set(admin.id),
+        params: Set(serde_json::to_string(&req).unwrap_or_default()),
+        status: Set("queued".into()),
+        sources_total: Set(sources.len() as i32),
+        sources_done: Set(0),
+        clips_made: Set(0),
+        clips_existing: Set(0),
+        clips_skipped: Set(0),
+        skipped_reasons: Set("{}".into()),
+        error: Set(None),
+        created_at: Set(Utc::now()),
+        finished_at: Set(None),
+    }
+    .insert(&ctx.db)
+    .await?;
+    let (ctx2, job2) = (ctx.clone(), job.clone());
+    tokio::spawn(async move {
+        let id = job2.id;
+        if let Err(e) = run_build(&ctx2, job2, c, sources, req).await {
+            tracing::error!(job = %id, error = %e, "clip build failed");
+            let _ = finish(&ctx2, id, "failed", Some(e.to_string())).await;
+        }
+    });
+    Ok(job)
+}
+
+async fn finish(ctx: &ServerContext, id: Uuid, status: &str, error: Option<String>) -> Result<(), AppError> {
+    if let Some(j) = build_job::Entity::find_by_id(id).one(&ctx.db).await? {
+        let mut a: build_job::ActiveModel = j.into();
+        a.status = Set(status.into());
+        a.error = Set(error);
+        a.finished_at = Set(Some(Utc::now()));
+        a.update(&ctx.db).await?;
+    }
+    Ok(())
+}
+
+/// A job interrupted by a restart can never finish: say so instead of showing it running forever.
+pub async fn fail_interrupted_jobs(db: &impl ConnectionTrait) -> Result<(), AppError> {
+    build_job::Entity::update_many()
+        .col_expr(build_job::Column::Status, sea_orm::sea_query::Expr::value("failed"))
+        .col_expr(
+            build_job::Column::Error,
+            sea_orm::sea_query::Expr::value("interrupted by a server restart; start it again"),
+        )
+        .filter(
+            Condition::any().add(build_job::Column::Status.eq("queued")).add(build_job::Column::Status.eq("running")),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn run_build(
+    ctx: &ServerContext,
+    job: build_job::Model,
+    c: campaign::Model,
+    sources: Vec<audio::Model>,
+    req: BuildRequest,
+) -> Result<(), AppError> {
+    let mut progress: build_job::ActiveModel = job.into();
+    progress.status = Set("running".into());
+    let mut progress = progress.update(&ctx.db).await?;
+    let mut reasons: BTreeMap<String, u32> = BTreeMap::new();
+    let threshold = req.silence_threshold_db.unwrap_or(DEFAULT_SILENCE_DB);
+    for source in sources {
+        let clip_frames = (c.clip_seconds * source.canonical_rate as f64).round() as u64;
+        let offsets = clip_offsets(
+            source.frames as u64,
+            clip_frames,
+            req.strategy,
+            req.clips_per_source,
+            req.seed,
+            source.id.as_u128(),
+        );
+        let (mut made, mut existing, mut skipped) = (0, 0, 0);
+        if offsets.is_empty() {
+            skipped += 1;
+            *reasons.entry("source shorter than the clip length".into()).or_default() += 1;
+        }
+        let known: std::collections::HashSet<i64> = task::Entity::find()
+            .filter(task::Column::CampaignId.eq(c.id))
+            .filter(task::Column::SourceId.eq(source.id))
+            .all(&ctx.db)
+            .await?
+            .into_iter()
+            .map(|t| t.offset_frames)
+            .collect();
+        let wanted: Vec<u64> = offsets.iter().copied().filter(|o| !known.contains(&(*o as i64))).collect();
+        existing += (offsets.len() - wanted.len()) as i32;
+        if !wanted.is_empty() {
+            let windows = cut_windows(ctx, &source, wanted, clip_frames).await?;
+            for w in windows {
+                let Some(window) = w.wav else {
+                    skipped += 1;
+                    *reasons.entry(w.skip_reason.unwrap_or_default()).or_default() += 1;
+                    continue;
+                };
+                if w.rms_db < threshold {
+                    skipped += 1;
+                    *reasons.entry(format!("silent (below {threshold} dBFS)")).or_default() += 1;
+                    continue;
+                }
+                match make_task(ctx, &c, &source, w.offset, window).await? {
+                    true => made += 1,
+                    false => existing += 1,
+                }
+            }
+        }
+        let mut a: build_job::ActiveModel = progress.into();
+        a.sources_done = Set(a.sources_done.unwrap() + 1);
+        a.clips_made = Set(a.clips_made.unwrap() + made);
+        a.clips_existing = Set(a.clips_existing.unwrap() + existing);
+        a.clips_skipped = Set(a.clips_skipped.unwrap() + skipped);
+        a.skipped_reasons = Set(serde_json::to_string(&reasons).unwrap_or_default());
+        progress = a.update(&ctx.db).await?;
+    }
+    finish(ctx, progress.id, "done", None).await
+}
+
+/// Import one clip as audio and make its task. False when the task already existed.
+async fn make_task(
+    ctx: &ServerContext,
+    c: &campaign::Model,
+    source: &audio::Model,
+    offset: u64,
+    wav: Vec<u8>,
+) -> Result<bool, AppError> {
+    let staged = Staged::from_bytes(ctx, &wav)?;
+    let stem = source.original_filename.rsplit_once('.').map(|(s, _)| s).unwrap_or(&source.original_filename);
+    let new = NewAudio {
+        owner_id: source.owner_id,
+        kind: "clip",
+        filename: format!("{stem} @ {:.2}s.wav", offset as f64 / source.canonical_rate as f64),
+        license: source.license.clone(),
+        is_public: source.is_public,
+        parent_id: Some(source.id),
+        parent_offset_frames: Some(offset as i64),
+    };
+    let clip = ingest(ctx, staged, new).await?.audio;
+    let row = task::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        campaign_id: Set(c.id),
+        clip_id: Set(clip.id),
+        source_id: Set(source.id),
+        offset_frames: Set(offset as i64),
+        is_gold: Set(false),
+        gold_answers: Set(None),
+        annotations_count: Set(0),
+        annotations_required: Set(c.annotations_per_task),
+        is_complete: Set(false),
+        created_at: Set(Utc::now()),
+    };
+    match row.insert(&ctx.db).await {
+        Ok(_) => Ok(true),
+        // A concurrent build of the same campaign made it first.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One cut window: a 16-bit WAV of the clip and its RMS level, or why it was not cut.
+pub struct Window {
+    pub offset: u64,
+    pub wav: Option<Vec<u8>>,
+    pub rms_db: f64,
+    pub skip_reason: Option<String>,
+}
+
+/// Decode the source's canonical FLAC once, front to back, and cut every window on the way. Memory
+/// holds one clip at a time.
+async fn cut_windows(
+    ctx: &ServerContext,
+    source: &audio::Model,
+    offsets: Vec<u64>,
+    frames: u64,
+) -> Result<Vec<Window>, AppError> {
+    let bytes = ctx
+        .store
+        .get(&object_store::path::Path::from(source.canonical_key.as_str()))
+        .await
+        .map_err(internal)?
+        .bytes()
+        .await
+        .map_err(internal)?;
+    let permit = ctx.audio_jobs.clone().acquire_owned().await.map_err(internal)?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        cut_windows_blocking(bytes, &offsets, frames)
+    })
+    .await
+    .map_err(internal)?
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, "task builder error");
+    AppError::Internal
+}
+
+/// Overlapping windows (possible with random offsets) are cut in further passes, each pass taking
+/// windows that do not overlap, so one pass never needs samples it has already dropped.
+pub fn cut_windows_blocking(flac: bytes::Bytes, offsets: &[u64], frames: u64) -> Result<Vec<Window>, AppError> {
+    let mut left: Vec<u64> = offsets.to_vec();
+    let mut out = Vec::with_capacity(offsets.len());
+    while !left.is_empty() {
+        let (mut pass, mut later) = (Vec::new(), Vec::new());
+        for o in left {
+            if pass.last().is_none_or(|&p: &u64| o >= p + frames) { pass.push(o) } else { later.push(o) }
+        }
+        out.extend(cut_pass(flac.clone(), &pass, frames)?);
+        left = later;
+    }
+    out.sort_by_key(|w| w.offset);
+    Ok(out)
+}
+
+fn cut_pass(flac: bytes::Bytes, offsets: &[u64], frames: u64) -> Result<Vec<Window>, AppError> {
+    use symphonia::core::codecs::audio::AudioDecoderOptions;
+    use symphonia::core::formats::probe::Hint;
+    use symphonia::core::formats::{FormatOptions, TrackType};
+    use symphonia::core::io::MediaSourceStream;
+    use symphonia::core::meta::MetadataOptions;
+
+    let mss = MediaSourceStream::new(Box::new(std::io::Cursor::new(flac)), Default::default());
+    let mut hint = Hint::new();
+    hint.with_extension("flac");
+    let mut format = symphonia::default::get_probe()
+        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .map_err(internal)?;
+    let track = format.default_track(TrackType::Audio).ok_or_else(|| internal("canonical audio has no track"))?;
+    let track_id = track.id;
+    let params =
+        track.codec_params.as_ref().and_then(|p| p.audio()).cloned().ok_or_else(|| internal("no audio params"))?;
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(internal)?;
+    let rate = params.sample_rate.unwrap_or(44_100);
+
+    let mut out = Vec::with_capacity(offsets.len());
+    let mut next = 0usize; // index of the window being filled
+    let mut current: Vec<f32> = Vec::new();
+    let mut channels;
+    let mut position = 0u64; // frames decoded so far
+    let mut scratch: Vec<f32> = Vec::new();
+    while next < offsets.len() {
+        let Some(packet) = format.next_packet().map_err(internal)? else { break };
+        if packet.track_id != track_id {
+            continue;
+        }
+        let buf = decoder.decode(&packet).map_err(internal)?;
+        channels = buf.spec().channels().count().max(1);
+        scratch.resize(buf.samples_interleaved(), 0.0);
+        buf.copy_to_slice_interleaved(&mut scratch[..]);
+        let block_frames = (scratch.len() / channels) as u64;
+        let mut f = 0u64;
+        while f < block_frames && next < offsets.len() {
+            let abs = position + f;
+            let (start, end) = (offsets[next], offsets[next] + frames);
+            if abs < start {
+                f = (start - position).min(block_frames);
+                continue;
+            }
+            let take_to = (end - position).min(block_frames);
+            current.extend_from_slice(&scratch[(f as usize) * channels..(take_to as usize) * channels]);
+            f = take_to;
+            if position + f >= end {
+                out.push(window(offsets[next], std::mem::take(&mut current), channels, rate));
+                next += 1;
+            }
+        }
+        position += block_frames;
+    }
+    for &offset in &offsets[next..] {
+        out.push(Window {
+            offset,
+            wav: None,
+            rms_db: f64::NEG_INFINITY,
+            skip_reason: Some("shorter than the clip length".into()),
+        });
+    }
+    Ok(out)
+}
+
+fn window(offset: u64, samples: Vec<f32>, channels: usize, rate: u32) -> Window {
+    let energy: f64 = samples.iter().map(|s| (*s as f64) * (*s as f64)).sum::<f64>() / samples.len().max(1) as f64;
+    let rms_db = if energy > 0.0 { 10.0 * energy.log10() } else { f64::NEG_INFINITY };
+    Window { offset, wav: Some(wav_16(&samples, channels as u16, rate)), rms_db, skip_reason: None }
+}
+
+/// A 16-bit PCM WAV; the canonical audio is 16-bit, so nothing is lost.
+pub fn wav_16(samples: &[f32], channels: u16, rate: u32) -> Vec<u8> {
+    let data_len = (samples.len() * 2) as u32;
+    let mut b = Vec::with_capacity(44 + data_len as usize);
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&channels.to_le_bytes());
+    b.extend_from_slice(&rate.to_le_bytes());
+    b.extend_from_slice(&(rate * channels as u32 * 2).to_le_bytes());
+    b.extend_from_slice(&(channels * 2).to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        b.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).to_le_bytes());
+    }
+    b
+}

@@ -1,0 +1,246 @@
+//! REST for campaigns, the task builder, serving and submissions.
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use app::annotate::{AnnotatorStats, Receipt, Submission};
+use app::auth::ssr::{RequireAdmin, RequireUser};
+use app::db::{build_job, campaign, task, task_label};
+use app::error::AppError;
+use app::tasks::ssr::{campaign_info, create_campaign, instruments_of, job_info, start_build};
+use app::tasks::{BuildJobInfo, BuildRequest, CampaignInfo, NewCampaign};
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/campaigns", get(list_campaigns).post(new_campaign))
+        .route("/campaigns/{id}", get(get_campaign).patch(update_campaign))
+        .route("/campaigns/{id}/builds", post(build))
+        .route("/campaigns/{id}/tasks", get(tasks))
+        .route("/campaigns/{id}/agreement", get(agreement))
+        .route("/campaigns/{id}/stats", get(stats))
+        .route("/builds/{id}", get(get_build))
+        .route("/annotate/next", post(next))
+        .route("/tasks/{id}/annotations", post(submit))
+        .route("/tasks/{id}/lease", axum::routing::delete(skip))
+        .route("/tasks/{id}/gold", put(set_gold))
+}
+
+async fn find_campaign(s: &AppState, id: Uuid) -> Result<campaign::Model, AppError> {
+    campaign::Entity::find_by_id(id).one(&s.ctx.db).await?.ok_or(AppError::NotFound)
+}
+
+async fn new_campaign(
+    State(s): State<AppState>,
+    RequireAdmin(admin): RequireAdmin,
+    Json(body): Json<NewCampaign>,
+) -> Result<(StatusCode, Json<CampaignInfo>), AppError> {
+    let c = create_campaign(&s.ctx.db, &admin, body).await?;
+    Ok((StatusCode::CREATED, Json(campaign_info(&s.ctx.db, &c).await?)))
+}
+
+/// Every signed-in user sees the open campaigns; admins see all.
+async fn list_campaigns(
+    State(s): State<AppState>,
+    RequireUser(user): RequireUser,
+) -> Result<Json<Vec<CampaignInfo>>, AppError> {
+    let mut q = campaign::Entity::find().order_by_desc(campaign::Column::CreatedAt);
+    if !user.is_admin {
+        q = q.filter(campaign::Column::IsOpen.eq(true));
+    }
+    let mut out = Vec::new();
+    for c in q.all(&s.ctx.db).await? {
+        out.push(campaign_info(&s.ctx.db, &c).await?);
+    }
+    Ok(Json(out))
+}
+
+async fn get_campaign(
+    State(s): State<AppState>,
+    RequireUser(user): RequireUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<CampaignInfo>, AppError> {
+    let c = find_campaign(&s, id).await?;
+    if !c.is_open && !user.is_admin {
+        return Err(AppError::NotFound);
+    }
+    Ok(Json(campaign_info(&s.ctx.db, &c).await?))
+}
+
+#[derive(Deserialize)]
+struct CampaignUpdate {
+    is_open: Option<bool>,
+    instructions: Option<String>,
+}
+
+async fn update_campaign(
+    State(s): State<AppState>,
+    _: RequireAdmin,
+    Path(id): Path<Uuid>,
+    Json(body): Json<CampaignUpdate>,
+) -> Result<Json<CampaignInfo>, AppError> {
+    let mut a: campaign::ActiveModel = find_campaign(&s, id).await?.into();
+    if let Some(open) = body.is_open {
+        a.is_open = Set(open);
+    }
+    if let Some(text) = body.instructions {
+        a.instructions = Set(text.trim().to_string());
+    }
+    let c = a.update(&s.ctx.db).await?;
+    Ok(Json(campaign_info(&s.ctx.db, &c).await?))
+}
+
+async fn build(
+    State(s): State<AppState>,
+    RequireAdmin(admin): RequireAdmin,
+    Path(id): Path<Uuid>,
+    Json(body): Json<BuildRequest>,
+) -> Result<(StatusCode, Json<BuildJobInfo>), AppError> {
+    let job = start_build(&s.ctx, id, &admin, body).await?;
+    Ok((StatusCode::ACCEPTED, Json(job_info(&job))))
+}
+
+async fn get_build(
+    State(s): State<AppState>,
+    _: RequireAdmin,
+    Path(id): Path<Uuid>,
+) -> Result<Json<BuildJobInfo>, AppError> {
+    let job = build_job::Entity::find_by_id(id).one(&s.ctx.db).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(job_info(&job)))
+}
+
+#[derive(Serialize)]
+struct TaskRow {
+    id: Uuid,
+    clip_id: Uuid,
+    source_id: Uuid,
+    offset_frames: i64,
+    is_gold: bool,
+    annotations: i32,
+    required: i32,
+    complete: bool,
+    labels: Vec<task_label::Model>,
+}
+
+async fn tasks(
+    State(s): State<AppState>,
+    _: RequireAdmin,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<TaskRow>>, AppError> {
+    let c = find_campaign(&s, id).await?;
+    let rows = task::Entity::find()
+        .filter(task::Column::CampaignId.eq(c.id))
+        .order_by_asc(task::Column::SourceId)
+        .order_by_asc(task::Column::OffsetFrames)
+        .all(&s.ctx.db)
+        .await?;
+    let mut labels: BTreeMap<Uuid, Vec<task_label::Model>> = BTreeMap::new();
+    for l in task_label::Entity::find()
+        .filter(task_label::Column::TaskId.is_in(rows.iter().map(|t| t.id).collect::<Vec<_>>()))
+        .all(&s.ctx.db)
+        .await?
+    {
+        labels.entry(l.task_id).or_default().push(l);
+    }
+    Ok(Json(
+        rows.into_iter()
+            .map(|t| TaskRow {
+                labels: labels.remove(&t.id).unwrap_or_default(),
+                id: t.id,
+                clip_id: t.clip_id,
+                source_id: t.source_id,
+                offset_frames: t.offset_frames,
+                is_gold: t.is_gold,
+                annotations: t.annotations_count,
+                required: t.annotations_required,
+                complete: t.is_complete,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize)]
+struct Agreement {
+    instrument: String,
+    alpha: Option<f64>,
+}
+
+async fn agreement(
+    State(s): State<AppState>,
+    _: RequireAdmin,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<Agreement>>, AppError> {
+    let c = find_campaign(&s, id).await?;
+    let rows = app::annotate::ssr::agreement(&s.ctx.db, &c).await?;
+    Ok(Json(rows.into_iter().map(|(instrument, alpha)| Agreement { instrument, alpha }).collect()))
+}
+
+async fn stats(
+    State(s): State<AppState>,
+    RequireUser(user): RequireUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<AnnotatorStats>, AppError> {
+    Ok(Json(app::annotate::ssr::stats(&s.ctx, &user, id).await?))
+}
+
+/// 200 with the assignment, or 204 when there is nothing left to annotate.
+async fn next(State(s): State<AppState>, RequireUser(user): RequireUser) -> Result<Response, AppError> {
+    Ok(match app::annotate::ssr::next_task(&s.ctx, &user).await? {
+        Some(a) => Json(a).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+async fn submit(
+    State(s): State<AppState>,
+    RequireUser(user): RequireUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<Submission>,
+) -> Result<(StatusCode, Json<Receipt>), AppError> {
+    Ok((StatusCode::CREATED, Json(app::annotate::ssr::submit(&s.ctx, &user, id, body).await?)))
+}
+
+async fn skip(
+    State(s): State<AppState>,
+    RequireUser(user): RequireUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, AppError> {
+    app::annotate::ssr::release(&s.ctx, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct Gold {
+    /// Instrument slug → present. `null` turns the task back into a normal one.
+    answers: Option<BTreeMap<String, bool>>,
+}
+
+async fn set_gold(
+    State(s): State<AppState>,
+    _: RequireAdmin,
+    Path(id): Path<Uuid>,
+    Json(body): Json<Gold>,
+) -> Result<StatusCode, AppError> {
+    let t = task::Entity::find_by_id(id).one(&s.ctx.db).await?.ok_or(AppError::NotFound)?;
+    let c = find_campaign(&s, t.campaign_id).await?;
+    if let Some(answers) = &body.answers {
+        let wanted = instruments_of(&c);
+        let unknown: Vec<_> = answers.keys().filter(|k| !wanted.contains(k)).cloned().collect();
+        if !unknown.is_empty() {
+            return Err(AppError::Invalid(format!("Not instruments of this campaign: {}.", unknown.join(", "))));
+        }
+    }
+    let mut a: task::ActiveModel = t.into();
+    a.is_gold = Set(body.answers.is_some());
+    a.gold_answers = Set(body.answers.map(|g| serde_json::to_string(&g).unwrap_or_default()));
+    a.update(&s.ctx.db).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,483 @@
+//! Campaigns, the task builder, serving under leases, submissions and consensus, over HTTP.
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{Browser, TestApp};
+
+/// Mono 16-bit WAV: `tone_seconds` of 440 Hz, then `silent_seconds` of digital silence.
+fn tone_then_silence(rate: u32, tone_seconds: f64, silent_seconds: f64) -> Vec<u8> {
+    let tone = (rate as f64 * tone_seconds) as usize;
+    let total = tone + (rate as f64 * silent_seconds) as usize;
+    let samples: Vec<f32> = (0..total)
+        .map(|i| if i < tone { 0.5 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / rate as f32).sin() } else { 0.0 })
+        .collect();
+    app::tasks::ssr::wav_16(&samples, 1, rate)
+}
+
+pub struct Setup {
+    pub admin: Browser,
+    pub campaign: Value,
+}
+
+async fn signed_in(app: &TestApp, role: &str) -> Browser {
+    let b = Browser::new();
+    app.sign_in_demo(&b, role).await;
+    b
+}
+
+async fn upload(app: &TestApp, b: &Browser, name: &str, bytes: Vec<u8>) -> Value {
+    let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_string()));
+    let res = b.http.post(app.url("/api/v1/audio")).multipart(form).send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    res.json().await.unwrap()
+}
+
+pub async fn build_and_wait(app: &TestApp, admin: &Browser, campaign: &str, body: Value) -> Value {
+    let res =
+        admin.http.post(app.url(&format!("/api/v1/campaigns/{campaign}/builds"))).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED, "{}", res.text().await.unwrap());
+    let job: Value = res.json().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let j: Value =
+            app.get(admin, &format!("/api/v1/builds/{}", job["id"].as_str().unwrap())).await.json().await.unwrap();
+        if j["status"] == "done" || j["status"] == "failed" {
+            return j;
+        }
+        assert!(Instant::now() < deadline, "build did not finish: {j}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn new_campaign(app: &TestApp, admin: &Browser, body: Value) -> Value {
+    let res = admin.http.post(app.url("/api/v1/campaigns")).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    res.json().await.unwrap()
+}
+
+/// A campaign with `clips` ten-second tasks asking about piano and drums.
+pub async fn campaign_with_tasks(app: &TestApp, clips: usize, k: i32) -> Setup {
+    let admin = signed_in(app, "admin").await;
+    let source = upload(app, &admin, "long.wav", tone_then_silence(8_000, clips as f64 * 10.0, 0.0)).await;
+    let campaign = new_campaign(
+        app,
+        &admin,
+        json!({"name": "Test", "annotations_per_task": k, "instruments": ["piano", "drums"]}),
+    )
+    .await;
+    let job = build_and_wait(
+        app,
+        &admin,
+        campaign["id"].as_str().unwrap(),
+        json!({"sources": {"kind": "audio", "ids": [source["id"]]}, "strategy": "even", "seed": 1}),
+    )
+    .await;
+    assert_eq!(job["clips_made"], clips as i64, "{job}");
+    Setup { admin, campaign }
+}
+
+fn answers(piano: &str, drums: &str) -> Value {
+    json!({"piano": piano, "drums": drums})
+}
+
+async fn next(app: &TestApp, b: &Browser) -> Option<Value> {
+    let res = b.http.post(app.url("/api/v1/annotate/next")).send().await.unwrap();
+    match res.status() {
+        StatusCode::OK => Some(res.json().await.unwrap()),
+        StatusCode::NO_CONTENT => None,
+        s => panic!("next: {s} {}", res.text().await.unwrap()),
+    }
+}
+
+async fn submit(app: &TestApp, b: &Browser, task: &str, body: Value) -> reqwest::Response {
+    b.http.post(app.url(&format!("/api/v1/tasks/{task}/annotations"))).json(&body).send().await.unwrap()
+}
+
+fn submission(client: &str, answers: Value) -> Value {
+    json!({"client_id": client, "answers": answers, "play_count": 1, "listening_ms": 9000, "time_to_submit_ms": 12000})
+}
+
+async fn message(res: reqwest::Response) -> String {
+    res.json::<Value>().await.unwrap()["message"].as_str().unwrap().to_string()
+}
+
+async fn expire_leases(app: &TestApp) {
+    app::db::lease::Entity::update_many()
+        .col_expr(
+            app::db::lease::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::seconds(5)),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn building_cuts_clips_with_provenance_and_skips_silence() {
+    let app = TestApp::spawn().await;
+    let admin = signed_in(&app, "admin").await;
+    // 20 s of tone then 15 s of silence: even 10 s clips at 0, 12.5 and 25 s; the last is silent.
+    let source = upload(&app, &admin, "half.wav", tone_then_silence(8_000, 20.0, 15.0)).await;
+    let c = new_campaign(&app, &admin, json!({"name": "Silence"})).await;
+    let body = json!({"sources": {"kind": "audio", "ids": [source["id"]]}, "strategy": "even", "seed": 3});
+    let job = build_and_wait(&app, &admin, c["id"].as_str().unwrap(), body.clone()).await;
+    assert_eq!(job["status"], "done");
+    assert_eq!((job["clips_made"].as_i64(), job["clips_skipped"].as_i64()), (Some(2), Some(1)), "{job}");
+    assert!(job["skipped_reasons"].as_object().unwrap().keys().any(|k| k.starts_with("silent")), "{job}");
+
+    let clips =
+        app::db::audio::Entity::find().filter(app::db::audio::Column::Kind.eq("clip")).all(&app.db).await.unwrap();
+    let mut offsets: Vec<i64> = clips.iter().map(|c| c.parent_offset_frames.unwrap()).collect();
+    offsets.sort();
+    assert_eq!(offsets, vec![0, 551_250]);
+    for clip in &clips {
+        assert_eq!(clip.parent_id.unwrap().to_string(), source["id"].as_str().unwrap());
+        assert_eq!(clip.frames, 441_000, "exactly ten seconds at 44.1 kHz");
+        assert!(clip.loudness_lufs.is_some());
+    }
+    // The same sources, strategy and seed again: nothing new.
+    let again = build_and_wait(&app, &admin, c["id"].as_str().unwrap(), body).await;
+    assert_eq!((again["clips_made"].as_i64(), again["clips_existing"].as_i64()), (Some(0), Some(2)), "{again}");
+    assert_eq!(app::db::task::Entity::find().count(&app.db).await.unwrap(), 2);
+    assert_eq!(
+        app::db::audio::Entity::find().filter(app::db::audio::Column::Kind.eq("clip")).count(&app.db).await.unwrap(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn building_and_campaigns_are_for_admins() {
+    let app = TestApp::spawn().await;
+    let musician = signed_in(&app, "musician").await;
+    let res = musician.http.post(app.url("/api/v1/campaigns")).json(&json!({"name": "x"})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let admin = signed_in(&app, "admin").await;
+    let res = admin
+        .http
+        .post(app.url("/api/v1/campaigns"))
+        .json(&json!({"name": "x", "instruments": ["kazoo"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(message(res).await.contains("kazoo"));
+}
+
+#[tokio::test]
+async fn an_annotator_gets_the_same_task_back_after_a_reload() {
+    let app = TestApp::spawn().await;
+    let _s = campaign_with_tasks(&app, 2, 1).await;
+    let a = signed_in(&app, "annotator").await;
+    let first = next(&app, &a).await.unwrap();
+    let again = next(&app, &a).await.unwrap();
+    assert_eq!(first["task_id"], again["task_id"]);
+    assert_eq!(first["instruments"].as_array().unwrap().len(), 2);
+    // The clip is audible to the annotator holding it, though its source is private.
+    let clip = first["clip_id"].as_str().unwrap();
+    assert_eq!(app.get(&a, &format!("/api/v1/audio/{clip}/canonical")).await.status(), StatusCode::OK);
+    let other = signed_in(&app, "musician").await;
+    assert_eq!(app.get(&other, &format!("/api/v1/audio/{clip}/canonical")).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn submissions_are_rejected_with_precise_reasons() {
+    let app = TestApp::spawn().await;
+    let _s = campaign_with_tasks(&app, 2, 2).await;
+    let a = signed_in(&app, "annotator").await;
+    let t = next(&app, &a).await.unwrap();
+    let task = t["task_id"].as_str().unwrap();
+
+    let res = submit(&app, &Browser::new(), task, submission("c0", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    let mut unplayed = submission("c1", answers("present", "absent"));
+    unplayed["play_count"] = json!(0);
+    let res = submit(&app, &a, task, unplayed).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(message(res).await.contains("Play the clip"));
+
+    let res = submit(&app, &a, task, submission("c2", json!({"piano": "present"}))).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(message(res).await.contains("missing: drums"));
+
+    let res =
+        submit(&app, &a, task, submission("c3", json!({"piano": "present", "drums": "absent", "kazoo": "present"})))
+            .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(message(res).await.contains("kazoo"));
+
+    // A task this annotator does not hold.
+    let tasks: Vec<Value> = app
+        .get(&_s.admin, &format!("/api/v1/campaigns/{}/tasks", _s.campaign["id"].as_str().unwrap()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let other_task = tasks.iter().find(|x| x["id"] != t["task_id"]).unwrap()["id"].as_str().unwrap().to_string();
+    let res = submit(&app, &a, &other_task, submission("c4", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(message(res).await.contains("no lease"));
+
+    // Accepted, then retried with the same client id: same receipt, one annotation.
+    let ok = submit(&app, &a, task, submission("c5", answers("present", "absent"))).await;
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    let ok: Value = ok.json().await.unwrap();
+    let retry = submit(&app, &a, task, submission("c5", answers("present", "absent"))).await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.json::<Value>().await.unwrap(), ok);
+    assert_eq!(app::db::annotation::Entity::find().count(&app.db).await.unwrap(), 1);
+
+    let res = submit(&app, &a, task, submission("c6", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(message(res).await.contains("already annotated"));
+}
+
+#[tokio::test]
+async fn an_expired_lease_is_refused_and_the_task_goes_to_someone_else() {
+    let app = TestApp::spawn().await;
+    let _s = campaign_with_tasks(&app, 1, 1).await;
+    let a = signed_in(&app, "annotator").await;
+    let b = signed_in(&app, "musician").await;
+    let t = next(&app, &a).await.unwrap();
+    let task = t["task_id"].as_str().unwrap();
+    assert!(next(&app, &b).await.is_none(), "the only task is leased to a");
+
+    expire_leases(&app).await;
+    let res = submit(&app, &a, task, submission("a1", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(message(res).await.contains("expired"));
+
+    let for_b = next(&app, &b).await.expect("the expired lease is reused");
+    assert_eq!(for_b["task_id"], t["task_id"]);
+    let res = submit(&app, &b, task, submission("b1", answers("absent", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // a's late answer now meets a complete task.
+    let res = submit(&app, &a, task, submission("a2", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(message(res).await.contains("all the annotations it needs"));
+}
+
+#[tokio::test]
+async fn consensus_is_aggregated_at_completion_and_gold_never_moves_it() {
+    let app = TestApp::spawn().await;
+    let s = campaign_with_tasks(&app, 2, 3).await;
+    let cid = s.campaign["id"].as_str().unwrap().to_string();
+    let tasks: Vec<Value> = app.get(&s.admin, &format!("/api/v1/campaigns/{cid}/tasks")).await.json().await.unwrap();
+    let gold = tasks[1]["id"].as_str().unwrap().to_string();
+    let res = s
+        .admin
+        .http
+        .put(app.url(&format!("/api/v1/tasks/{gold}/gold")))
+        .json(&json!({"answers": {"piano": true, "drums": false}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    // Three annotators; the only non-gold task is served first, then the gold one (rate 0: never mixed in).
+    let votes = [("present", "absent"), ("present", "present"), ("absent", "absent")];
+    for (i, role) in ["annotator", "musician", "admin"].iter().enumerate() {
+        let b = signed_in(&app, role).await;
+        let t = next(&app, &b).await.unwrap();
+        assert_eq!(t["task_id"], tasks[0]["id"]);
+        let res = submit(
+            &app,
+            &b,
+            t["task_id"].as_str().unwrap(),
+            submission(&format!("v{i}"), answers(votes[i].0, votes[i].1)),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let labels = |rows: &Vec<Value>, id: &Value| -> BTreeMap<String, Value> {
+        let t = rows.iter().find(|t| &t["id"] == id).unwrap();
+        t["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["instrument"].as_str().unwrap().to_string(), l.clone()))
+            .collect()
+    };
+    let rows: Vec<Value> = app.get(&s.admin, &format!("/api/v1/campaigns/{cid}/tasks")).await.json().await.unwrap();
+    let done = rows.iter().find(|t| t["id"] == tasks[0]["id"]).unwrap();
+    assert_eq!(done["complete"], true);
+    let l = labels(&rows, &tasks[0]["id"]);
+    assert_eq!((l["piano"]["present"].as_i64(), l["piano"]["absent"].as_i64()), (Some(2), Some(1)));
+    assert!((l["piano"]["relevance"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    assert!((l["piano"]["confidence"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    // Equal (prior) accuracies: the trust-weighted estimate leans the majority's way.
+    assert!(l["piano"]["trust_present"].as_f64().unwrap() > 0.5);
+    assert!(l["drums"]["trust_present"].as_f64().unwrap() < 0.5);
+
+    // Answering the gold task records accuracy and leaves its consensus and count untouched.
+    let b = signed_in(&app, "annotator").await;
+    let t = app::db::task::Entity::find_by_id(gold.parse::<Uuid>().unwrap()).one(&app.db).await.unwrap().unwrap();
+    assert!(t.is_gold);
+    // Gold tasks are served by the campaign's gold rate; lease it directly here.
+    app::db::lease::Entity::insert(app::db::lease::ActiveModel {
+        id: sea_orm::Set(Uuid::new_v4()),
+        task_id: sea_orm::Set(t.id),
+        user_id: sea_orm::Set(app.me(&b).await.unwrap()["id"].as_str().unwrap().parse().unwrap()),
+        expires_at: sea_orm::Set(chrono::Utc::now() + chrono::Duration::minutes(5)),
+        created_at: sea_orm::Set(chrono::Utc::now()),
+    })
+    .exec(&app.db)
+    .await
+    .unwrap();
+    let res = submit(&app, &b, &gold, submission("g1", answers("present", "present"))).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let t = app::db::task::Entity::find_by_id(t.id).one(&app.db).await.unwrap().unwrap();
+    assert_eq!(t.annotations_count, 0);
+    assert_eq!(
+        app::db::task_label::Entity::find()
+            .filter(app::db::task_label::Column::TaskId.eq(t.id))
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+    let stats: Value = app.get(&b, &format!("/api/v1/campaigns/{cid}/stats")).await.json().await.unwrap();
+    assert_eq!(stats["gold_answers"], 2);
+    assert_eq!(stats["gold_accuracy"], 0.5);
+    assert_eq!(stats["tasks_complete"], 1);
+    assert_eq!(stats["done_total"], 2);
+    // The annotator's piano "present" and drums "absent" match the majority on the complete task.
+    assert_eq!(stats["agreement"], 1.0);
+}
+
+#[tokio::test]
+async fn agreement_is_reported_per_instrument() {
+    let app = TestApp::spawn().await;
+    let s = campaign_with_tasks(&app, 2, 2).await;
+    let cid = s.campaign["id"].as_str().unwrap().to_string();
+    // Both annotators agree everywhere; the answers differ between the two clips.
+    for (i, role) in ["annotator", "musician"].iter().enumerate() {
+        let b = signed_in(&app, role).await;
+        for j in 0..2 {
+            let t = next(&app, &b).await.unwrap();
+            let idx = if t["task_id"]
+                == app
+                    .get(&s.admin, &format!("/api/v1/campaigns/{cid}/tasks"))
+                    .await
+                    .json::<Vec<Value>>()
+                    .await
+                    .unwrap()[0]["id"]
+            {
+                0
+            } else {
+                1
+            };
+            let a = if idx == 0 { answers("present", "absent") } else { answers("absent", "present") };
+            let res = submit(&app, &b, t["task_id"].as_str().unwrap(), submission(&format!("{i}-{j}"), a)).await;
+            assert_eq!(res.status(), StatusCode::CREATED);
+        }
+    }
+    let rows: Vec<Value> = app.get(&s.admin, &format!("/api/v1/campaigns/{cid}/agreement")).await.json().await.unwrap();
+    for r in rows {
+        assert_eq!(r["alpha"], 1.0, "{r}");
+    }
+}
+
+#[tokio::test]
+async fn fifty_concurrent_annotators_complete_a_campaign_exactly() {
+    let app = TestApp::spawn_with(&[("TUTTI_AUDIO_JOBS", "2")]).await;
+    let k = 3;
+    let s = campaign_with_tasks(&app, 12, k).await;
+    let cid = s.campaign["id"].as_str().unwrap().to_string();
+    let mut clients = Vec::new();
+    for i in 0..50 {
+        clients.push(app.user_with_token(&format!("crowd{i}@example.org")).await);
+    }
+    let base = app.base.clone();
+    let acknowledged = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::<(Uuid, Uuid, Uuid)>::new()));
+    let mut handles = Vec::new();
+    for (i, token) in clients.into_iter().enumerate() {
+        let (base, cid, acknowledged) = (base.clone(), cid.clone(), acknowledged.clone());
+        handles.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let mut n = 0;
+            while Instant::now() < deadline {
+                let res = http.post(format!("{base}/api/v1/annotate/next")).bearer_auth(&token).send().await.unwrap();
+                if res.status() == StatusCode::NO_CONTENT {
+                    let c: Value = http
+                        .get(format!("{base}/api/v1/campaigns/{cid}"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    if c["tasks_complete"] == c["tasks_total"] {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+                assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+                let t: Value = res.json().await.unwrap();
+                n += 1;
+                let body = submission(&format!("{i}-{n}"), answers("present", "absent"));
+                let res = http
+                    .post(format!("{base}/api/v1/tasks/{}/annotations", t["task_id"].as_str().unwrap()))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                if res.status() == StatusCode::CREATED {
+                    let r: Value = res.json().await.unwrap();
+                    let me: Value = http
+                        .get(format!("{base}/api/v1/me"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    acknowledged.lock().await.push((
+                        r["annotation_id"].as_str().unwrap().parse().unwrap(),
+                        r["task_id"].as_str().unwrap().parse().unwrap(),
+                        me["id"].as_str().unwrap().parse().unwrap(),
+                    ));
+                } else {
+                    assert_eq!(res.status(), StatusCode::CONFLICT, "{}", res.text().await.unwrap());
+                }
+            }
+            panic!("annotator {i} ran out of time");
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let tasks = app::db::task::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(tasks.len(), 12);
+    for t in &tasks {
+        assert_eq!(t.annotations_count, k, "task {}", t.id);
+        assert!(t.is_complete);
+        let stored = app::db::annotation::Entity::find()
+            .filter(app::db::annotation::Column::TaskId.eq(t.id))
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(stored, k as u64);
+    }
+    let all = app::db::annotation::Entity::find().all(&app.db).await.unwrap();
+    let pairs: HashSet<(Uuid, Uuid)> = all.iter().map(|a| (a.task_id, a.user_id)).collect();
+    assert_eq!(pairs.len(), all.len(), "no one annotated a task twice");
+    let acknowledged = acknowledged.lock().await;
+    let stored: HashSet<Uuid> = all.iter().map(|a| a.id).collect();
+    assert_eq!(acknowledged.len(), all.len());
+    for (id, task, user) in acknowledged.iter() {
+        assert!(stored.contains(id));
+        assert!(all.iter().any(|a| a.id == *id && a.task_id == *task && a.user_id == *user));
+    }
+}
