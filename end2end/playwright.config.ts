@@ -64,6 +64,8 @@ export default defineConfig({
         TUTTI_OAUTH_USERINFO_URL: `${mockURL}/userinfo`,
         LEPTOS_SITE_ROOT: siteRoot,
         TUTTI_LOG: 'warn',
+        // Short leases, so a test can watch one run out.
+        TUTTI_LEASE_SECONDS: '6',
       },
     },
   ],

@@ -15,11 +15,11 @@ cargo fmt --all -- --check
 
 step "clippy (server side, browser side)"
 # Packages are checked together so features unify into one build (app gets ssr through server).
-cargo clippy -p server -p app -p migrations -p mock-oauth -p consensus --all-targets -- -D warnings
+cargo clippy -p server -p app -p migrations -p mock-oauth -p consensus -p audio --all-targets -- -D warnings
 cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
 step "unit and integration tests on SQLite"
-cargo nextest run -p server -p app -p mock-oauth -p consensus
+cargo nextest run -p server -p app -p mock-oauth -p consensus -p audio
 
 step "integration tests on PostgreSQL"
 if [[ "${DATABASE_URL:-}" == postgres* ]]; then

@@ -77,8 +77,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/instruments") view=instruments::InstrumentsPage />
                     <Route path=path!("/upload") view=ingest::UploadPage ssr=SsrMode::Async />
+                    <Route path=path!("/annotate") view=annotate::AnnotatePage ssr=SsrMode::Async />
                     <Route path=path!("/library") view=ingest::LibraryPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/campaigns") view=tasks::CampaignsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="site-footer">

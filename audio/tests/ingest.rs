@@ -583,3 +583,30 @@ fn truncated_m4a_is_corrupt() {
     let why = expect_corrupt(ingest_path(&cut, &IngestOptions::default()));
     assert!(why.contains("incomplete"), "{why}");
 }
+
+/// The FLAC must be readable by other decoders, not just symphonia: ffmpeg
+/// decodes it to the same samples (it checks every frame's CRC on the way).
+#[test]
+fn output_decodes_identically_with_ffmpeg() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("in.wav");
+    let x = sine(48_000, 2, 1.0, 440.0, 0.5);
+    write_wav(&path, &WavSpec::new(48_000, 2, WavFormat::Int16), &x);
+    let (report, flac) = ingest_path(&path, &IngestOptions::default()).expect("ingest");
+    let out = dir.path().join("out.flac");
+    std::fs::write(&out, &flac).expect("write");
+
+    let raw = ffmpeg(&["-i", out.to_str().expect("utf-8 path"), "-f", "s16le", "-"]);
+    let theirs: Vec<i32> = raw.chunks_exact(2).map(|b| i32::from(i16::from_le_bytes([b[0], b[1]]))).collect();
+    assert_eq!(theirs.len() as u64, report.frames * 2);
+    assert_eq!(theirs, decode_flac(&flac).ints());
+}
+
+#[test]
+fn implausible_sample_rates_are_rejected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("slow.wav");
+    write_wav(&path, &WavSpec::new(500, 1, WavFormat::Int16), &sine(500, 1, 1.0, 50.0, 0.5));
+    let what = expect_unsupported(ingest_path(&path, &IngestOptions::default()));
+    assert!(what.contains("500 Hz"), "{what}");
+}

@@ -35,6 +35,7 @@ pub fn router(config: &Config) -> Router<AppState> {
         .route("/{id}/canonical", get(canonical))
         .route("/{id}/original", get(original))
         .route("/{id}/peaks", get(peaks))
+        .route("/{id}/spectrogram", get(spectrogram))
 }
 
 async fn upload(
@@ -193,6 +194,17 @@ async fn peaks(
 ) -> Result<Response, AppError> {
     let a = visible_audio(&s.ctx, id, viewer.as_ref()).await?;
     serve_object(&s, &a.peaks_key, "application/octet-stream", &headers, None).await
+}
+
+async fn spectrogram(
+    State(s): State<AppState>,
+    CurrentUser(viewer): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<Response, AppError> {
+    let a = visible_audio(&s.ctx, id, viewer.as_ref()).await?;
+    let png = app::annotate::ssr::spectrogram_png(&s.ctx, &a).await?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, max-age=31536000, immutable")], png)
+        .into_response())
 }
 
 /// What a `Range` header asks for, given the object's size.

@@ -2,6 +2,8 @@
 //! task's state, consensus, and the annotator's page.
 mod pages;
 #[cfg(feature = "ssr")]
+pub mod spectrogram;
+#[cfg(feature = "ssr")]
 pub mod ssr;
 
 pub use pages::AnnotatePage;

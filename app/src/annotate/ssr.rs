@@ -605,3 +605,65 @@ pub async fn agreement(db: &impl ConnectionTrait, c: &campaign::Model) -> Result
         })
         .collect())
 }
+
+/// Audio longer than this gets no spectrogram image (they are for clips).
+pub const SPECTROGRAM_MAX_SECONDS: f64 = 600.0;
+
+/// The spectrogram PNG of a (short) audio, rendered once from its canonical FLAC and kept beside it.
+pub async fn spectrogram_png(ctx: &ServerContext, a: &audio::Model) -> Result<Vec<u8>, AppError> {
+    use object_store::path::Path;
+    if a.duration_seconds > SPECTROGRAM_MAX_SECONDS {
+        return Err(AppError::Invalid(format!(
+            "Spectrograms are drawn for audio up to {} minutes long.",
+            SPECTROGRAM_MAX_SECONDS / 60.0
+        )));
+    }
+    let key = Path::from(format!("audio/{}/spectrogram.png", a.id));
+    if let Ok(found) = ctx.store.get(&key).await
+        && let Ok(bytes) = found.bytes().await
+    {
+        return Ok(bytes.to_vec());
+    }
+    let flac = ctx
+        .store
+        .get(&Path::from(a.canonical_key.as_str()))
+        .await
+        .map_err(|e| internal(&e))?
+        .bytes()
+        .await
+        .map_err(|e| internal(&e))?;
+    let frames = a.frames.max(0) as u64;
+    let permit = ctx.audio_jobs.clone().acquire_owned().await.map_err(|e| internal(&e))?;
+    let png = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
+        let _permit = permit;
+        let window = crate::tasks::ssr::cut_windows_blocking(flac, &[0], frames)?
+            .into_iter()
+            .next()
+            .and_then(|w| w.wav)
+            .ok_or(AppError::Internal)?;
+        let (samples, channels, rate) = read_wav_16(&window).ok_or(AppError::Internal)?;
+        Ok(super::spectrogram::render_png(&samples, channels, rate, &Default::default()))
+    })
+    .await
+    .map_err(|e| internal(&e))??;
+    if let Err(e) = crate::storage::put_bytes(&ctx.store, key.as_ref(), png.clone()).await {
+        tracing::warn!(error = %e, "could not keep the spectrogram");
+    }
+    Ok(png)
+}
+
+fn internal(e: &dyn std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, "annotation error");
+    AppError::Internal
+}
+
+/// Read back a WAV written by [`crate::tasks::ssr::wav_16`].
+fn read_wav_16(b: &[u8]) -> Option<(Vec<f32>, usize, u32)> {
+    if b.len() < 44 || &b[0..4] != b"RIFF" {
+        return None;
+    }
+    let channels = u16::from_le_bytes([b[22], b[23]]) as usize;
+    let rate = u32::from_le_bytes([b[24], b[25], b[26], b[27]]);
+    let samples = b[44..].chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 / 32767.0).collect();
+    Some((samples, channels.max(1), rate))
+}

@@ -27,7 +27,7 @@ pub fn Header() -> impl IntoView {
             <nav class="main-nav" aria-label="Main">
                 // Capabilities that are not built yet are named, not linked: no page pretends to work.
                 <span class="nav-item soon" aria-disabled="true" title="Not available yet">"Studio"</span>
-                <span class="nav-item soon" aria-disabled="true" title="Not available yet">"Annotate"</span>
+                <A href="/annotate" attr:class="nav-item">"Annotate"</A>
                 <span class="nav-item soon" aria-disabled="true" title="Not available yet">"Datasets"</span>
                 <span class="nav-item soon" aria-disabled="true" title="Not available yet">"Dashboard"</span>
                 <A href="/library" attr:class="nav-item">"My audio"</A>
@@ -62,7 +62,7 @@ fn ProfileMenu(me: Me) -> impl IntoView {
                 <p class="menu-email">{me.email.clone()}</p>
                 {me.is_admin.then(|| view! { <p class="badge">"Admin"</p> })}
                 <a href="/profile">"Profile & API tokens"</a>
-                {me.is_admin.then(|| view! { <a href="/admin/users">"Users"</a> })}
+                {me.is_admin.then(|| view! { <a href="/admin/users">"Users"</a> <a href="/admin/campaigns">"Campaigns"</a> })}
                 <form method="post" action="/auth/logout">
                     <button type="submit" class="link">"Sign out"</button>
                 </form>

@@ -157,3 +157,83 @@ mod tests {
         assert!(a.windows(2).all(|w| w[0] < w[1]));
     }
 }
+
+mod pages;
+pub use pages::CampaignsPage;
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Audio an admin can cut clips from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceChoice {
+    pub id: Uuid,
+    pub name: String,
+    pub owner: String,
+    pub duration_seconds: f64,
+    pub is_public: bool,
+}
+
+#[server(endpoint = "list_campaigns_admin")]
+pub async fn list_campaigns_admin() -> Result<Vec<CampaignInfo>, AppError> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    crate::auth::ssr::require_admin().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let mut out = Vec::new();
+    for c in
+        crate::db::campaign::Entity::find().order_by_desc(crate::db::campaign::Column::CreatedAt).all(&ctx.db).await?
+    {
+        out.push(ssr::campaign_info(&ctx.db, &c).await?);
+    }
+    Ok(out)
+}
+
+#[server(endpoint = "create_campaign", input = server_fn::codec::Json)]
+pub async fn create_campaign_fn(campaign: NewCampaign) -> Result<CampaignInfo, AppError> {
+    let admin = crate::auth::ssr::require_admin().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let c = ssr::create_campaign(&ctx.db, &admin, campaign).await.inspect_err(|e| e.set_response_status())?;
+    ssr::campaign_info(&ctx.db, &c).await
+}
+
+#[server(endpoint = "start_build", input = server_fn::codec::Json)]
+pub async fn start_build_fn(campaign_id: Uuid, request: BuildRequest) -> Result<BuildJobInfo, AppError> {
+    let admin = crate::auth::ssr::require_admin().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let job = ssr::start_build(&ctx, campaign_id, &admin, request).await.inspect_err(|e| e.set_response_status())?;
+    Ok(ssr::job_info(&job))
+}
+
+#[server(endpoint = "get_build_job")]
+pub async fn get_build_job(id: Uuid) -> Result<BuildJobInfo, AppError> {
+    use sea_orm::EntityTrait;
+    crate::auth::ssr::require_admin().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let job = crate::db::build_job::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AppError::NotFound)?;
+    Ok(ssr::job_info(&job))
+}
+
+#[server(endpoint = "list_sources")]
+pub async fn list_sources() -> Result<Vec<SourceChoice>, AppError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    crate::auth::ssr::require_admin().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let owners: std::collections::HashMap<Uuid, String> =
+        crate::db::user::Entity::find().all(&ctx.db).await?.into_iter().map(|u| (u.id, u.display_name)).collect();
+    let rows = crate::db::audio::Entity::find()
+        .filter(crate::db::audio::Column::Kind.ne("clip"))
+        .order_by_desc(crate::db::audio::Column::CreatedAt)
+        .all(&ctx.db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|a| SourceChoice {
+            id: a.id,
+            name: a.title.clone().unwrap_or(a.original_filename.clone()),
+            owner: owners.get(&a.owner_id).cloned().unwrap_or_default(),
+            duration_seconds: a.duration_seconds,
+            is_public: a.is_public,
+        })
+        .collect())
+}

@@ -62,6 +62,7 @@ mod flac;
 mod mix;
 mod names;
 mod resample;
+mod riff;
 
 use std::fmt;
 use std::io::{self, Seek, Write};
@@ -87,6 +88,9 @@ use resample::StreamResampler;
 pub const MAX_CONSECUTIVE_BAD_PACKETS: u64 = 8;
 /// Largest share of undecodable packets tolerated in a whole file.
 pub const MAX_BAD_PACKET_SHARE: f64 = 0.05;
+
+/// Source sample rates accepted.
+const SOURCE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
 
 /// Tuning for [`ingest`].
 #[derive(Debug, Clone, PartialEq)]
@@ -138,7 +142,8 @@ pub struct IngestReport {
     pub integrated_lufs: Option<f64>,
     /// Waveform of the canonical signal.
     pub peaks: Peaks,
-    /// Packets skipped because they failed to decode.
+    /// Packets skipped as damaged: undecodable, or lost while the demuxer
+    /// resynchronised. Within the tolerance of the error policy.
     pub skipped_packets: u32,
 }
 
@@ -228,6 +233,9 @@ pub fn ingest<'a, W: Write + Seek>(
 
     let mut tags = TagCollector::default();
     collect_metadata(source.format.as_mut(), source.track_id, &mut tags, true);
+    for (key, value) in std::mem::take(&mut source.riff_tags) {
+        tags.add_riff(key, value);
+    }
 
     let canonical_bits = if source.original_bits.is_some_and(|b| b > 16) { 24 } else { 16 };
     let mut out = Some(out);
@@ -273,6 +281,13 @@ pub fn ingest<'a, W: Write + Seek>(
                 "the {display} audio declares an invalid format ({rate} Hz, {} channels)",
                 layout.count()
             )));
+        }
+        // Outside this range the resampler's FFT sizes (which scale with the
+        // conversion ratio) would grow large, and no real music uses it.
+        if !SOURCE_RATES.contains(&rate) {
+            return Err(IngestError::Unsupported {
+                what: format!("a sample rate of {rate} Hz is not supported (1 kHz to 768 kHz are)"),
+            });
         }
         scratch.resize(buf.samples_interleaved(), 0.0);
         buf.copy_to_slice_interleaved(&mut scratch[..]);
@@ -371,10 +386,13 @@ struct Source<'a> {
     /// Frames the container says the track has, when it says.
     declared_frames: Option<u64>,
     original_bits: Option<u32>,
+    /// WAV `LIST/INFO` tags, which symphonia's WAV reader does not expose.
+    riff_tags: Vec<(String, String)>,
 }
 
 impl<'a> Source<'a> {
-    fn open(input: impl MediaSource + 'a, ext: Option<&str>) -> Result<Self, IngestError> {
+    fn open(mut input: impl MediaSource + 'a, ext: Option<&str>) -> Result<Self, IngestError> {
+        let riff_tags = if input.is_seekable() { riff::read_info_tags(&mut input) } else { Vec::new() };
         let mss = MediaSourceStream::new(Box::new(input), Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = ext {
@@ -407,6 +425,7 @@ impl<'a> Source<'a> {
             codec,
             declared_frames,
             original_bits,
+            riff_tags,
         })
     }
 
@@ -702,10 +721,27 @@ impl TagCollector {
             if let Some(slot) = slot {
                 slot.get_or_insert_with(|| value.clone());
             }
-            let pair = (tag.raw.key.clone(), value);
-            if !self.tags.contains(&pair) {
-                self.tags.push(pair);
-            }
+            self.push(tag.raw.key.clone(), value);
+        }
+    }
+
+    fn add_riff(&mut self, key: String, value: String) {
+        let slot = match key.as_str() {
+            "INAM" => Some(&mut self.title),
+            "IART" => Some(&mut self.artist),
+            "IPRD" => Some(&mut self.album),
+            _ => None,
+        };
+        if let Some(slot) = slot {
+            slot.get_or_insert_with(|| value.clone());
+        }
+        self.push(key, value);
+    }
+
+    fn push(&mut self, key: String, value: String) {
+        let pair = (key, value);
+        if !self.tags.contains(&pair) {
+            self.tags.push(pair);
         }
     }
 

@@ -203,8 +203,9 @@ pub fn write_aiff(path: &Path, rate: u32, channels: u16, samples: &[f32]) {
     std::fs::write(path, b).expect("write aiff fixture");
 }
 
-/// Runs ffmpeg, failing the test with a clear message if it is missing or fails.
-pub fn ffmpeg(args: &[&str]) {
+/// Runs ffmpeg, failing the test with a clear message if it is missing or
+/// fails or reports any error, and returns what it wrote to stdout.
+pub fn ffmpeg(args: &[&str]) -> Vec<u8> {
     let exe = ["/usr/bin/ffmpeg", "ffmpeg"]
         .into_iter()
         .find(|p| Command::new(p).arg("-version").output().is_ok())
@@ -213,7 +214,9 @@ pub fn ffmpeg(args: &[&str]) {
         });
     let output =
         Command::new(exe).args(["-hide_banner", "-loglevel", "error", "-y"]).args(args).output().expect("run ffmpeg");
-    assert!(output.status.success(), "ffmpeg {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && stderr.trim().is_empty(), "ffmpeg {args:?} failed: {stderr}");
+    output.stdout
 }
 
 /// Writes a WAV fixture and converts it with ffmpeg using `codec_args`.

@@ -1,0 +1,110 @@
+import { test, expect, type Page } from '@playwright/test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { hydrated, signInDemo, watchConsole } from './helpers';
+
+/** 16-bit mono WAV: a chord-like tone, so no clip is silent. */
+function wav(file: string, rate: number, seconds: number) {
+  const frames = Math.round(rate * seconds);
+  const b = Buffer.alloc(44 + frames * 2);
+  b.write('RIFF', 0); b.writeUInt32LE(36 + frames * 2, 4); b.write('WAVE', 8);
+  b.write('fmt ', 12); b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * 2, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34);
+  b.write('data', 36); b.writeUInt32LE(frames * 2, 40);
+  for (let i = 0; i < frames; i++) {
+    const t = i / rate;
+    b.writeInt16LE(Math.round(6000 * (Math.sin(2 * Math.PI * 220 * t) + Math.sin(2 * Math.PI * 330 * t))), 44 + i * 2);
+  }
+  fs.writeFileSync(file, b);
+  return file;
+}
+
+async function annotateCurrent(page: Page) {
+  const card = page.locator('.annotator');
+  await expect(card).toBeVisible();
+  await page.keyboard.press('Space');
+  await expect(page.locator('.transport .muted')).toContainText(/played [1-9]/);
+  await page.keyboard.press('1'); // first instrument: present
+  await page.keyboard.press('x'); // the rest: absent
+  await expect(page.locator('.instrument-row').first().locator('.answer.present')).toHaveAttribute('aria-pressed', 'true');
+  await page.keyboard.press('Enter');
+}
+
+test('an admin builds a campaign; an annotator works through clips with the keyboard', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tutti-annotate-'));
+  const admin = await browser.newPage();
+  const problems = watchConsole(admin);
+  await signInDemo(admin, 'admin');
+  const upload = await admin.request.post('/api/v1/audio', {
+    multipart: { file: { name: 'ensemble.wav', mimeType: 'audio/wav', buffer: fs.readFileSync(wav(path.join(dir, 'ensemble.wav'), 16_000, 40)) } },
+  });
+  expect(upload.status()).toBe(201);
+
+  await admin.goto('/admin/campaigns');
+  await hydrated(admin);
+  await admin.locator('#campaign-name').fill('Ensemble check');
+  await admin.locator('#campaign-k').fill('1');
+  await admin.locator('#campaign-stats').fill('2');
+  await admin.getByRole('button', { name: 'Create campaign' }).click();
+  const card = admin.locator('section.campaign[data-campaign="Ensemble check"]');
+  await expect(card).toBeVisible();
+  await card.getByLabel(/ensemble\.wav/).check();
+  await card.getByRole('button', { name: 'Build tasks' }).click();
+  await expect(card.locator('.job')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(card.locator('.job')).toContainText('4 clips made');
+  expect(problems).toEqual([]);
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const seen = watchConsole(page);
+  await signInDemo(page, 'annotator');
+  await page.goto('/annotate');
+  await hydrated(page);
+  await expect(page.locator('img.spectrogram')).toHaveJSProperty('complete', true);
+  expect(await page.locator('img.spectrogram').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+
+  const first = await page.locator('.annotator').getAttribute('data-task-id');
+  await annotateCurrent(page);
+  // The next clip arrives without a page reload.
+  await expect(page.locator('.annotator')).not.toHaveAttribute('data-task-id', first!);
+  await annotateCurrent(page);
+  // Two submissions: the stats panel shows up.
+  const panel = page.getByRole('dialog', { name: 'Your progress' });
+  await expect(panel).toBeVisible();
+  await expect(panel).toContainText('2 of 4 clips complete');
+  await panel.getByRole('button', { name: 'Continue' }).click();
+  await expect(panel).toHaveCount(0);
+  expect(seen).toEqual([]);
+});
+
+test('a submission after the lease ran out is refused with its reason', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tutti-lease-'));
+  const admin = await browser.newPage();
+  await signInDemo(admin, 'admin');
+  const up = await admin.request.post('/api/v1/audio', {
+    multipart: { file: { name: 'late.wav', mimeType: 'audio/wav', buffer: fs.readFileSync(wav(path.join(dir, 'late.wav'), 16_000, 12)) } },
+  });
+  const audio = await up.json();
+  const c = await (await admin.request.post('/api/v1/campaigns', { data: { name: 'Late', annotations_per_task: 1 } })).json();
+  const job = await (await admin.request.post(`/api/v1/campaigns/${c.id}/builds`, {
+    data: { sources: { kind: 'audio', ids: [audio.id] }, strategy: 'even', seed: 1 },
+  })).json();
+  await expect.poll(async () => (await (await admin.request.get(`/api/v1/builds/${job.id}`)).json()).status).toBe('done');
+
+  const page = await (await browser.newContext()).newPage();
+  await signInDemo(page, 'musician');
+  await page.goto('/annotate');
+  await hydrated(page);
+  await expect(page.locator('.annotator h1')).toHaveText(/Late|Ensemble check/);
+  await page.keyboard.press('Space');
+  await page.keyboard.press('x');
+  // The e2e server leases for a few seconds only; wait it out.
+  await page.waitForTimeout(7_000);
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('alert')).toContainText('lease expired');
+  await page.getByRole('button', { name: 'Load the next clip' }).click();
+  await expect(page.locator('.annotator')).toBeVisible();
+});
