@@ -107,19 +107,15 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        // The serving pick: open tasks of a campaign, closest to completion first.
-        m.create_index(
-            Index::create()
-                .name("ix_tasks_pick")
-                .table("tasks")
-                .col("campaign_id")
-                .col("is_complete")
-                .col("is_gold")
-                .col((Alias::new("annotations_count"), IndexOrder::Desc))
-                .col("id")
-                .to_owned(),
-        )
-        .await?;
+        // The serving pick walks open, non-gold tasks closest to completion first; a partial index
+        // hands them over presorted and shrinks as tasks complete. The same SQL on SQLite and PostgreSQL.
+        m.get_connection()
+            .execute_unprepared(
+                "CREATE INDEX ix_tasks_open_pick ON tasks (annotations_count DESC, id) \
+                 WHERE is_complete = false AND is_gold = false",
+            )
+            .await?;
+        m.create_index(Index::create().name("ix_tasks_campaign").table("tasks").col("campaign_id").to_owned()).await?;
 
         m.create_table(
             Table::create()
@@ -202,6 +198,16 @@ impl MigrationTrait for Migration {
             Index::create()
                 .name("ix_annotations_campaign")
                 .table("annotations")
+                .col("campaign_id")
+                .col("created_at")
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("ix_annotations_user_campaign")
+                .table("annotations")
+                .col("user_id")
                 .col("campaign_id")
                 .col("created_at")
                 .to_owned(),

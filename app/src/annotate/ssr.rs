@@ -229,7 +229,6 @@ async fn assignment(
         .filter(|i| slugs.contains(&i.slug))
         .map(|i| Instrument { slug: i.slug, name: i.name, family: i.family })
         .collect();
-    let card = crate::ingest::ssr::card(ctx, &clip).await?;
     Ok(Assignment {
         task_id: t.id,
         campaign_id: c.id,
@@ -241,7 +240,6 @@ async fn assignment(
         instruments,
         lease_expires_at: l.expires_at.to_rfc3339(),
         stats_every: c.stats_every,
-        waveform: card.waveform,
     })
 }
 
@@ -478,22 +476,25 @@ pub fn trust(record: &Accuracy) -> f64 {
 /// trust-weighted probability using each annotator's gold accuracy.
 pub async fn update_labels(txn: &impl ConnectionTrait, task_id: Uuid, instruments: &[String]) -> Result<(), AppError> {
     let anns = annotation::Entity::find().filter(annotation::Column::TaskId.eq(task_id)).all(txn).await?;
-    let mut accuracy: BTreeMap<Uuid, f64> = BTreeMap::new();
-    for a in &anns {
-        let acc = annotator_accuracy::Entity::find_by_id(a.user_id).one(txn).await?;
-        let record =
-            acc.map(|r| Accuracy { correct: r.gold_correct as u32, total: r.gold_total as u32 }).unwrap_or_default();
-        accuracy.insert(a.user_id, trust(&record));
-    }
+    let records: BTreeMap<Uuid, Accuracy> = annotator_accuracy::Entity::find()
+        .filter(annotator_accuracy::Column::UserId.is_in(anns.iter().map(|a| a.user_id).collect::<Vec<_>>()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|r| (r.user_id, Accuracy { correct: r.gold_correct as u32, total: r.gold_total as u32 }))
+        .collect();
+    let accuracy: BTreeMap<Uuid, f64> =
+        anns.iter().map(|a| (a.user_id, trust(&records.get(&a.user_id).copied().unwrap_or_default()))).collect();
     let parsed: Vec<(Uuid, BTreeMap<String, AnswerValue>)> =
         anns.iter().map(|a| (a.user_id, serde_json::from_str(&a.answers).unwrap_or_default())).collect();
     task_label::Entity::delete_many().filter(task_label::Column::TaskId.eq(task_id)).exec(txn).await?;
+    let mut rows = Vec::with_capacity(instruments.len());
     for slug in instruments {
         let answers: Vec<(Answer, f64)> =
             parsed.iter().filter_map(|(u, map)| map.get(slug).map(|v| (answer(*v), accuracy[u]))).collect();
         let plain: Vec<Answer> = answers.iter().map(|(a, _)| *a).collect();
         let m = consensus::majority(&plain);
-        task_label::ActiveModel {
+        rows.push(task_label::ActiveModel {
             task_id: Set(task_id),
             instrument: Set(slug.clone()),
             present: Set(m.present as i32),
@@ -502,9 +503,10 @@ pub async fn update_labels(txn: &impl ConnectionTrait, task_id: Uuid, instrument
             relevance: Set(m.relevance),
             confidence: Set(m.confidence),
             trust_present: Set(consensus::trust_weighted(&answers, 0.5)),
-        }
-        .insert(txn)
-        .await?;
+        });
+    }
+    if !rows.is_empty() {
+        task_label::Entity::insert_many(rows).exec(txn).await?;
     }
     Ok(())
 }
