@@ -31,7 +31,8 @@ pub struct Assignment {
     pub task_id: Uuid,
     pub campaign_id: Uuid,
     pub campaign_name: String,
-    pub instructions: String,
+    /// The campaign's instructions rendered from Markdown (raw HTML in them is shown as text).
+    pub instructions_html: String,
     pub clip_id: Uuid,
     pub duration_seconds: f64,
     /// Playback gain (dB) that brings the clip to the common loudness target.

@@ -234,7 +234,7 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
                 <h1>{a.campaign_name.clone()}</h1>
                 <span class="muted">{format!("Reserved for you until {}", a.lease_expires_at.get(11..16).unwrap_or_default())}</span>
             </div>
-            {(!a.instructions.is_empty()).then(|| view! { <p class="instructions">{a.instructions.clone()}</p> })}
+            {(!a.instructions_html.is_empty()).then(|| view! { <div class="instructions" inner_html=a.instructions_html.clone()></div> })}
             <audio
                 node_ref=audio_ref
                 src=src

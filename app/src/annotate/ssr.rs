@@ -233,7 +233,7 @@ async fn assignment(
         task_id: t.id,
         campaign_id: c.id,
         campaign_name: c.name,
-        instructions: c.instructions,
+        instructions_html: markdown_html(&c.instructions),
         clip_id: clip.id,
         duration_seconds: clip.duration_seconds,
         gain_db: clip.loudness_lufs.map(|l| (TARGET_LUFS - l).clamp(-30.0, 12.0)).unwrap_or(0.0),
@@ -241,6 +241,19 @@ async fn assignment(
         lease_expires_at: l.expires_at.to_rfc3339(),
         stats_every: c.stats_every,
     })
+}
+
+/// Markdown to HTML for instructions written by admins. Raw HTML is escaped rather than passed
+/// through, so instructions cannot inject markup or scripts into the annotator's page.
+pub fn markdown_html(text: &str) -> String {
+    use pulldown_cmark::{Event, Parser, html};
+    let events = Parser::new(text).map(|e| match e {
+        Event::Html(s) | Event::InlineHtml(s) => Event::Text(s),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    out
 }
 
 /// Give a lease back (skip).
@@ -668,4 +681,18 @@ fn read_wav_16(b: &[u8]) -> Option<(Vec<f32>, usize, u32)> {
     let rate = u32::from_le_bytes([b[24], b[25], b[26], b[27]]);
     let samples = b[44..].chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]]) as f32 / 32767.0).collect();
     Some((samples, channels.max(1), rate))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::markdown_html;
+
+    #[test]
+    fn instructions_render_markdown_but_not_raw_html() {
+        let html = markdown_html("Listen **twice**.\n\n- tick what you hear\n\n<script>alert(1)</script>");
+        assert!(html.contains("<strong>twice</strong>"), "{html}");
+        assert!(html.contains("<li>tick what you hear</li>"), "{html}");
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
 }
