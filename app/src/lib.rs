@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod instruments;
 #[cfg(feature = "ssr")]
 pub mod storage;
+pub mod studio;
 pub mod tasks;
 
 use leptos::prelude::*;

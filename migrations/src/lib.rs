@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_audio;
 mod m20261122_000003_annotation;
+mod m20261122_000004_studio;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_audio::Migration),
             Box::new(m20261122_000003_annotation::Migration),
+            Box::new(m20261122_000004_studio::Migration),
         ]
     }
 }

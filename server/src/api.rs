@@ -18,6 +18,7 @@ pub fn router(config: &crate::config::Config) -> Router<AppState> {
     Router::new()
         .nest("/audio", crate::audio_api::router(config))
         .merge(crate::annotate_api::router())
+        .merge(crate::studio_api::router())
         .route("/me", get(get_me))
         .route("/instruments", get(instruments))
         .route("/users", get(users))

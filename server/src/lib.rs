@@ -8,6 +8,7 @@ pub mod config;
 pub mod import;
 pub mod security;
 pub mod session_store;
+pub mod studio_api;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -5,12 +5,17 @@ pub mod api_token;
 pub mod audio;
 pub mod build_job;
 pub mod campaign;
+pub mod collection;
+pub mod composition;
 pub mod identity;
 pub mod instrument;
+pub mod invitation;
 pub mod lease;
+pub mod member;
 pub mod session;
 pub mod task;
 pub mod task_label;
+pub mod track;
 pub mod user;
 
 /// Begin a transaction that will write. On SQLite it takes the write lock at BEGIN (IMMEDIATE),

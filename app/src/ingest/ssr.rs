@@ -58,6 +58,10 @@ pub async fn visible_audio(
     if allowed {
         return Ok(a);
     }
+    // A track is heard by everyone who can see its composition.
+    if crate::studio::ssr::hears_as_track(&ctx.db, viewer, a.id).await? {
+        return Ok(a);
+    }
     // An annotator may hear the clip of a task they hold or have answered, nothing else of the source.
     if a.kind == "clip"
         && let Some(u) = viewer

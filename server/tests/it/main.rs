@@ -8,3 +8,4 @@ mod auth;
 mod ingest;
 mod pages;
 mod schema;
+mod studio;

@@ -1,0 +1,184 @@
+//! The studio's model: collections, compositions, members with roles, invitations and tracks, with
+//! the access rule every studio surface uses.
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Roles in a composition, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Viewer,
+    Contributor,
+    Editor,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Contributor => "contributor",
+            Role::Editor => "editor",
+            Role::Owner => "owner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "viewer" => Some(Role::Viewer),
+            "contributor" => Some(Role::Contributor),
+            "editor" => Some(Role::Editor),
+            "owner" => Some(Role::Owner),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Only its members.
+    Private,
+    /// Every signed-in user.
+    Members,
+    /// Anyone, signed in or not.
+    Public,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Members => "members",
+            Visibility::Public => "public",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Visibility> {
+        match s {
+            "private" => Some(Visibility::Private),
+            "members" => Some(Visibility::Members),
+            "public" => Some(Visibility::Public),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewComposition {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub collection_id: Option<Uuid>,
+    pub tempo_bpm: Option<f64>,
+    pub meter_beats: Option<i32>,
+    pub meter_unit: Option<i32>,
+    pub count_in_bars: Option<i32>,
+    pub license: Option<String>,
+    pub visibility: Option<Visibility>,
+    pub open_to_contribution: Option<bool>,
+}
+
+/// Changes to a composition; absent fields stay as they are.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CompositionPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub tempo_bpm: Option<f64>,
+    pub meter_beats: Option<i32>,
+    pub meter_unit: Option<i32>,
+    pub count_in_bars: Option<i32>,
+    pub license: Option<String>,
+    pub visibility: Option<Visibility>,
+    pub open_to_contribution: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompositionInfo {
+    pub id: Uuid,
+    pub collection_id: Option<Uuid>,
+    pub owner_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub tempo_bpm: f64,
+    pub meter_beats: i32,
+    pub meter_unit: i32,
+    pub count_in_bars: i32,
+    pub license: String,
+    pub visibility: Visibility,
+    pub open_to_contribution: bool,
+    pub created_at: String,
+    /// What the asking user may do here.
+    pub my_role: Role,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrackInfo {
+    pub id: Uuid,
+    pub composition_id: Uuid,
+    pub audio_id: Uuid,
+    pub author_id: Uuid,
+    pub name: String,
+    pub instrument: String,
+    pub offset_frames: i64,
+    pub gain_db: f64,
+    pub pan: f64,
+    pub mute: bool,
+    pub solo: bool,
+    pub is_master: bool,
+    pub capture: Option<serde_json::Value>,
+    pub duration_seconds: f64,
+    pub canonical_rate: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewTrack {
+    pub audio_id: Uuid,
+    pub name: String,
+    pub instrument: String,
+    #[serde(default)]
+    pub offset_frames: i64,
+    #[serde(default)]
+    pub is_master: bool,
+    /// Capture provenance of a recorded take (browser, device, rates, latency, compensation).
+    pub capture: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrackPatch {
+    pub name: Option<String>,
+    pub instrument: Option<String>,
+    pub offset_frames: Option<i64>,
+    pub gain_db: Option<f64>,
+    pub pan: Option<f64>,
+    pub mute: Option<bool>,
+    pub solo: Option<bool>,
+    pub is_master: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewInvitation {
+    pub role: Role,
+    /// Hours until the link stops working (default a week).
+    pub expires_in_hours: Option<i64>,
+}
+
+/// A fresh invitation: the token is shown once, only its hash is stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvitationLink {
+    pub id: Uuid,
+    pub token: String,
+    pub path: String,
+    pub role: Role,
+    pub expires_at: String,
+}

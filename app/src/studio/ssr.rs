@@ -1,0 +1,513 @@
+//! Server side of the studio model. Every operation starts from [`access`]: a composition the user
+//! may not see does not exist for them (404); one they see but may not change is a 403.
+use chrono::{Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Set,
+};
+use uuid::Uuid;
+
+use super::{
+    CompositionInfo, CompositionPatch, InvitationLink, MemberInfo, NewComposition, NewInvitation, NewTrack, Role,
+    TrackInfo, TrackPatch, Visibility,
+};
+use crate::db::{audio, composition, instrument, invitation, member, track, user};
+use crate::error::AppError;
+
+/// The role `viewer` has in `c`, or None when they may not see it at all.
+pub async fn access(
+    db: &impl ConnectionTrait,
+    viewer: Option<&user::Model>,
+    c: &composition::Model,
+) -> Result<Option<Role>, AppError> {
+    let mut role = None;
+    if let Some(u) = viewer {
+        if u.id == c.owner_id || u.is_admin {
+            return Ok(Some(Role::Owner));
+        }
+        if let Some(m) = member::Entity::find_by_id((c.id, u.id)).one(db).await? {
+            role = Role::parse(&m.role);
+        }
+    }
+    let visible_to_all = match Visibility::parse(&c.visibility).unwrap_or(Visibility::Private) {
+        Visibility::Public => true,
+        Visibility::Members => viewer.is_some(),
+        Visibility::Private => false,
+    };
+    if visible_to_all {
+        role = role.max(Some(Role::Viewer));
+    }
+    // Open compositions take tracks from anyone who can see them and is signed in.
+    if c.open_to_contribution && viewer.is_some() && role.is_some() {
+        role = role.max(Some(Role::Contributor));
+    }
+    Ok(role)
+}
+
+/// The composition and the asker's role, or 404; `at_least` turns a weaker role into 403.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    viewer: Option<&user::Model>,
+    id: Uuid,
+    at_least: Role,
+) -> Result<(composition::Model, Role), AppError> {
+    let c = composition::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    let role = access(db, viewer, &c).await?.ok_or(AppError::NotFound)?;
+    if role < at_least {
+        return Err(if viewer.is_none() { AppError::Unauthorized } else { AppError::Forbidden });
+    }
+    Ok((c, role))
+}
+
+pub fn info(c: &composition::Model, role: Role) -> CompositionInfo {
+    CompositionInfo {
+        id: c.id,
+        collection_id: c.collection_id,
+        owner_id: c.owner_id,
+        title: c.title.clone(),
+        description: c.description.clone(),
+        tempo_bpm: c.tempo_bpm,
+        meter_beats: c.meter_beats,
+        meter_unit: c.meter_unit,
+        count_in_bars: c.count_in_bars,
+        license: c.license.clone(),
+        visibility: Visibility::parse(&c.visibility).unwrap_or(Visibility::Private),
+        open_to_contribution: c.open_to_contribution,
+        created_at: c.created_at.to_rfc3339(),
+        my_role: role,
+    }
+}
+
+fn check_title(t: &str) -> Result<String, AppError> {
+    let t = t.trim();
+    if t.is_empty() || t.chars().count() > 200 {
+        return Err(AppError::Invalid("Give it a title of 1 to 200 characters.".into()));
+    }
+    Ok(t.to_string())
+}
+
+fn check_tempo(bpm: f64) -> Result<f64, AppError> {
+    if (20.0..=400.0).contains(&bpm) {
+        Ok(bpm)
+    } else {
+        Err(AppError::Invalid("The tempo must be 20 to 400 BPM.".into()))
+    }
+}
+
+fn check_meter(beats: i32, unit: i32) -> Result<(i32, i32), AppError> {
+    if !(1..=32).contains(&beats) || ![1, 2, 4, 8, 16, 32].contains(&unit) {
+        return Err(AppError::Invalid("The meter must be 1–32 beats of a 1, 2, 4, 8, 16 or 32 note.".into()));
+    }
+    Ok((beats, unit))
+}
+
+fn check_count_in(bars: i32) -> Result<i32, AppError> {
+    if (0..=8).contains(&bars) { Ok(bars) } else { Err(AppError::Invalid("The count-in must be 0 to 8 bars.".into())) }
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    owner: &user::Model,
+    new: NewComposition,
+    default_license: &str,
+) -> Result<composition::Model, AppError> {
+    let title = check_title(&new.title)?;
+    let tempo = check_tempo(new.tempo_bpm.unwrap_or(120.0))?;
+    let (beats, unit) = check_meter(new.meter_beats.unwrap_or(4), new.meter_unit.unwrap_or(4))?;
+    let count_in = check_count_in(new.count_in_bars.unwrap_or(1))?;
+    let license = crate::ingest::ssr::check_license(new.license.as_deref(), default_license)?;
+    if let Some(cid) = new.collection_id {
+        let col = crate::db::collection::Entity::find_by_id(cid).one(db).await?.ok_or(AppError::NotFound)?;
+        if col.owner_id != owner.id {
+            return Err(AppError::NotFound);
+        }
+    }
+    let c = composition::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        collection_id: Set(new.collection_id),
+        owner_id: Set(owner.id),
+        title: Set(title),
+        description: Set(new.description.trim().to_string()),
+        tempo_bpm: Set(tempo),
+        meter_beats: Set(beats),
+        meter_unit: Set(unit),
+        count_in_bars: Set(count_in),
+        license: Set(license),
+        visibility: Set(new.visibility.unwrap_or(Visibility::Private).as_str().to_string()),
+        open_to_contribution: Set(new.open_to_contribution.unwrap_or(false)),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    member::ActiveModel {
+        composition_id: Set(c.id),
+        user_id: Set(owner.id),
+        role: Set(Role::Owner.as_str().into()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(c)
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    c: composition::Model,
+    patch: CompositionPatch,
+    default_license: &str,
+) -> Result<composition::Model, AppError> {
+    let mut a: composition::ActiveModel = c.clone().into();
+    if let Some(t) = patch.title {
+        a.title = Set(check_title(&t)?);
+    }
+    if let Some(d) = patch.description {
+        a.description = Set(d.trim().to_string());
+    }
+    if let Some(bpm) = patch.tempo_bpm {
+        a.tempo_bpm = Set(check_tempo(bpm)?);
+    }
+    if patch.meter_beats.is_some() || patch.meter_unit.is_some() {
+        let (b, u) = check_meter(patch.meter_beats.unwrap_or(c.meter_beats), patch.meter_unit.unwrap_or(c.meter_unit))?;
+        a.meter_beats = Set(b);
+        a.meter_unit = Set(u);
+    }
+    if let Some(n) = patch.count_in_bars {
+        a.count_in_bars = Set(check_count_in(n)?);
+    }
+    if let Some(l) = patch.license {
+        a.license = Set(crate::ingest::ssr::check_license(Some(&l), default_license)?);
+    }
+    if let Some(v) = patch.visibility {
+        a.visibility = Set(v.as_str().into());
+    }
+    if let Some(o) = patch.open_to_contribution {
+        a.open_to_contribution = Set(o);
+    }
+    Ok(a.update(db).await?)
+}
+
+/// Every composition `viewer` can see, newest first.
+pub async fn list_visible(
+    db: &impl ConnectionTrait,
+    viewer: Option<&user::Model>,
+) -> Result<Vec<CompositionInfo>, AppError> {
+    let all = composition::Entity::find().order_by_desc(composition::Column::CreatedAt).all(db).await?;
+    let mut out = Vec::new();
+    for c in all {
+        if let Some(role) = access(db, viewer, &c).await? {
+            out.push(info(&c, role));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn members(db: &impl ConnectionTrait, c: &composition::Model) -> Result<Vec<MemberInfo>, AppError> {
+    let rows = member::Entity::find().filter(member::Column::CompositionId.eq(c.id)).all(db).await?;
+    let mut out = Vec::new();
+    for m in rows {
+        let name = user::Entity::find_by_id(m.user_id).one(db).await?.map(|u| u.display_name).unwrap_or_default();
+        out.push(MemberInfo {
+            user_id: m.user_id,
+            display_name: name,
+            role: Role::parse(&m.role).unwrap_or(Role::Viewer),
+        });
+    }
+    Ok(out)
+}
+
+pub async fn set_member(
+    db: &impl ConnectionTrait,
+    c: &composition::Model,
+    user_id: Uuid,
+    role: Option<Role>,
+) -> Result<(), AppError> {
+    if user_id == c.owner_id {
+        return Err(AppError::Conflict("The owner's role cannot be changed.".into()));
+    }
+    if role == Some(Role::Owner) {
+        return Err(AppError::Invalid("A composition has one owner.".into()));
+    }
+    member::Entity::delete_by_id((c.id, user_id)).exec(db).await?;
+    if let Some(role) = role {
+        user::Entity::find_by_id(user_id).one(db).await?.ok_or(AppError::NotFound)?;
+        member::ActiveModel {
+            composition_id: Set(c.id),
+            user_id: Set(user_id),
+            role: Set(role.as_str().into()),
+            created_at: Set(Utc::now()),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn invite(
+    db: &impl ConnectionTrait,
+    c: &composition::Model,
+    by: &user::Model,
+    new: NewInvitation,
+) -> Result<InvitationLink, AppError> {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    if new.role == Role::Owner {
+        return Err(AppError::Invalid("Invite as editor, contributor or viewer.".into()));
+    }
+    let hours = new.expires_in_hours.unwrap_or(24 * 7);
+    if !(1..=24 * 90).contains(&hours) {
+        return Err(AppError::Invalid("An invitation lasts 1 hour to 90 days.".into()));
+    }
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let inv = invitation::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        composition_id: Set(c.id),
+        token_hash: Set(crate::auth::ssr::hash_token(&token)),
+        role: Set(new.role.as_str().into()),
+        expires_at: Set(Utc::now() + Duration::hours(hours)),
+        used_by: Set(None),
+        used_at: Set(None),
+        created_by: Set(by.id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(InvitationLink {
+        id: inv.id,
+        path: format!("/invite/{token}"),
+        token,
+        role: new.role,
+        expires_at: inv.expires_at.to_rfc3339(),
+    })
+}
+
+/// Accept an invitation: single use, before it expires. Returns the composition.
+pub async fn accept(db: &impl ConnectionTrait, u: &user::Model, token: &str) -> Result<composition::Model, AppError> {
+    let inv = invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(crate::auth::ssr::hash_token(token)))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if inv.used_by.is_some() {
+        return Err(AppError::Conflict("This invitation was already used. Ask for a new one.".into()));
+    }
+    if inv.expires_at <= Utc::now() {
+        return Err(AppError::Conflict("This invitation has expired. Ask for a new one.".into()));
+    }
+    let c = composition::Entity::find_by_id(inv.composition_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let role = Role::parse(&inv.role).unwrap_or(Role::Viewer);
+    let current = member::Entity::find_by_id((c.id, u.id)).one(db).await?.and_then(|m| Role::parse(&m.role));
+    // Accepting never lowers a role someone already has.
+    if current.is_none_or(|r| r < role) && u.id != c.owner_id {
+        set_member(db, &c, u.id, Some(role)).await?;
+    }
+    // Mark it used only if nobody else did in the meantime.
+    let used = invitation::Entity::update_many()
+        .col_expr(invitation::Column::UsedBy, sea_orm::sea_query::Expr::value(u.id))
+        .col_expr(invitation::Column::UsedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(invitation::Column::Id.eq(inv.id))
+        .filter(invitation::Column::UsedBy.is_null())
+        .exec(db)
+        .await?;
+    if used.rows_affected == 0 {
+        return Err(AppError::Conflict("This invitation was already used. Ask for a new one.".into()));
+    }
+    Ok(c)
+}
+
+pub async fn track_info(db: &impl ConnectionTrait, t: &track::Model) -> Result<TrackInfo, AppError> {
+    let a = audio::Entity::find_by_id(t.audio_id).one(db).await?.ok_or(AppError::Internal)?;
+    Ok(TrackInfo {
+        id: t.id,
+        composition_id: t.composition_id,
+        audio_id: t.audio_id,
+        author_id: t.author_id,
+        name: t.name.clone(),
+        instrument: t.instrument.clone(),
+        offset_frames: t.offset_frames,
+        gain_db: t.gain_db,
+        pan: t.pan,
+        mute: t.mute,
+        solo: t.solo,
+        is_master: t.is_master,
+        capture: t.capture.as_deref().and_then(|c| serde_json::from_str(c).ok()),
+        duration_seconds: a.duration_seconds,
+        canonical_rate: a.canonical_rate,
+    })
+}
+
+pub async fn tracks(db: &impl ConnectionTrait, c: &composition::Model) -> Result<Vec<TrackInfo>, AppError> {
+    let rows = track::Entity::find()
+        .filter(track::Column::CompositionId.eq(c.id))
+        .order_by_desc(track::Column::IsMaster)
+        .order_by_asc(track::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for t in &rows {
+        out.push(track_info(db, t).await?);
+    }
+    Ok(out)
+}
+
+async fn check_instrument(db: &impl ConnectionTrait, slug: &str) -> Result<String, AppError> {
+    instrument::Entity::find_by_id(slug.to_string())
+        .one(db)
+        .await?
+        .map(|i| i.slug)
+        .ok_or_else(|| AppError::Invalid(format!("Unknown instrument '{slug}'; choose one from the taxonomy.")))
+}
+
+fn check_mixer(gain_db: Option<f64>, pan: Option<f64>) -> Result<(), AppError> {
+    if gain_db.is_some_and(|g| !(-60.0..=12.0).contains(&g)) {
+        return Err(AppError::Invalid("Gain must be between −60 and +12 dB.".into()));
+    }
+    if pan.is_some_and(|p| !(-1.0..=1.0).contains(&p)) {
+        return Err(AppError::Invalid("Pan must be between −1 (left) and 1 (right).".into()));
+    }
+    Ok(())
+}
+
+pub async fn add_track(
+    db: &impl ConnectionTrait,
+    c: &composition::Model,
+    role: Role,
+    author: &user::Model,
+    new: NewTrack,
+) -> Result<track::Model, AppError> {
+    let a = audio::Entity::find_by_id(new.audio_id).one(db).await?.ok_or(AppError::NotFound)?;
+    // Contributors bring their own audio; editors may place any audio they can see.
+    let own = a.owner_id == author.id;
+    if !own && !(role >= Role::Editor && (a.is_public || author.is_admin)) {
+        return Err(AppError::NotFound);
+    }
+    if a.kind == "clip" {
+        return Err(AppError::Invalid("Clips cannot be used as tracks.".into()));
+    }
+    let name = check_title(&new.name)?;
+    let instrument = check_instrument(db, &new.instrument).await?;
+    if new.is_master {
+        if role < Role::Editor {
+            return Err(AppError::Forbidden);
+        }
+        let existing = track::Entity::find()
+            .filter(track::Column::CompositionId.eq(c.id))
+            .filter(track::Column::IsMaster.eq(true))
+            .count(db)
+            .await?;
+        if existing > 0 {
+            return Err(AppError::Conflict("This composition already has a master track.".into()));
+        }
+    }
+    Ok(track::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        composition_id: Set(c.id),
+        audio_id: Set(a.id),
+        author_id: Set(author.id),
+        name: Set(name),
+        instrument: Set(instrument),
+        offset_frames: Set(new.offset_frames),
+        gain_db: Set(0.0),
+        pan: Set(0.0),
+        mute: Set(false),
+        solo: Set(false),
+        is_master: Set(new.is_master),
+        capture: Set(new.capture.map(|c| c.to_string())),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// The track and the composition it belongs to, if `viewer` may see them.
+pub async fn find_track(
+    db: &impl ConnectionTrait,
+    viewer: Option<&user::Model>,
+    id: Uuid,
+) -> Result<(track::Model, composition::Model, Role), AppError> {
+    let t = track::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    let (c, role) = find(db, viewer, t.composition_id, Role::Viewer).await?;
+    Ok((t, c, role))
+}
+
+/// Contributors change their own tracks; editors and owners any track.
+fn may_edit(t: &track::Model, role: Role, u: &user::Model) -> bool {
+    role >= Role::Editor || (role >= Role::Contributor && t.author_id == u.id)
+}
+
+pub async fn update_track(
+    db: &impl ConnectionTrait,
+    u: &user::Model,
+    id: Uuid,
+    patch: TrackPatch,
+) -> Result<track::Model, AppError> {
+    let (t, c, role) = find_track(db, Some(u), id).await?;
+    if !may_edit(&t, role, u) {
+        return Err(AppError::Forbidden);
+    }
+    check_mixer(patch.gain_db, patch.pan)?;
+    let mut a: track::ActiveModel = t.clone().into();
+    if let Some(n) = patch.name {
+        a.name = Set(check_title(&n)?);
+    }
+    if let Some(i) = patch.instrument {
+        a.instrument = Set(check_instrument(db, &i).await?);
+    }
+    if let Some(o) = patch.offset_frames {
+        a.offset_frames = Set(o);
+    }
+    if let Some(g) = patch.gain_db {
+        a.gain_db = Set(g);
+    }
+    if let Some(p) = patch.pan {
+        a.pan = Set(p);
+    }
+    if let Some(m) = patch.mute {
+        a.mute = Set(m);
+    }
+    if let Some(s) = patch.solo {
+        a.solo = Set(s);
+    }
+    if let Some(master) = patch.is_master {
+        if role < Role::Editor {
+            return Err(AppError::Forbidden);
+        }
+        if master {
+            // One master per composition: this one takes over.
+            track::Entity::update_many()
+                .col_expr(track::Column::IsMaster, sea_orm::sea_query::Expr::value(false))
+                .filter(track::Column::CompositionId.eq(c.id))
+                .exec(db)
+                .await?;
+        }
+        a.is_master = Set(master);
+    }
+    Ok(a.update(db).await?)
+}
+
+pub async fn delete_track(db: &impl ConnectionTrait, u: &user::Model, id: Uuid) -> Result<(), AppError> {
+    let (t, _, role) = find_track(db, Some(u), id).await?;
+    if !may_edit(&t, role, u) {
+        return Err(AppError::Forbidden);
+    }
+    t.delete(db).await?;
+    Ok(())
+}
+
+/// Whether `viewer` may hear `audio_id` because it is a track of a composition they can see.
+pub async fn hears_as_track(
+    db: &impl ConnectionTrait,
+    viewer: Option<&user::Model>,
+    audio_id: Uuid,
+) -> Result<bool, AppError> {
+    let uses = track::Entity::find().filter(track::Column::AudioId.eq(audio_id)).all(db).await?;
+    for t in uses {
+        if let Some(c) = composition::Entity::find_by_id(t.composition_id).one(db).await?
+            && access(db, viewer, &c).await?.is_some()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

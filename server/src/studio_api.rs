@@ -1,0 +1,176 @@
+//! REST for the studio model: compositions, members, invitations, tracks.
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use app::auth::ssr::{CurrentUser, RequireUser};
+use app::error::AppError;
+use app::studio::ssr as studio;
+use app::studio::{
+    CompositionInfo, CompositionPatch, InvitationLink, MemberInfo, NewComposition, NewInvitation, NewTrack, Role,
+    TrackInfo, TrackPatch,
+};
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/compositions", get(list).post(create))
+        .route("/compositions/{id}", get(detail).patch(update).delete(remove))
+        .route("/compositions/{id}/tracks", get(tracks).post(add_track))
+        .route("/compositions/{id}/members", get(members))
+        .route("/compositions/{id}/members/{user}", put(set_member).delete(remove_member))
+        .route("/compositions/{id}/invitations", post(invite))
+        .route("/invitations/{token}/accept", post(accept))
+        .route("/tracks/{id}", get(track).patch(update_track).delete(delete_track))
+}
+
+async fn list(State(s): State<AppState>, CurrentUser(u): CurrentUser) -> Result<Json<Vec<CompositionInfo>>, AppError> {
+    Ok(Json(studio::list_visible(&s.ctx.db, u.as_ref()).await?))
+}
+
+async fn create(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Json(body): Json<NewComposition>,
+) -> Result<(StatusCode, Json<CompositionInfo>), AppError> {
+    let c = studio::create(&s.ctx.db, &u, body, &s.ctx.settings.default_license).await?;
+    Ok((StatusCode::CREATED, Json(studio::info(&c, Role::Owner))))
+}
+
+async fn detail(
+    State(s): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<CompositionInfo>, AppError> {
+    let (c, role) = studio::find(&s.ctx.db, u.as_ref(), id, Role::Viewer).await?;
+    Ok(Json(studio::info(&c, role)))
+}
+
+async fn update(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<CompositionPatch>,
+) -> Result<Json<CompositionInfo>, AppError> {
+    let (c, role) = studio::find(&s.ctx.db, Some(&u), id, Role::Editor).await?;
+    let c = studio::update(&s.ctx.db, c, body, &s.ctx.settings.default_license).await?;
+    Ok(Json(studio::info(&c, role)))
+}
+
+async fn remove(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, AppError> {
+    use sea_orm::ModelTrait;
+    let (c, _) = studio::find(&s.ctx.db, Some(&u), id, Role::Owner).await?;
+    c.delete(&s.ctx.db).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn tracks(
+    State(s): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<TrackInfo>>, AppError> {
+    let (c, _) = studio::find(&s.ctx.db, u.as_ref(), id, Role::Viewer).await?;
+    Ok(Json(studio::tracks(&s.ctx.db, &c).await?))
+}
+
+async fn add_track(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<NewTrack>,
+) -> Result<(StatusCode, Json<TrackInfo>), AppError> {
+    let (c, role) = studio::find(&s.ctx.db, Some(&u), id, Role::Contributor).await?;
+    let t = studio::add_track(&s.ctx.db, &c, role, &u, body).await?;
+    Ok((StatusCode::CREATED, Json(studio::track_info(&s.ctx.db, &t).await?)))
+}
+
+async fn track(
+    State(s): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<TrackInfo>, AppError> {
+    let (t, _, _) = studio::find_track(&s.ctx.db, u.as_ref(), id).await?;
+    Ok(Json(studio::track_info(&s.ctx.db, &t).await?))
+}
+
+async fn update_track(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<TrackPatch>,
+) -> Result<Json<TrackInfo>, AppError> {
+    let t = studio::update_track(&s.ctx.db, &u, id, body).await?;
+    Ok(Json(studio::track_info(&s.ctx.db, &t).await?))
+}
+
+async fn delete_track(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, AppError> {
+    studio::delete_track(&s.ctx.db, &u, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn members(
+    State(s): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<MemberInfo>>, AppError> {
+    let (c, _) = studio::find(&s.ctx.db, u.as_ref(), id, Role::Viewer).await?;
+    Ok(Json(studio::members(&s.ctx.db, &c).await?))
+}
+
+#[derive(Deserialize)]
+struct MemberRole {
+    role: Role,
+}
+
+async fn set_member(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Path((id, user)): Path<(Uuid, Uuid)>,
+    Json(body): Json<MemberRole>,
+) -> Result<StatusCode, AppError> {
+    let (c, _) = studio::find(&s.ctx.db, Some(&u), id, Role::Owner).await?;
+    studio::set_member(&s.ctx.db, &c, user, Some(body.role)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_member(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Path((id, user)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode, AppError> {
+    let (c, _) = studio::find(&s.ctx.db, Some(&u), id, Role::Owner).await?;
+    studio::set_member(&s.ctx.db, &c, user, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn invite(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Path(id): Path<Uuid>,
+    Json(body): Json<NewInvitation>,
+) -> Result<(StatusCode, Json<InvitationLink>), AppError> {
+    let (c, _) = studio::find(&s.ctx.db, Some(&u), id, Role::Owner).await?;
+    Ok((StatusCode::CREATED, Json(studio::invite(&s.ctx.db, &c, &u, body).await?)))
+}
+
+async fn accept(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Path(token): Path<String>,
+) -> Result<Json<CompositionInfo>, AppError> {
+    let c = studio::accept(&s.ctx.db, &u, &token).await?;
+    let role = studio::access(&s.ctx.db, Some(&u), &c).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(studio::info(&c, role)))
+}

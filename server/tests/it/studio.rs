@@ -1,0 +1,347 @@
+//! The studio model over HTTP: the permissions matrix on every surface, invitations, track state.
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::helpers::TestApp;
+use crate::ingest::wav;
+
+/// A script client acting as one user through an API token.
+struct Who {
+    token: Option<String>,
+    id: String,
+}
+
+impl Who {
+    fn req(&self, app: &TestApp, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let r = reqwest::Client::new().request(method, app.url(path));
+        match &self.token {
+            Some(t) => r.bearer_auth(t),
+            None => r,
+        }
+    }
+}
+
+async fn user(app: &TestApp, name: &str) -> Who {
+    let token = app.user_with_token(&format!("{name}@example.org")).await;
+    let me: Value = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Who { token: Some(token), id: me["id"].as_str().unwrap().to_string() }
+}
+
+async fn upload(app: &TestApp, who: &Who, seconds: f64) -> String {
+    let form = Form::new().part("file", Part::bytes(wav(8_000, 1, seconds)).file_name("take.wav"));
+    let res = who.req(app, reqwest::Method::POST, "/api/v1/audio").multipart(form).send().await.unwrap();
+    assert!(res.status().is_success());
+    res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+}
+
+async fn status(res: reqwest::RequestBuilder) -> StatusCode {
+    res.send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn the_permissions_matrix_holds_on_every_surface() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let owner = user(&app, "owner").await;
+    let editor = user(&app, "editor").await;
+    let contributor = user(&app, "contributor").await;
+    let viewer = user(&app, "viewer").await;
+    let stranger = user(&app, "stranger").await;
+    let anonymous = Who { token: None, id: String::new() };
+    for visibility in ["private", "members", "public"] {
+        let c: Value = owner
+            .req(&app, M::POST, "/api/v1/compositions")
+            .json(&json!({"title": format!("Song {visibility}"), "visibility": visibility, "tempo_bpm": 96}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let cid = c["id"].as_str().unwrap().to_string();
+        for (who, role) in [(&editor, "editor"), (&contributor, "contributor"), (&viewer, "viewer")] {
+            let res = owner
+                .req(&app, M::PUT, &format!("/api/v1/compositions/{cid}/members/{}", who.id))
+                .json(&json!({"role": role}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        }
+        let master_audio = upload(&app, &owner, 1.0).await;
+        let res = owner
+            .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/tracks"))
+            .json(&json!({"audio_id": master_audio, "name": "Guide", "instrument": "piano", "is_master": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let master: Value = res.json().await.unwrap();
+        let tid = master["id"].as_str().unwrap().to_string();
+
+        let members_see = |name: &str| name != "stranger" && name != "anonymous";
+        for (name, who) in [
+            ("owner", &owner),
+            ("editor", &editor),
+            ("contributor", &contributor),
+            ("viewer", &viewer),
+            ("stranger", &stranger),
+            ("anonymous", &anonymous),
+        ] {
+            let sees = members_see(name) || visibility == "public" || (visibility == "members" && name == "stranger");
+            let see = if sees { StatusCode::OK } else { StatusCode::NOT_FOUND };
+            for path in [
+                format!("/api/v1/compositions/{cid}"),
+                format!("/api/v1/compositions/{cid}/tracks"),
+                format!("/api/v1/tracks/{tid}"),
+                format!("/api/v1/audio/{master_audio}"),
+                format!("/api/v1/audio/{master_audio}/canonical"),
+                format!("/api/v1/audio/{master_audio}/peaks"),
+            ] {
+                assert_eq!(status(who.req(&app, M::GET, &path)).await, see, "{visibility} {name} GET {path}");
+            }
+            // Editing the composition: owner and editor.
+            let edit = status(
+                who.req(&app, M::PATCH, &format!("/api/v1/compositions/{cid}")).json(&json!({"tempo_bpm": 100})),
+            )
+            .await;
+            // Writes need a signed-in user first: 401 for anyone anonymous, whatever the id.
+            let want = match (name, sees) {
+                ("anonymous", _) => StatusCode::UNAUTHORIZED,
+                (_, false) => StatusCode::NOT_FOUND,
+                ("owner" | "editor", _) => StatusCode::OK,
+                _ => StatusCode::FORBIDDEN,
+            };
+            assert_eq!(edit, want, "{visibility} {name} PATCH composition");
+            // Moving someone else's track: owner and editor.
+            let moved =
+                status(who.req(&app, M::PATCH, &format!("/api/v1/tracks/{tid}")).json(&json!({"offset_frames": 100})))
+                    .await;
+            // Writes need a signed-in user first: 401 for anyone anonymous, whatever the id.
+            let want = match (name, sees) {
+                ("anonymous", _) => StatusCode::UNAUTHORIZED,
+                (_, false) => StatusCode::NOT_FOUND,
+                ("owner" | "editor", _) => StatusCode::OK,
+                _ => StatusCode::FORBIDDEN,
+            };
+            assert_eq!(moved, want, "{visibility} {name} PATCH track");
+            // Adding a track of one's own audio: owner, editor, contributor.
+            if who.token.is_some() {
+                let audio = upload(&app, who, 0.5).await;
+                let added = status(
+                    who.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/tracks"))
+                        .json(&json!({"audio_id": audio, "name": format!("{name} take"), "instrument": "voice"})),
+                )
+                .await;
+                let want = match (name, sees) {
+                    (_, false) => StatusCode::NOT_FOUND,
+                    ("owner" | "editor" | "contributor", _) => StatusCode::CREATED,
+                    _ => StatusCode::FORBIDDEN,
+                };
+                assert_eq!(added, want, "{visibility} {name} POST track");
+            }
+        }
+        // Only the owner manages members and deletes.
+        assert_eq!(
+            status(
+                editor
+                    .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/invitations"))
+                    .json(&json!({"role": "viewer"}))
+            )
+            .await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            status(editor.req(&app, M::DELETE, &format!("/api/v1/compositions/{cid}"))).await,
+            StatusCode::FORBIDDEN
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_open_composition_takes_tracks_from_anyone_who_sees_it() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let owner = user(&app, "owner").await;
+    let guest = user(&app, "guest").await;
+    let c: Value = owner
+        .req(&app, M::POST, "/api/v1/compositions")
+        .json(&json!({"title": "Jam", "visibility": "members", "open_to_contribution": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["my_role"], "owner");
+    let cid = c["id"].as_str().unwrap();
+    let mine: Value =
+        guest.req(&app, M::GET, &format!("/api/v1/compositions/{cid}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(mine["my_role"], "contributor");
+    let audio = upload(&app, &guest, 0.5).await;
+    let res = guest
+        .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/tracks"))
+        .json(&json!({"audio_id": audio, "name": "Bass line", "instrument": "bass"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // Someone else's private audio cannot be placed in a track.
+    let owners_audio = upload(&app, &owner, 0.5).await;
+    let res = guest
+        .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/tracks"))
+        .json(&json!({"audio_id": owners_audio, "name": "x", "instrument": "bass"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn invitations_are_single_use_and_expire() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let owner = user(&app, "owner").await;
+    let guest = user(&app, "guest").await;
+    let late = user(&app, "late").await;
+    let c: Value = owner
+        .req(&app, M::POST, "/api/v1/compositions")
+        .json(&json!({"title": "Secret"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cid = c["id"].as_str().unwrap().to_string();
+    assert_eq!(status(guest.req(&app, M::GET, &format!("/api/v1/compositions/{cid}"))).await, StatusCode::NOT_FOUND);
+
+    let inv: Value = owner
+        .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/invitations"))
+        .json(&json!({"role": "contributor"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = inv["token"].as_str().unwrap().to_string();
+    assert_eq!(inv["path"], format!("/invite/{token}"));
+    let res = guest.req(&app, M::POST, &format!("/api/v1/invitations/{token}/accept")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["my_role"], "contributor");
+    assert_eq!(status(guest.req(&app, M::GET, &format!("/api/v1/compositions/{cid}"))).await, StatusCode::OK);
+    // Used once: a second person cannot use it.
+    let res = late.req(&app, M::POST, &format!("/api/v1/invitations/{token}/accept")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(status(late.req(&app, M::GET, &format!("/api/v1/compositions/{cid}"))).await, StatusCode::NOT_FOUND);
+    // An expired one does nothing.
+    let inv: Value = owner
+        .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/invitations"))
+        .json(&json!({"role": "viewer"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    app::db::invitation::Entity::update_many()
+        .col_expr(
+            app::db::invitation::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .filter(app::db::invitation::Column::Id.eq(inv["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap()))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let res = late
+        .req(&app, M::POST, &format!("/api/v1/invitations/{}/accept", inv["token"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("expired"));
+    assert_eq!(
+        status(late.req(&app, M::POST, "/api/v1/invitations/no-such-token/accept")).await,
+        StatusCode::NOT_FOUND
+    );
+    // Only a hash of the token is stored.
+    let stored = app::db::invitation::Entity::find().all(&app.db).await.unwrap();
+    assert!(stored.iter().all(|i| i.token_hash != token));
+}
+
+#[tokio::test]
+async fn offsets_and_mixer_state_are_persisted_and_checked() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let owner = user(&app, "owner").await;
+    let c: Value = owner
+        .req(&app, M::POST, "/api/v1/compositions")
+        .json(&json!({"title": "Mix"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cid = c["id"].as_str().unwrap();
+    let audio = upload(&app, &owner, 0.5).await;
+    let t: Value = owner
+        .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/tracks"))
+        .json(&json!({"audio_id": audio, "name": "Keys", "instrument": "piano", "offset_frames": 22050}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tid = t["id"].as_str().unwrap();
+    let res = owner
+        .req(&app, M::PATCH, &format!("/api/v1/tracks/{tid}"))
+        .json(&json!({"offset_frames": 44100, "gain_db": -6.0, "pan": -0.5, "mute": true, "solo": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let back: Vec<Value> = owner
+        .req(&app, M::GET, &format!("/api/v1/compositions/{cid}/tracks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(back[0]["offset_frames"], 44100);
+    assert_eq!(back[0]["gain_db"], -6.0);
+    assert_eq!(back[0]["pan"], -0.5);
+    assert_eq!((back[0]["mute"].as_bool(), back[0]["solo"].as_bool()), (Some(true), Some(true)));
+    for bad in [json!({"pan": 2.0}), json!({"gain_db": 40.0}), json!({"instrument": "kazoo"})] {
+        let res = owner.req(&app, M::PATCH, &format!("/api/v1/tracks/{tid}")).json(&bad).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let res = owner
+        .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/tracks"))
+        .json(&json!({"audio_id": audio, "name": "x", "instrument": "kazoo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = owner
+        .req(&app, M::POST, "/api/v1/compositions")
+        .json(&json!({"title": "Too fast", "tempo_bpm": 1000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
