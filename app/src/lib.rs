@@ -79,6 +79,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/instruments") view=instruments::InstrumentsPage />
                     <Route path=path!("/upload") view=ingest::UploadPage ssr=SsrMode::Async />
                     <Route path=path!("/annotate") view=annotate::AnnotatePage ssr=SsrMode::Async />
+                    <Route path=path!("/studio") view=studio::StudioPage ssr=SsrMode::Async />
+                    <Route path=path!("/studio/:id") view=studio::CompositionPage ssr=SsrMode::Async />
+                    <Route path=path!("/invite/:token") view=studio::InvitePage ssr=SsrMode::Async />
                     <Route path=path!("/library") view=ingest::LibraryPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/campaigns") view=tasks::CampaignsPage ssr=SsrMode::Async />

@@ -26,7 +26,7 @@ pub fn Header() -> impl IntoView {
             </a>
             <nav class="main-nav" aria-label="Main">
                 // Capabilities that are not built yet are named, not linked: no page pretends to work.
-                <span class="nav-item soon" aria-disabled="true" title="Not available yet">"Studio"</span>
+                <A href="/studio" attr:class="nav-item">"Studio"</A>
                 <A href="/annotate" attr:class="nav-item">"Annotate"</A>
                 <span class="nav-item soon" aria-disabled="true" title="Not available yet">"Datasets"</span>
                 <span class="nav-item soon" aria-disabled="true" title="Not available yet">"Dashboard"</span>

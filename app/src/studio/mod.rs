@@ -182,3 +182,108 @@ pub struct InvitationLink {
     pub role: Role,
     pub expires_at: String,
 }
+
+mod pages;
+pub use pages::{CompositionPage, InvitePage, StudioPage};
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Everything the composition page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompositionView {
+    pub composition: CompositionInfo,
+    pub tracks: Vec<TrackInfo>,
+    pub members: Vec<MemberInfo>,
+    /// The asker's own uploads, to place as tracks.
+    pub my_audio: Vec<(Uuid, String)>,
+}
+
+#[server(endpoint = "list_compositions")]
+pub async fn list_compositions() -> Result<Vec<CompositionInfo>, AppError> {
+    let user = crate::auth::ssr::current_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    ssr::list_visible(&ctx.db, user.as_ref()).await
+}
+
+#[server(endpoint = "create_composition", input = server_fn::codec::Json)]
+pub async fn create_composition_fn(composition: NewComposition) -> Result<CompositionInfo, AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let c = ssr::create(&ctx.db, &user, composition, &ctx.settings.default_license)
+        .await
+        .inspect_err(|e| e.set_response_status())?;
+    Ok(ssr::info(&c, Role::Owner))
+}
+
+#[server(endpoint = "get_composition")]
+pub async fn get_composition(id: Uuid) -> Result<CompositionView, AppError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let user = crate::auth::ssr::current_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let (c, role) =
+        ssr::find(&ctx.db, user.as_ref(), id, Role::Viewer).await.inspect_err(|e| e.set_response_status())?;
+    let my_audio = match &user {
+        Some(u) if role >= Role::Contributor => crate::db::audio::Entity::find()
+            .filter(crate::db::audio::Column::OwnerId.eq(u.id))
+            .filter(crate::db::audio::Column::Kind.ne("clip"))
+            .order_by_desc(crate::db::audio::Column::CreatedAt)
+            .all(&ctx.db)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.title.unwrap_or(a.original_filename)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(CompositionView {
+        composition: ssr::info(&c, role),
+        tracks: ssr::tracks(&ctx.db, &c).await?,
+        members: ssr::members(&ctx.db, &c).await?,
+        my_audio,
+    })
+}
+
+#[server(endpoint = "add_track", input = server_fn::codec::Json)]
+pub async fn add_track_fn(composition_id: Uuid, track: NewTrack) -> Result<TrackInfo, AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let result = async {
+        let (c, role) = ssr::find(&ctx.db, Some(&user), composition_id, Role::Contributor).await?;
+        let t = ssr::add_track(&ctx.db, &c, role, &user, track).await?;
+        ssr::track_info(&ctx.db, &t).await
+    }
+    .await;
+    result.inspect_err(|e| e.set_response_status())
+}
+
+#[server(endpoint = "update_track", input = server_fn::codec::Json)]
+pub async fn update_track_fn(track_id: Uuid, patch: TrackPatch) -> Result<TrackInfo, AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let result = async {
+        let t = ssr::update_track(&ctx.db, &user, track_id, patch).await?;
+        ssr::track_info(&ctx.db, &t).await
+    }
+    .await;
+    result.inspect_err(|e| e.set_response_status())
+}
+
+#[server(endpoint = "invite_member", input = server_fn::codec::Json)]
+pub async fn invite_member(composition_id: Uuid, invitation: NewInvitation) -> Result<InvitationLink, AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let result = async {
+        let (c, _) = ssr::find(&ctx.db, Some(&user), composition_id, Role::Owner).await?;
+        ssr::invite(&ctx.db, &c, &user, invitation).await
+    }
+    .await;
+    result.inspect_err(|e| e.set_response_status())
+}
+
+#[server(endpoint = "accept_invitation")]
+pub async fn accept_invitation(token: String) -> Result<Uuid, AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    ssr::accept(&ctx.db, &user, &token).await.map(|c| c.id).inspect_err(|e| e.set_response_status())
+}

@@ -1,0 +1,365 @@
+//! Studio pages: the composition list, a composition's timeline with its tracks and mixer, and the
+//! invitation landing page.
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use uuid::Uuid;
+
+use super::{
+    CompositionView, NewComposition, NewInvitation, NewTrack, Role, TrackInfo, TrackPatch, Visibility,
+    accept_invitation, add_track_fn, create_composition_fn, get_composition, invite_member, list_compositions,
+    update_track_fn,
+};
+use crate::auth::use_me;
+use crate::components::{ErrorNotice, SignInRequired, Waveform};
+
+#[component]
+pub fn StudioPage() -> impl IntoView {
+    let version = RwSignal::new(0u32);
+    let list = Resource::new(move || version.get(), |_| list_compositions());
+    let me = use_me();
+    view! {
+        <Title text="Studio · Tutti" />
+        <section class="card">
+            <h1>"Studio"</h1>
+            <p class="lead">"Compositions you can open. Record or upload tracks over the master track, together."</p>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No compositions yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="composition-list">
+                                {list.into_iter().map(|c| view! {
+                                    <li>
+                                        <a href=format!("/studio/{}", c.id)>{c.title.clone()}</a>
+                                        <span class="muted">{format!(" · {} BPM · {}/{} · {} · you: {}", c.tempo_bpm, c.meter_beats, c.meter_unit, c.visibility.as_str(), c.my_role.as_str())}</span>
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                matches!(me.await, Ok(Some(_))).then(|| view! { <NewCompositionForm on_created=move || version.update(|v| *v += 1) /> })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NewCompositionForm(on_created: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
+    let title = RwSignal::new(String::new());
+    let tempo = RwSignal::new("120".to_string());
+    let beats = RwSignal::new("4".to_string());
+    let count_in = RwSignal::new("1".to_string());
+    let visibility = RwSignal::new("private".to_string());
+    let open = RwSignal::new(false);
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let new = NewComposition {
+            title: title.get_untracked(),
+            tempo_bpm: tempo.get_untracked().trim().parse().ok(),
+            meter_beats: beats.get_untracked().trim().parse().ok(),
+            meter_unit: Some(4),
+            count_in_bars: count_in.get_untracked().trim().parse().ok(),
+            visibility: Visibility::parse(&visibility.get_untracked()),
+            open_to_contribution: Some(open.get_untracked()),
+            ..Default::default()
+        };
+        let (on_created, navigate) = (on_created.clone(), navigate.clone());
+        leptos::task::spawn_local(async move {
+            match create_composition_fn(new).await {
+                Ok(c) => {
+                    on_created();
+                    navigate(&format!("/studio/{}", c.id), Default::default());
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>"New composition"</h2>
+            <form class="stacked-form" on:submit=submit>
+                <label for="composition-title">"Title"</label>
+                <input id="composition-title" required maxlength="200" bind:value=title />
+                <div class="row">
+                    <label>"Tempo (BPM)" <input id="composition-tempo" type="number" min="20" max="400" step="0.1" bind:value=tempo /></label>
+                    <label>"Beats per bar" <input type="number" min="1" max="32" bind:value=beats /></label>
+                    <label>"Count-in bars" <input type="number" min="0" max="8" bind:value=count_in /></label>
+                    <label>"Visibility"
+                        <select on:change=move |ev| visibility.set(event_target_value(&ev))>
+                            <option value="private" selected>"Private (members only)"</option>
+                            <option value="members">"Every signed-in user"</option>
+                            <option value="public">"Public"</option>
+                        </select>
+                    </label>
+                </div>
+                <label class="checkbox"><input type="checkbox" bind:checked=open />"Open to contribution"</label>
+                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <button type="submit" class="primary">"Create"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn CompositionPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<Uuid>().ok());
+    let version = RwSignal::new(0u32);
+    let view_data = Resource::new(
+        move || (id(), version.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_composition(id).await,
+                None => Err(crate::error::AppError::NotFound),
+            }
+        },
+    );
+    let refresh = Callback::new(move |_: ()| version.update(|v| *v += 1));
+    view! {
+        <Title text="Composition · Tutti" />
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match view_data.await {
+                    Ok(v) => view! { <Composition data=v refresh=refresh /> }.into_any(),
+                    Err(crate::error::AppError::NotFound) => view! { <crate::components::NotFound /> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
+    let c = data.composition.clone();
+    let zoom = RwSignal::new(40.0f64); // pixels per second
+    let longest = data
+        .tracks
+        .iter()
+        .map(|t| t.offset_frames as f64 / t.canonical_rate.max(1) as f64 + t.duration_seconds)
+        .fold(10.0, f64::max);
+    let seconds_per_bar = 60.0 / c.tempo_bpm * c.meter_beats as f64 * (4.0 / c.meter_unit as f64);
+    let bars = (longest / seconds_per_bar).ceil() as usize + 1;
+    let can_edit = c.my_role >= Role::Contributor;
+    let can_master = c.my_role >= Role::Editor;
+    view! {
+        <section class="card composition-page" data-role=c.my_role.as_str()>
+            <div class="card-head">
+                <h1>{c.title.clone()}</h1>
+                <span class="muted">{format!("{} BPM · {}/{} · count-in {} bar(s) · {} · you are {}", c.tempo_bpm, c.meter_beats, c.meter_unit, c.count_in_bars, c.visibility.as_str(), c.my_role.as_str())}</span>
+            </div>
+            <label class="zoom">"Zoom" <input type="range" min="10" max="200" prop:value=move || zoom.get() on:input=move |ev| zoom.set(event_target_value(&ev).parse().unwrap_or(40.0)) /></label>
+            <div class="timeline">
+                <div class="ruler" style=move || format!("width: {:.0}px", longest * zoom.get())>
+                    {(0..bars).map(|b| view! {
+                        <span class="bar" style=move || format!("left: {:.1}px", b as f64 * seconds_per_bar * zoom.get())>{b + 1}</span>
+                    }).collect_view()}
+                </div>
+                {data.tracks.clone().into_iter().map(|t| view! { <Lane track=t zoom=zoom can_edit=can_edit refresh=refresh /> }).collect_view()}
+            </div>
+            {data.tracks.is_empty().then(|| view! { <p class="muted">"No tracks yet. Add the master track first."</p> })}
+        </section>
+        {can_edit.then(|| view! { <AddTrack composition=c.id my_audio=data.my_audio.clone() can_master=can_master refresh=refresh /> })}
+        {(c.my_role == Role::Owner).then(|| view! { <Members composition=c.id members=data.members.clone() /> })}
+    }
+}
+
+#[component]
+fn Lane(track: TrackInfo, zoom: RwSignal<f64>, can_edit: bool, refresh: Callback<()>) -> impl IntoView {
+    let card = Resource::new(move || track.audio_id, crate::ingest::get_audio_card);
+    let start = track.offset_frames as f64 / track.canonical_rate.max(1) as f64;
+    let duration = track.duration_seconds;
+    let id = track.id;
+    let save = move |patch: TrackPatch| {
+        leptos::task::spawn_local(async move {
+            if update_track_fn(id, patch).await.is_ok() {
+                refresh.run(());
+            }
+        });
+    };
+    let (gain, pan, mute, solo) = (track.gain_db, track.pan, track.mute, track.solo);
+    view! {
+        <div class="lane" class:master=track.is_master data-track=track.name.clone()>
+            <div class="lane-head">
+                <strong>{track.name.clone()}</strong>
+                <span class="muted">{format!(" {}{}", track.instrument, if track.is_master { " · master" } else { "" })}</span>
+                <div class="mixer">
+                    <label>"Gain" <input type="range" min="-60" max="12" step="0.5" value=gain disabled=!can_edit
+                        on:change=move |ev| save(TrackPatch { gain_db: event_target_value(&ev).parse().ok(), ..Default::default() }) /></label>
+                    <label>"Pan" <input type="range" min="-1" max="1" step="0.05" value=pan disabled=!can_edit
+                        on:change=move |ev| save(TrackPatch { pan: event_target_value(&ev).parse().ok(), ..Default::default() }) /></label>
+                    <button type="button" class="small" aria-pressed=mute.to_string() disabled=!can_edit on:click=move |_| save(TrackPatch { mute: Some(!mute), ..Default::default() })>"M"</button>
+                    <button type="button" class="small" aria-pressed=solo.to_string() disabled=!can_edit on:click=move |_| save(TrackPatch { solo: Some(!solo), ..Default::default() })>"S"</button>
+                </div>
+            </div>
+            <div class="lane-body">
+                <div class="clip-block" style=move || format!("margin-left: {:.1}px; width: {:.1}px", start * zoom.get(), duration * zoom.get())>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            card.await.ok().map(|c| view! { <Waveform columns=c.waveform label="Track waveform" /> })
+                        })}
+                    </Suspense>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn AddTrack(
+    composition: Uuid,
+    my_audio: Vec<(Uuid, String)>,
+    can_master: bool,
+    refresh: Callback<()>,
+) -> impl IntoView {
+    let audio = RwSignal::new(my_audio.first().map(|(id, _)| id.to_string()).unwrap_or_default());
+    let name = RwSignal::new(String::new());
+    let instrument = RwSignal::new("piano".to_string());
+    let master = RwSignal::new(false);
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let instruments = Resource::new(|| (), |_| crate::instruments::list_instruments());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(audio_id) = audio.get_untracked().parse::<Uuid>() else {
+            error.set(Some("Choose audio from your library (upload it first).".into()));
+            return;
+        };
+        let track = NewTrack {
+            audio_id,
+            name: name.get_untracked(),
+            instrument: instrument.get_untracked(),
+            offset_frames: 0,
+            is_master: master.get_untracked(),
+            capture: None,
+        };
+        leptos::task::spawn_local(async move {
+            match add_track_fn(composition, track).await {
+                Ok(_) => {
+                    error.set(None);
+                    refresh.run(());
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>"Add a track"</h2>
+            <form class="stacked-form" on:submit=submit>
+                <div class="row">
+                    <label>"Audio"
+                        <select id="track-audio" on:change=move |ev| audio.set(event_target_value(&ev))>
+                            {my_audio.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <label>"Name" <input id="track-name" required maxlength="200" bind:value=name /></label>
+                    <label>"Instrument"
+                        <select id="track-instrument" on:change=move |ev| instrument.set(event_target_value(&ev))>
+                            <Suspense fallback=|| ()>
+                                {move || Suspend::new(async move {
+                                    instruments.await.unwrap_or_default().into_iter().map(|i| {
+                                        let selected = i.slug == "piano";
+                                        view! { <option value=i.slug.clone() selected=selected>{i.name}</option> }
+                                    }).collect_view()
+                                })}
+                            </Suspense>
+                        </select>
+                    </label>
+                </div>
+                {can_master.then(|| view! { <label class="checkbox"><input type="checkbox" bind:checked=master />"Master (sync) track"</label> })}
+                <p class="hint">"Upload new audio on the " <a href="/upload">"Upload page"</a> " first."</p>
+                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <button type="submit" class="primary">"Add track"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn Members(composition: Uuid, members: Vec<super::MemberInfo>) -> impl IntoView {
+    let role = RwSignal::new("contributor".to_string());
+    let link: RwSignal<Option<String>> = RwSignal::new(None);
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let invite = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let role = Role::parse(&role.get_untracked()).unwrap_or(Role::Viewer);
+        leptos::task::spawn_local(async move {
+            match invite_member(composition, NewInvitation { role, expires_in_hours: None }).await {
+                Ok(inv) => link.set(Some(inv.path)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>"Members"</h2>
+            <ul>
+                {members.into_iter().map(|m| view! { <li>{m.display_name}" — "{m.role.as_str()}</li> }).collect_view()}
+            </ul>
+            <form class="inline-form" on:submit=invite>
+                <label for="invite-role">"Invite as"</label>
+                <select id="invite-role" on:change=move |ev| role.set(event_target_value(&ev))>
+                    <option value="editor">"Editor"</option>
+                    <option value="contributor" selected>"Contributor"</option>
+                    <option value="viewer">"Viewer"</option>
+                </select>
+                <button type="submit">"Create invitation link"</button>
+            </form>
+            {move || link.get().map(|p| view! {
+                <div class="notice" role="status">
+                    <p>"Send this single-use link (valid for a week):"</p>
+                    <code class="secret invite-link">{p}</code>
+                </div>
+            })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </section>
+    }
+}
+
+#[component]
+pub fn InvitePage() -> impl IntoView {
+    let params = use_params_map();
+    let me = use_me();
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let navigate = use_navigate();
+    let accept = move |_| {
+        let token = params.read_untracked().get("token").unwrap_or_default();
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match accept_invitation(token).await {
+                Ok(id) => navigate(&format!("/studio/{id}"), Default::default()),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <Title text="Invitation · Tutti" />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let accept = accept.clone();
+                Suspend::new(async move {
+                    match me.await {
+                        Ok(Some(_)) => view! {
+                            <section class="card narrow">
+                                <h1>"You are invited"</h1>
+                                <p>"Accept to join the composition with the role the link grants."</p>
+                                <button type="button" class="primary" on:click=accept>"Accept invitation"</button>
+                                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                            </section>
+                        }.into_any(),
+                        _ => view! { <SignInRequired /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}

@@ -1,0 +1,69 @@
+import { test, expect } from '@playwright/test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { hydrated, signInDemo, watchConsole } from './helpers';
+
+function wav(file: string, rate: number, seconds: number) {
+  const frames = Math.round(rate * seconds);
+  const b = Buffer.alloc(44 + frames * 2);
+  b.write('RIFF', 0); b.writeUInt32LE(36 + frames * 2, 4); b.write('WAVE', 8);
+  b.write('fmt ', 12); b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * 2, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34);
+  b.write('data', 36); b.writeUInt32LE(frames * 2, 40);
+  for (let i = 0; i < frames; i++) b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 110 * i) / rate)), 44 + i * 2);
+  fs.writeFileSync(file, b);
+  return file;
+}
+
+test('a musician sets up a private composition; a second user needs the invitation to open it', async ({ browser }) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tutti-studio-'));
+  const page = await browser.newPage();
+  const problems = watchConsole(page);
+  await signInDemo(page, 'musician');
+  const up = await page.request.post('/api/v1/audio', {
+    multipart: { file: { name: 'guide.wav', mimeType: 'audio/wav', buffer: fs.readFileSync(wav(path.join(dir, 'guide.wav'), 16_000, 8)) } },
+  });
+  expect(up.ok()).toBeTruthy();
+
+  await page.goto('/studio');
+  await hydrated(page);
+  await page.locator('#composition-title').fill('Evening song');
+  await page.locator('#composition-tempo').fill('90');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByRole('heading', { name: 'Evening song' })).toBeVisible();
+  await expect(page.locator('.composition-page')).toHaveAttribute('data-role', 'owner');
+  await hydrated(page);
+
+  await page.locator('#track-name').fill('Guide');
+  await page.locator('#track-instrument').selectOption('guitar');
+  await page.getByLabel('Master (sync) track').check();
+  await page.getByRole('button', { name: 'Add track' }).click();
+  const lane = page.locator('.lane[data-track="Guide"]');
+  await expect(lane).toBeVisible();
+  await expect(lane).toHaveClass(/master/);
+  await expect(lane.locator('svg.waveform')).toBeVisible();
+  // Mixer state is saved on the server: mute survives a reload.
+  await lane.getByRole('button', { name: 'M' }).click();
+  await expect(lane.getByRole('button', { name: 'M' })).toHaveAttribute('aria-pressed', 'true');
+  await page.reload();
+  await expect(page.locator('.lane[data-track="Guide"]').getByRole('button', { name: 'M' })).toHaveAttribute('aria-pressed', 'true');
+  const url = page.url();
+
+  await page.getByRole('button', { name: 'Create invitation link' }).click();
+  const invite = (await page.locator('.invite-link').textContent())!;
+  expect(invite).toMatch(/^\/invite\//);
+  expect(problems).toEqual([]);
+
+  const other = await (await browser.newContext()).newPage();
+  await signInDemo(other, 'annotator');
+  const denied = await other.goto(url);
+  expect(denied?.status()).toBe(404);
+  await other.goto(invite);
+  await hydrated(other);
+  await other.getByRole('button', { name: 'Accept invitation' }).click();
+  await expect(other.getByRole('heading', { name: 'Evening song' })).toBeVisible();
+  await expect(other.locator('.composition-page')).toHaveAttribute('data-role', 'contributor');
+  const allowed = await other.goto(url);
+  expect(allowed?.status()).toBe(200);
+});
