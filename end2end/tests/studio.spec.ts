@@ -50,6 +50,14 @@ test('a musician sets up a private composition; a second user needs the invitati
   await expect(page.locator('.lane[data-track="Guide"]').getByRole('button', { name: 'M' })).toHaveAttribute('aria-pressed', 'true');
   const url = page.url();
 
+  // A file uploaded from the composition page becomes a new track.
+  await hydrated(page);
+  await page.locator('#track-name').fill('Take 2');
+  await page.locator('#track-instrument').selectOption('voice');
+  await page.locator('#track-file').setInputFiles(wav(path.join(dir, 'take2.wav'), 48_000, 3));
+  await expect(page.locator('.lane[data-track="Take 2"]')).toBeVisible();
+  await expect(page.locator('.lane[data-track="Take 2"]')).toContainText('voice');
+
   await page.getByRole('button', { name: 'Create invitation link' }).click();
   const invite = (await page.locator('.invite-link').textContent())!;
   expect(invite).toMatch(/^\/invite\//);

@@ -58,7 +58,9 @@ impl AudioInfo {
 }
 
 mod pages;
-pub use pages::{LibraryPage, UploadPage};
+#[cfg(feature = "hydrate")]
+pub(crate) use pages::browser;
+pub use pages::{LibraryPage, UploadPage, UploadState};
 
 use leptos::prelude::*;
 

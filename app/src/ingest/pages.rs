@@ -289,7 +289,7 @@ fn Library() -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-mod browser {
+pub(crate) mod browser {
     //! The upload itself: XMLHttpRequest, because fetch cannot report upload progress.
     use leptos::prelude::*;
     use wasm_bindgen::JsCast;

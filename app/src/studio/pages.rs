@@ -227,6 +227,48 @@ fn AddTrack(
     let master = RwSignal::new(false);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
     let instruments = Resource::new(|| (), |_| crate::instruments::list_instruments());
+    // A file chosen here is uploaded through the uploader, then placed as a track.
+    let upload_state = RwSignal::new(crate::ingest::UploadState::Processing);
+    let uploading = RwSignal::new(false);
+    let place = move |audio_id: Uuid, fallback_name: String| {
+        let name = Some(name.get_untracked()).filter(|n| !n.trim().is_empty()).unwrap_or(fallback_name);
+        let track = NewTrack {
+            audio_id,
+            name,
+            instrument: instrument.get_untracked(),
+            offset_frames: 0,
+            is_master: master.get_untracked(),
+            capture: None,
+        };
+        leptos::task::spawn_local(async move {
+            match add_track_fn(composition, track).await {
+                Ok(_) => {
+                    error.set(None);
+                    refresh.run(());
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let file_name = StoredValue::new(String::new());
+    Effect::new(move |_| {
+        if let crate::ingest::UploadState::Done { id, .. } = upload_state.get()
+            && uploading.get_untracked()
+        {
+            uploading.set(false);
+            place(id, file_name.get_value());
+        }
+    });
+    let on_file = move |ev: leptos::ev::Event| {
+        let input = event_target::<leptos::web_sys::HtmlInputElement>(&ev);
+        let Some(file) = input.files().and_then(|l| l.get(0)) else { return };
+        let stem = file.name().rsplit_once('.').map(|(s, _)| s.to_string()).unwrap_or(file.name());
+        file_name.set_value(stem);
+        upload_state.set(crate::ingest::UploadState::Uploading { sent: 0.0, total: file.size() });
+        uploading.set(true);
+        #[cfg(feature = "hydrate")]
+        crate::ingest::browser::upload(file, String::new(), false, upload_state);
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Ok(audio_id) = audio.get_untracked().parse::<Uuid>() else {
@@ -276,7 +318,15 @@ fn AddTrack(
                     </label>
                 </div>
                 {can_master.then(|| view! { <label class="checkbox"><input type="checkbox" bind:checked=master />"Master (sync) track"</label> })}
-                <p class="hint">"Upload new audio on the " <a href="/upload">"Upload page"</a> " first."</p>
+                <label>"…or upload a file as a new track "
+                    <input id="track-file" type="file" accept="audio/*,.wav,.aif,.aiff,.flac,.mp3,.ogg,.m4a" on:change=on_file />
+                </label>
+                {move || match upload_state.get() {
+                    crate::ingest::UploadState::Uploading { sent, total } if uploading.get() => view! { <progress max=total.max(1.0) value=sent></progress> }.into_any(),
+                    crate::ingest::UploadState::Processing if uploading.get() => view! { <progress></progress> }.into_any(),
+                    crate::ingest::UploadState::Failed(m) => view! { <p class="error" role="alert">{m}</p> }.into_any(),
+                    _ => ().into_any(),
+                }}
                 {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <button type="submit" class="primary">"Add track"</button>
             </form>
