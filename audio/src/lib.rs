@@ -6,7 +6,9 @@
 //! * `ingest` (feature `ingest`, server only) — decodes an uploaded file,
 //!   converts it to the canonical FLAC rendition and measures it.
 
+pub mod calibration;
 pub mod loudness;
+pub mod mixdown;
 pub mod peaks;
 
 #[cfg(feature = "ingest")]

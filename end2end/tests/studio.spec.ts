@@ -58,6 +58,20 @@ test('a musician sets up a private composition; a second user needs the invitati
   await expect(page.locator('.lane[data-track="Take 2"]')).toBeVisible();
   await expect(page.locator('.lane[data-track="Take 2"]')).toContainText('voice');
 
+  // Drag it 100 px right (2.5 s at the default zoom): it snaps to the nearest beat (90 BPM).
+  const block = page.locator('.lane[data-track="Take 2"] .clip-block');
+  const box = (await block.boundingBox())!;
+  await page.mouse.move(box.x + 20, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 70, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.move(box.x + 120, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  const compositionId = url.split('/').pop();
+  await expect.poll(async () => {
+    const tracks = await (await page.request.get(`/api/v1/compositions/${compositionId}/tracks`)).json();
+    return tracks.find((t: { name: string }) => t.name === 'Take 2').offset_frames;
+  }).toBe(4 * 29_400);
+
   await page.getByRole('button', { name: 'Create invitation link' }).click();
   const invite = (await page.locator('.invite-link').textContent())!;
   expect(invite).toMatch(/^\/invite\//);

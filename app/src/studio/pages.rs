@@ -151,20 +151,26 @@ fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
     let bars = (longest / seconds_per_bar).ceil() as usize + 1;
     let can_edit = c.my_role >= Role::Contributor;
     let can_master = c.my_role >= Role::Editor;
+    let snap = RwSignal::new(true);
+    let seconds_per_beat = 60.0 / c.tempo_bpm * (4.0 / c.meter_unit as f64);
     view! {
         <section class="card composition-page" data-role=c.my_role.as_str()>
             <div class="card-head">
                 <h1>{c.title.clone()}</h1>
                 <span class="muted">{format!("{} BPM · {}/{} · count-in {} bar(s) · {} · you are {}", c.tempo_bpm, c.meter_beats, c.meter_unit, c.count_in_bars, c.visibility.as_str(), c.my_role.as_str())}</span>
             </div>
-            <label class="zoom">"Zoom" <input type="range" min="10" max="200" prop:value=move || zoom.get() on:input=move |ev| zoom.set(event_target_value(&ev).parse().unwrap_or(40.0)) /></label>
+            <div class="timeline-tools">
+                <label class="zoom">"Zoom" <input type="range" min="10" max="200" prop:value=move || zoom.get() on:input=move |ev| zoom.set(event_target_value(&ev).parse().unwrap_or(40.0)) /></label>
+                <label class="checkbox"><input type="checkbox" bind:checked=snap />"Snap to beat"</label>
+                <span class="hint">"Drag a track to move it in time."</span>
+            </div>
             <div class="timeline">
                 <div class="ruler" style=move || format!("width: {:.0}px", longest * zoom.get())>
                     {(0..bars).map(|b| view! {
                         <span class="bar" style=move || format!("left: {:.1}px", b as f64 * seconds_per_bar * zoom.get())>{b + 1}</span>
                     }).collect_view()}
                 </div>
-                {data.tracks.clone().into_iter().map(|t| view! { <Lane track=t zoom=zoom can_edit=can_edit refresh=refresh /> }).collect_view()}
+                {data.tracks.clone().into_iter().map(|t| view! { <Lane track=t zoom=zoom can_edit=can_edit refresh=refresh snap=snap seconds_per_beat=seconds_per_beat /> }).collect_view()}
             </div>
             {data.tracks.is_empty().then(|| view! { <p class="muted">"No tracks yet. Add the master track first."</p> })}
         </section>
@@ -174,9 +180,19 @@ fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
 }
 
 #[component]
-fn Lane(track: TrackInfo, zoom: RwSignal<f64>, can_edit: bool, refresh: Callback<()>) -> impl IntoView {
+fn Lane(
+    track: TrackInfo,
+    zoom: RwSignal<f64>,
+    can_edit: bool,
+    refresh: Callback<()>,
+    snap: RwSignal<bool>,
+    seconds_per_beat: f64,
+) -> impl IntoView {
     let card = Resource::new(move || track.audio_id, crate::ingest::get_audio_card);
-    let start = track.offset_frames as f64 / track.canonical_rate.max(1) as f64;
+    let rate = track.canonical_rate.max(1) as f64;
+    let start = RwSignal::new(track.offset_frames as f64 / rate);
+    // While dragging: where the pointer went down, and the start at that moment.
+    let drag: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
     let duration = track.duration_seconds;
     let id = track.id;
     let save = move |patch: TrackPatch| {
@@ -202,7 +218,34 @@ fn Lane(track: TrackInfo, zoom: RwSignal<f64>, can_edit: bool, refresh: Callback
                 </div>
             </div>
             <div class="lane-body">
-                <div class="clip-block" style=move || format!("margin-left: {:.1}px; width: {:.1}px", start * zoom.get(), duration * zoom.get())>
+                <div
+                    class="clip-block"
+                    class:draggable=can_edit
+                    style=move || format!("margin-left: {:.1}px; width: {:.1}px", start.get() * zoom.get(), duration * zoom.get())
+                    on:pointerdown=move |ev| {
+                        if can_edit {
+                            drag.set(Some((ev.client_x() as f64, start.get_untracked())));
+                            let target = event_target::<leptos::web_sys::Element>(&ev);
+                            let _ = target.set_pointer_capture(ev.pointer_id());
+                        }
+                    }
+                    on:pointermove=move |ev| {
+                        if let Some((x0, s0)) = drag.get_untracked() {
+                            start.set((s0 + (ev.client_x() as f64 - x0) / zoom.get_untracked()).max(0.0));
+                        }
+                    }
+                    on:pointerup=move |_| {
+                        if drag.get_untracked().take().is_some() {
+                            drag.set(None);
+                            let mut s = start.get_untracked();
+                            if snap.get_untracked() && seconds_per_beat > 0.0 {
+                                s = (s / seconds_per_beat).round() * seconds_per_beat;
+                                start.set(s);
+                            }
+                            save(TrackPatch { offset_frames: Some((s * rate).round() as i64), ..Default::default() });
+                        }
+                    }
+                >
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
                             card.await.ok().map(|c| view! { <Waveform columns=c.waveform label="Track waveform" /> })
