@@ -72,6 +72,14 @@ test('a musician sets up a private composition; a second user needs the invitati
     return tracks.find((t: { name: string }) => t.name === 'Take 2').offset_frames;
   }).toBe(4 * 29_400);
 
+  // The server renders the mix; it downloads as FLAC.
+  await page.getByRole('button', { name: 'Render mixdown' }).click();
+  const download = page.getByRole('link', { name: 'Download the mixdown (FLAC)' });
+  await expect(download).toBeVisible();
+  const mixed = await page.request.get((await download.getAttribute('href'))!);
+  expect(mixed.status()).toBe(200);
+  expect(mixed.headers()['content-type']).toBe('audio/flac');
+
   await page.getByRole('button', { name: 'Create invitation link' }).click();
   const invite = (await page.locator('.invite-link').textContent())!;
   expect(invite).toMatch(/^\/invite\//);

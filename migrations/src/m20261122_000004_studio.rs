@@ -50,6 +50,8 @@ impl MigrationTrait for Migration {
                 // private (its members) | members (every signed-in user) | public (anyone)
                 .col(string("visibility"))
                 .col(boolean("open_to_contribution"))
+                // The latest server mixdown (audio of kind `mixdown`).
+                .col(uuid_null("mixdown_id"))
                 .col(timestamp_with_time_zone("created_at"))
                 .foreign_key(&mut fk(
                     "fk_compositions_owner",

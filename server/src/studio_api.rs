@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/compositions/{id}/members", get(members))
         .route("/compositions/{id}/members/{user}", put(set_member).delete(remove_member))
         .route("/compositions/{id}/invitations", post(invite))
+        .route("/compositions/{id}/mixdown", post(mixdown))
         .route("/invitations/{token}/accept", post(accept))
         .route("/tracks/{id}", get(track).patch(update_track).delete(delete_track))
 }
@@ -173,4 +174,15 @@ async fn accept(
     let c = studio::accept(&s.ctx.db, &u, &token).await?;
     let role = studio::access(&s.ctx.db, Some(&u), &c).await?.ok_or(AppError::NotFound)?;
     Ok(Json(studio::info(&c, role)))
+}
+
+/// Render the mix on the server; `201` with the new audio record (download its `/canonical`).
+async fn mixdown(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<app::ingest::AudioInfo>), AppError> {
+    let (c, _) = studio::find(&s.ctx.db, Some(&u), id, Role::Editor).await?;
+    let a = studio::render_mixdown(&s.ctx, &c).await?;
+    Ok((StatusCode::CREATED, Json(app::ingest::ssr::info(&a))))
 }

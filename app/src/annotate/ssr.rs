@@ -673,7 +673,7 @@ fn internal(e: &dyn std::fmt::Display) -> AppError {
 }
 
 /// Read back a WAV written by [`crate::tasks::ssr::wav_16`].
-fn read_wav_16(b: &[u8]) -> Option<(Vec<f32>, usize, u32)> {
+pub fn read_wav_16(b: &[u8]) -> Option<(Vec<f32>, usize, u32)> {
     if b.len() < 44 || &b[0..4] != b"RIFF" {
         return None;
     }

@@ -17,6 +17,7 @@ pub struct Model {
     pub license: String,
     pub visibility: String,
     pub open_to_contribution: bool,
+    pub mixdown_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
 }
 

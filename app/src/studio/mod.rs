@@ -111,6 +111,8 @@ pub struct CompositionInfo {
     pub visibility: Visibility,
     pub open_to_contribution: bool,
     pub created_at: String,
+    /// The latest server mixdown, if one was rendered.
+    pub mixdown_id: Option<Uuid>,
     /// What the asking user may do here.
     pub my_role: Role,
 }
@@ -286,4 +288,16 @@ pub async fn accept_invitation(token: String) -> Result<Uuid, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
     ssr::accept(&ctx.db, &user, &token).await.map(|c| c.id).inspect_err(|e| e.set_response_status())
+}
+
+#[server(endpoint = "render_mixdown")]
+pub async fn render_mixdown_fn(composition_id: Uuid) -> Result<Uuid, AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let result = async {
+        let (c, _) = ssr::find(&ctx.db, Some(&user), composition_id, Role::Editor).await?;
+        ssr::render_mixdown(&ctx, &c).await.map(|a| a.id)
+    }
+    .await;
+    result.inspect_err(|e| e.set_response_status())
 }

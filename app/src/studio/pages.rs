@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{
     CompositionView, NewComposition, NewInvitation, NewTrack, Role, TrackInfo, TrackPatch, Visibility,
     accept_invitation, add_track_fn, create_composition_fn, get_composition, invite_member, list_compositions,
-    update_track_fn,
+    render_mixdown_fn, update_track_fn,
 };
 use crate::auth::use_me;
 use crate::components::{ErrorNotice, SignInRequired, Waveform};
@@ -173,6 +173,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
                 {data.tracks.clone().into_iter().map(|t| view! { <Lane track=t zoom=zoom can_edit=can_edit refresh=refresh snap=snap seconds_per_beat=seconds_per_beat /> }).collect_view()}
             </div>
             {data.tracks.is_empty().then(|| view! { <p class="muted">"No tracks yet. Add the master track first."</p> })}
+            <Mixdown composition=c.id mixdown=c.mixdown_id can_render=can_master refresh=refresh />
         </section>
         {can_edit.then(|| view! { <AddTrack composition=c.id my_audio=data.my_audio.clone() can_master=can_master refresh=refresh /> })}
         {(c.my_role == Role::Owner).then(|| view! { <Members composition=c.id members=data.members.clone() /> })}
@@ -215,6 +216,7 @@ fn Lane(
                         on:change=move |ev| save(TrackPatch { pan: event_target_value(&ev).parse().ok(), ..Default::default() }) /></label>
                     <button type="button" class="small" aria-pressed=mute.to_string() disabled=!can_edit on:click=move |_| save(TrackPatch { mute: Some(!mute), ..Default::default() })>"M"</button>
                     <button type="button" class="small" aria-pressed=solo.to_string() disabled=!can_edit on:click=move |_| save(TrackPatch { solo: Some(!solo), ..Default::default() })>"S"</button>
+                    <a class="small" href=format!("/api/v1/audio/{}/canonical", track.audio_id) download=format!("{}.flac", track.name) rel="external" title="Download this stem">"Stem"</a>
                 </div>
             </div>
             <div class="lane-body">
@@ -253,6 +255,36 @@ fn Lane(
                     </Suspense>
                 </div>
             </div>
+        </div>
+    }
+}
+
+#[component]
+fn Mixdown(composition: Uuid, mixdown: Option<Uuid>, can_render: bool, refresh: Callback<()>) -> impl IntoView {
+    let busy = RwSignal::new(false);
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let render = move |_| {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = render_mixdown_fn(composition).await;
+            busy.set(false);
+            match result {
+                Ok(_) => refresh.run(()),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <div class="mixdown">
+            {mixdown.map(|id| view! {
+                <a class="button" href=format!("/api/v1/audio/{id}/canonical") download="mixdown.flac" rel="external">"Download the mixdown (FLAC)"</a>
+            })}
+            {can_render.then(|| view! {
+                <button type="button" disabled=move || busy.get() on:click=render>
+                    {move || if busy.get() { "Rendering…" } else { "Render mixdown" }}
+                </button>
+            })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </div>
     }
 }

@@ -74,6 +74,7 @@ pub fn info(c: &composition::Model, role: Role) -> CompositionInfo {
         visibility: Visibility::parse(&c.visibility).unwrap_or(Visibility::Private),
         open_to_contribution: c.open_to_contribution,
         created_at: c.created_at.to_rfc3339(),
+        mixdown_id: c.mixdown_id,
         my_role: role,
     }
 }
@@ -135,6 +136,7 @@ pub async fn create(
         license: Set(license),
         visibility: Set(new.visibility.unwrap_or(Visibility::Private).as_str().to_string()),
         open_to_contribution: Set(new.open_to_contribution.unwrap_or(false)),
+        mixdown_id: Set(None),
         created_at: Set(Utc::now()),
     }
     .insert(db)
@@ -495,12 +497,18 @@ pub async fn delete_track(db: &impl ConnectionTrait, u: &user::Model, id: Uuid) 
     Ok(())
 }
 
-/// Whether `viewer` may hear `audio_id` because it is a track of a composition they can see.
+/// Whether `viewer` may hear `audio_id` because it is a track or the mixdown of a composition they
+/// can see.
 pub async fn hears_as_track(
     db: &impl ConnectionTrait,
     viewer: Option<&user::Model>,
     audio_id: Uuid,
 ) -> Result<bool, AppError> {
+    for c in composition::Entity::find().filter(composition::Column::MixdownId.eq(audio_id)).all(db).await? {
+        if access(db, viewer, &c).await?.is_some() {
+            return Ok(true);
+        }
+    }
     let uses = track::Entity::find().filter(track::Column::AudioId.eq(audio_id)).all(db).await?;
     for t in uses {
         if let Some(c) = composition::Entity::find_by_id(t.composition_id).one(db).await?
@@ -510,4 +518,92 @@ pub async fn hears_as_track(
         }
     }
     Ok(false)
+}
+
+/// Render the composition on the server with the same gain and pan law as the browser, store it
+/// as audio of kind `mixdown` (owned by the composition's owner, with its licence) and remember it
+/// on the composition. Each track's canonical audio is decoded in full, so memory grows with the
+/// composition's length.
+pub async fn render_mixdown(
+    ctx: &crate::context::ServerContext,
+    c: &composition::Model,
+) -> Result<audio::Model, AppError> {
+    use ::audio::mixdown::{TrackMix, mix};
+    let rows = track::Entity::find().filter(track::Column::CompositionId.eq(c.id)).all(&ctx.db).await?;
+    if rows.is_empty() {
+        return Err(AppError::Invalid("The composition has no tracks to mix.".into()));
+    }
+    let mut decoded = Vec::with_capacity(rows.len());
+    for t in &rows {
+        let a = audio::Entity::find_by_id(t.audio_id).one(&ctx.db).await?.ok_or(AppError::Internal)?;
+        if a.canonical_rate as u32 != ctx.settings.canonical_rate {
+            return Err(AppError::Conflict(format!(
+                "Track '{}' is stored at {} Hz; re-ingest it at the canonical rate.",
+                t.name, a.canonical_rate
+            )));
+        }
+        let flac = ctx
+            .store
+            .get(&object_store::path::Path::from(a.canonical_key.as_str()))
+            .await
+            .map_err(|e| mix_error(&e))?
+            .bytes()
+            .await
+            .map_err(|e| mix_error(&e))?;
+        decoded.push((t.clone(), flac, a.frames.max(0) as u64));
+    }
+    let rate = ctx.settings.canonical_rate;
+    let permit = ctx.audio_jobs.clone().acquire_owned().await.map_err(|e| mix_error(&e))?;
+    let wav = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
+        let _permit = permit;
+        let mut sources = Vec::with_capacity(decoded.len());
+        for (t, flac, frames) in decoded {
+            let window = crate::tasks::ssr::cut_windows_blocking(flac, &[0], frames)?
+                .into_iter()
+                .next()
+                .and_then(|w| w.wav)
+                .ok_or(AppError::Internal)?;
+            let (samples, channels, _) = crate::annotate::ssr::read_wav_16(&window).ok_or(AppError::Internal)?;
+            sources.push((t, samples, channels));
+        }
+        let tracks: Vec<TrackMix> = sources
+            .iter()
+            .map(|(t, samples, channels)| TrackMix {
+                samples,
+                channels: *channels,
+                offset_frames: t.offset_frames,
+                gain_db: t.gain_db,
+                pan: t.pan,
+                mute: t.mute,
+                solo: t.solo,
+            })
+            .collect();
+        let mixed = mix(&tracks);
+        if mixed.is_empty() {
+            return Err(AppError::Invalid("Every track is muted: there is nothing to mix.".into()));
+        }
+        Ok(crate::tasks::ssr::wav_16(&mixed, 2, rate))
+    })
+    .await
+    .map_err(|e| mix_error(&e))??;
+    let staged = crate::ingest::ssr::Staged::from_bytes(ctx, &wav)?;
+    let new = crate::ingest::ssr::NewAudio {
+        owner_id: c.owner_id,
+        kind: "mixdown",
+        filename: format!("{} (mixdown).wav", c.title),
+        license: c.license.clone(),
+        is_public: c.visibility == "public",
+        parent_id: None,
+        parent_offset_frames: None,
+    };
+    let a = crate::ingest::ssr::ingest(ctx, staged, new).await?.audio;
+    let mut active: composition::ActiveModel = c.clone().into();
+    active.mixdown_id = Set(Some(a.id));
+    active.update(&ctx.db).await?;
+    Ok(a)
+}
+
+fn mix_error(e: &dyn std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, "mixdown failed");
+    AppError::Internal
 }

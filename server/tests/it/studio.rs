@@ -345,3 +345,110 @@ async fn offsets_and_mixer_state_are_persisted_and_checked() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// 16-bit mono WAV of silence with single full-scale clicks at the given frames.
+fn clicks(rate: u32, frames: usize, at: &[usize]) -> Vec<u8> {
+    let mut samples = vec![0.0f32; frames];
+    for &i in at {
+        samples[i] = 1.0;
+    }
+    app::tasks::ssr::wav_16(&samples, 1, rate)
+}
+
+#[tokio::test]
+async fn the_server_mixdown_places_every_click_at_its_sample_with_the_pan_law() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let owner = user(&app, "owner").await;
+    let c: Value = owner
+        .req(&app, M::POST, "/api/v1/compositions")
+        .json(&json!({"title": "Clicks"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cid = c["id"].as_str().unwrap().to_string();
+    let add = |bytes: Vec<u8>, name: &'static str| {
+        let (app, owner, cid) = (&app, &owner, cid.clone());
+        async move {
+            let form = Form::new().part("file", Part::bytes(bytes).file_name(format!("{name}.wav")));
+            let a: Value =
+                owner.req(app, M::POST, "/api/v1/audio").multipart(form).send().await.unwrap().json().await.unwrap();
+            let t: Value = owner
+                .req(app, M::POST, &format!("/api/v1/compositions/{cid}/tracks"))
+                .json(&json!({"audio_id": a["id"], "name": name, "instrument": "drums"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            t["id"].as_str().unwrap().to_string()
+        }
+    };
+    // Track A: click at frame 1000, placed at 22 050 (0.5 s), centre.
+    let a = add(clicks(44_100, 44_100, &[1000]), "a").await;
+    owner
+        .req(&app, M::PATCH, &format!("/api/v1/tracks/{a}"))
+        .json(&json!({"offset_frames": 22050}))
+        .send()
+        .await
+        .unwrap();
+    // Track B: click at frame 10, hard left, −6.0206 dB; Track C: muted.
+    let b = add(clicks(44_100, 44_100, &[10, 5]), "b").await;
+    owner
+        .req(&app, M::PATCH, &format!("/api/v1/tracks/{b}"))
+        .json(&json!({"pan": -1.0, "gain_db": -6.0206}))
+        .send()
+        .await
+        .unwrap();
+    let m = add(clicks(44_100, 44_100, &[300]), "m").await;
+    owner.req(&app, M::PATCH, &format!("/api/v1/tracks/{m}")).json(&json!({"mute": true})).send().await.unwrap();
+
+    let res = owner.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/mixdown")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mix: Value = res.json().await.unwrap();
+    assert_eq!(mix["kind"], "mixdown");
+    assert_eq!(mix["canonical_channels"], 2);
+    assert_eq!(mix["frames"], 22050 + 44100);
+    let flac = owner
+        .req(&app, M::GET, &format!("/api/v1/audio/{}/canonical", mix["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let window = app::tasks::ssr::cut_windows_blocking(flac, &[0], 66_150).unwrap().remove(0).wav.unwrap();
+    let (s, ch, _) = app::annotate::ssr::read_wav_16(&window).unwrap();
+    assert_eq!(ch, 2);
+    let frame = |i: usize| (s[2 * i], s[2 * i + 1]);
+    let centre = std::f32::consts::FRAC_1_SQRT_2;
+    let q = 3.0 / 32767.0; // two 16-bit quantisations (sources and mix) and the 32767/32768 scales
+    let (l, r) = frame(22050 + 1000);
+    assert!((l - centre).abs() < q && (r - centre).abs() < q, "A at 23050: {l} {r}");
+    for i in [10, 5] {
+        let (l, r) = frame(i);
+        assert!((l - 0.5).abs() < q && r.abs() < q, "B at {i}: {l} {r}");
+    }
+    // Nothing else sounds: the muted click and every other sample are silent.
+    let loud: Vec<usize> = (0..s.len() / 2).filter(|&i| frame(i).0.abs() > q || frame(i).1.abs() > q).collect();
+    assert_eq!(loud, vec![5, 10, 23050]);
+    // The mixdown is visible to whoever sees the composition, and to no one else.
+    let stranger = user(&app, "stranger").await;
+    let path = format!("/api/v1/audio/{}/canonical", mix["id"].as_str().unwrap());
+    assert_eq!(status(stranger.req(&app, M::GET, &path)).await, StatusCode::NOT_FOUND);
+    owner
+        .req(&app, M::PUT, &format!("/api/v1/compositions/{cid}/members/{}", stranger.id))
+        .json(&json!({"role": "viewer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(stranger.req(&app, M::GET, &path)).await, StatusCode::OK);
+    assert_eq!(
+        status(stranger.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/mixdown"))).await,
+        StatusCode::FORBIDDEN
+    );
+}
