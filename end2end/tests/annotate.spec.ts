@@ -2,23 +2,10 @@ import { test, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { hydrated, signInDemo, watchConsole } from './helpers';
+import { hydrated, signInDemo, watchConsole, writeWav } from './helpers';
 
-/** 16-bit mono WAV: a chord-like tone, so no clip is silent. */
-function wav(file: string, rate: number, seconds: number) {
-  const frames = Math.round(rate * seconds);
-  const b = Buffer.alloc(44 + frames * 2);
-  b.write('RIFF', 0); b.writeUInt32LE(36 + frames * 2, 4); b.write('WAVE', 8);
-  b.write('fmt ', 12); b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * 2, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34);
-  b.write('data', 36); b.writeUInt32LE(frames * 2, 40);
-  for (let i = 0; i < frames; i++) {
-    const t = i / rate;
-    b.writeInt16LE(Math.round(6000 * (Math.sin(2 * Math.PI * 220 * t) + Math.sin(2 * Math.PI * 330 * t))), 44 + i * 2);
-  }
-  fs.writeFileSync(file, b);
-  return file;
-}
+/** A two-tone chord, so no clip is silent. */
+const chord = (t: number) => 0.18 * (Math.sin(2 * Math.PI * 220 * t) + Math.sin(2 * Math.PI * 330 * t));
 
 async function annotateCurrent(page: Page) {
   const card = page.locator('.annotator');
@@ -38,7 +25,7 @@ test('an admin builds a campaign; an annotator works through clips with the keyb
   const problems = watchConsole(admin);
   await signInDemo(admin, 'admin');
   const upload = await admin.request.post('/api/v1/audio', {
-    multipart: { file: { name: 'ensemble.wav', mimeType: 'audio/wav', buffer: fs.readFileSync(wav(path.join(dir, 'ensemble.wav'), 16_000, 40)) } },
+    multipart: { file: { name: 'ensemble.wav', mimeType: 'audio/wav', buffer: fs.readFileSync(writeWav(path.join(dir, 'ensemble.wav'), 16_000, 40, chord)) } },
   });
   expect(upload.status()).toBe(201);
 
@@ -85,7 +72,7 @@ test('a submission after the lease ran out is refused with its reason', async ({
   const admin = await browser.newPage();
   await signInDemo(admin, 'admin');
   const up = await admin.request.post('/api/v1/audio', {
-    multipart: { file: { name: 'late.wav', mimeType: 'audio/wav', buffer: fs.readFileSync(wav(path.join(dir, 'late.wav'), 16_000, 12)) } },
+    multipart: { file: { name: 'late.wav', mimeType: 'audio/wav', buffer: fs.readFileSync(writeWav(path.join(dir, 'late.wav'), 16_000, 12, chord)) } },
   });
   const audio = await up.json();
   const c = await (await admin.request.post('/api/v1/campaigns', { data: { name: 'Late', annotations_per_task: 1 } })).json();

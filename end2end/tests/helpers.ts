@@ -1,4 +1,25 @@
 import { expect, type Page } from '@playwright/test';
+import fs from 'node:fs';
+
+/**
+ * Write a 16-bit PCM mono WAV whose samples are `sample(t)` (t in seconds, result in −1..1),
+ * and return its path. Fixtures are made here, not stored.
+ */
+export function writeWav(file: string, rate: number, seconds: number, sample: (t: number) => number): string {
+  const frames = Math.round(rate * seconds);
+  const b = Buffer.alloc(44 + frames * 2);
+  b.write('RIFF', 0); b.writeUInt32LE(36 + frames * 2, 4); b.write('WAVE', 8);
+  b.write('fmt ', 12); b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * 2, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34);
+  b.write('data', 36); b.writeUInt32LE(frames * 2, 40);
+  for (let i = 0; i < frames; i++) {
+    b.writeInt16LE(Math.max(-32767, Math.min(32767, Math.round(32767 * sample(i / rate)))), 44 + i * 2);
+  }
+  fs.writeFileSync(file, b);
+  return file;
+}
+
+export const sine = (hz: number, amplitude: number) => (t: number) => amplitude * Math.sin(2 * Math.PI * hz * t);
 
 /**
  * Collects console errors, CSP violations and uncaught exceptions. HTTP error statuses are left out:

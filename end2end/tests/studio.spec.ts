@@ -2,19 +2,7 @@ import { test, expect } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { hydrated, signInDemo, watchConsole } from './helpers';
-
-function wav(file: string, rate: number, seconds: number) {
-  const frames = Math.round(rate * seconds);
-  const b = Buffer.alloc(44 + frames * 2);
-  b.write('RIFF', 0); b.writeUInt32LE(36 + frames * 2, 4); b.write('WAVE', 8);
-  b.write('fmt ', 12); b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * 2, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34);
-  b.write('data', 36); b.writeUInt32LE(frames * 2, 40);
-  for (let i = 0; i < frames; i++) b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 110 * i) / rate)), 44 + i * 2);
-  fs.writeFileSync(file, b);
-  return file;
-}
+import { hydrated, signInDemo, sine, watchConsole, writeWav } from './helpers';
 
 test('a musician sets up a private composition; a second user needs the invitation to open it', async ({ browser }) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tutti-studio-'));
@@ -22,7 +10,7 @@ test('a musician sets up a private composition; a second user needs the invitati
   const problems = watchConsole(page);
   await signInDemo(page, 'musician');
   const up = await page.request.post('/api/v1/audio', {
-    multipart: { file: { name: 'guide.wav', mimeType: 'audio/wav', buffer: fs.readFileSync(wav(path.join(dir, 'guide.wav'), 16_000, 8)) } },
+    multipart: { file: { name: 'guide.wav', mimeType: 'audio/wav', buffer: fs.readFileSync(writeWav(path.join(dir, 'guide.wav'), 16_000, 8, sine(110, 0.25))) } },
   });
   expect(up.ok()).toBeTruthy();
 
@@ -54,7 +42,7 @@ test('a musician sets up a private composition; a second user needs the invitati
   await hydrated(page);
   await page.locator('#track-name').fill('Take 2');
   await page.locator('#track-instrument').selectOption('voice');
-  await page.locator('#track-file').setInputFiles(wav(path.join(dir, 'take2.wav'), 48_000, 3));
+  await page.locator('#track-file').setInputFiles(writeWav(path.join(dir, 'take2.wav'), 48_000, 3, sine(110, 0.25)));
   await expect(page.locator('.lane[data-track="Take 2"]')).toBeVisible();
   await expect(page.locator('.lane[data-track="Take 2"]')).toContainText('voice');
 

@@ -9,6 +9,16 @@ mod m20261122_000004_studio;
 
 pub struct Migrator;
 
+/// A named foreign key from `from.0`.`from.1` to `to`.`id`.
+pub(crate) fn fk(
+    name: &str,
+    from: (&'static str, &'static str),
+    to: &'static str,
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create().name(name).from(from.0, from.1).to(to, "id").on_delete(on_delete).to_owned()
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {

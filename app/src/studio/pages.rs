@@ -237,7 +237,7 @@ fn Lane(
                         }
                     }
                     on:pointerup=move |_| {
-                        if drag.get_untracked().take().is_some() {
+                        if drag.get_untracked().is_some() {
                             drag.set(None);
                             let mut s = start.get_untracked();
                             if snap.get_untracked() && seconds_per_beat > 0.0 {
