@@ -36,7 +36,8 @@ export function watchConsole(page: Page): string[] {
 
 /** Waits until the WebAssembly bundle has hydrated the server-rendered page. */
 export async function hydrated(page: Page) {
-  await expect(page.locator('html[data-hydrated]')).toHaveCount(1);
+  // A debug build's wasm can take a while to compile on a busy 2-core machine.
+  await expect(page.locator('html[data-hydrated]')).toHaveCount(1, { timeout: 45_000 });
 }
 
 export async function signInDemo(page: Page, role: 'musician' | 'annotator' | 'admin') {

@@ -60,6 +60,13 @@ test('a musician sets up a private composition; a second user needs the invitati
     return tracks.find((t: { name: string }) => t.name === 'Take 2').offset_frames;
   }).toBe(4 * 29_400);
 
+  // Playback: every track on one AudioContext clock; the clock moves, Space pauses.
+  await page.getByRole('button', { name: /^Play/ }).click();
+  await expect(page.locator('.transport')).toHaveAttribute('data-playing', 'true');
+  await expect.poll(async () => parseFloat((await page.locator('.transport .position').textContent())!), { timeout: 10_000 }).toBeGreaterThan(0.5);
+  await page.keyboard.press('Space');
+  await expect(page.locator('.transport')).toHaveAttribute('data-playing', 'false');
+
   // The server renders the mix; it downloads as FLAC.
   await page.getByRole('button', { name: 'Render mixdown' }).click();
   const download = page.getByRole('link', { name: 'Download the mixdown (FLAC)' });

@@ -40,6 +40,7 @@ pub struct Assignment {
     pub instruments: Vec<Instrument>,
     pub lease_expires_at: String,
     pub stats_every: i32,
+    pub waveform: Vec<(f32, f32)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -272,7 +272,7 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
                     }
                 }
             >
-                <ClipWaveform clip=a.clip_id />
+                <Waveform columns=a.waveform.clone() label="Waveform of the clip" />
                 <img class="spectrogram" src=spectrogram alt="Spectrogram of the clip" />
                 <div class="playhead" style=move || format!("left: {:.3}%", 100.0 * position.get() / duration)></div>
             </div>
@@ -340,19 +340,6 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
                 </p>
             </details>
         </section>
-    }
-}
-
-/// The waveform comes from the stored peaks, fetched beside the task so serving stays cheap.
-#[component]
-fn ClipWaveform(clip: uuid::Uuid) -> impl IntoView {
-    let card = Resource::new(move || clip, crate::ingest::get_audio_card);
-    view! {
-        <Suspense fallback=|| view! { <div class="waveform"></div> }>
-            {move || Suspend::new(async move {
-                card.await.ok().map(|c| view! { <Waveform columns=c.waveform label="Waveform of the clip" /> })
-            })}
-        </Suspense>
     }
 }
 

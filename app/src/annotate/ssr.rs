@@ -240,6 +240,7 @@ async fn assignment(
         instruments,
         lease_expires_at: l.expires_at.to_rfc3339(),
         stats_every: c.stats_every,
+        waveform: crate::ingest::ssr::card(ctx, &clip).await?.waveform,
     })
 }
 

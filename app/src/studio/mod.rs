@@ -186,6 +186,8 @@ pub struct InvitationLink {
 }
 
 mod pages;
+#[cfg(feature = "hydrate")]
+mod player;
 pub use pages::{CompositionPage, InvitePage, StudioPage};
 
 use leptos::prelude::*;
@@ -200,6 +202,8 @@ pub struct CompositionView {
     pub members: Vec<MemberInfo>,
     /// The asker's own uploads, to place as tracks.
     pub my_audio: Vec<(Uuid, String)>,
+    /// Waveform overview of each track's audio, by audio id.
+    pub waveforms: std::collections::HashMap<Uuid, Vec<(f32, f32)>>,
 }
 
 #[server(endpoint = "list_compositions")]
@@ -238,9 +242,17 @@ pub async fn get_composition(id: Uuid) -> Result<CompositionView, AppError> {
             .collect(),
         _ => Vec::new(),
     };
+    let tracks = ssr::tracks(&ctx.db, &c).await?;
+    let mut waveforms = std::collections::HashMap::new();
+    for t in &tracks {
+        if let Some(a) = crate::db::audio::Entity::find_by_id(t.audio_id).one(&ctx.db).await? {
+            waveforms.insert(t.audio_id, crate::ingest::ssr::card(&ctx, &a).await?.waveform);
+        }
+    }
     Ok(CompositionView {
         composition: ssr::info(&c, role),
-        tracks: ssr::tracks(&ctx.db, &c).await?,
+        waveforms,
+        tracks,
         members: ssr::members(&ctx.db, &c).await?,
         my_audio,
     })

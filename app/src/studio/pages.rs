@@ -153,11 +153,89 @@ fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
     let can_master = c.my_role >= Role::Editor;
     let snap = RwSignal::new(true);
     let seconds_per_beat = 60.0 / c.tempo_bpm * (4.0 / c.meter_unit as f64);
+    let playing = RwSignal::new(false);
+    let position = RwSignal::new(0.0f64);
+    let player_error: RwSignal<Option<String>> = RwSignal::new(None);
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    let tracks_for_player = StoredValue::new(data.tracks.clone());
+    let toggle = move || {
+        #[cfg(feature = "hydrate")]
+        {
+            if super::player::is_playing() {
+                if let Ok(at) = super::player::pause() {
+                    position.set(at);
+                }
+                playing.set(false);
+            } else {
+                let tracks = tracks_for_player.get_value();
+                let from = position.get_untracked();
+                leptos::task::spawn_local(async move {
+                    let started = match super::player::load(&tracks).await {
+                        Ok(()) => super::player::play(&tracks, from),
+                        Err(e) => Err(e),
+                    };
+                    match started {
+                        Ok(()) => playing.set(true),
+                        Err(e) => player_error.set(Some(format!("Playback failed: {e:?}"))),
+                    }
+                });
+            }
+        }
+    };
+    let seek_to = move |to: f64| {
+        position.set(to.max(0.0));
+        #[cfg(feature = "hydrate")]
+        let _ = super::player::seek(&tracks_for_player.get_value(), to);
+    };
+    let stop = move || {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = super::player::pause();
+            playing.set(false);
+        }
+        seek_to(0.0);
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        // The clock shown follows the AudioContext while playing.
+        if let Ok(h) = set_interval_with_handle(
+            move || {
+                if playing.get_untracked()
+                    && let Ok(p) = super::player::position()
+                {
+                    position.set(p);
+                }
+            },
+            std::time::Duration::from_millis(100),
+        ) {
+            on_cleanup(move || h.clear());
+        }
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+            let typing = ev
+                .target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::Element>(t).ok())
+                .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+            if ev.key() == " " && !typing {
+                ev.prevent_default();
+                toggle();
+            }
+        });
+        on_cleanup(move || keys.remove());
+    }
     view! {
         <section class="card composition-page" data-role=c.my_role.as_str()>
             <div class="card-head">
                 <h1>{c.title.clone()}</h1>
                 <span class="muted">{format!("{} BPM · {}/{} · count-in {} bar(s) · {} · you are {}", c.tempo_bpm, c.meter_beats, c.meter_unit, c.count_in_bars, c.visibility.as_str(), c.my_role.as_str())}</span>
+            </div>
+            <div class="transport" data-playing=move || playing.get().to_string()>
+                <button type="button" class="primary" on:click=move |_| toggle()>
+                    {move || if playing.get() { "Pause" } else { "Play" }}
+                    <kbd>"Space"</kbd>
+                </button>
+                <button type="button" on:click=move |_| stop()>"Stop"</button>
+                <span class="position">{move || format!("{:.1} s · bar {}", position.get(), (position.get() / seconds_per_bar).floor() as i64 + 1)}</span>
+                {move || player_error.get().map(|e| view! { <span class="error" role="alert">{e}</span> })}
             </div>
             <div class="timeline-tools">
                 <label class="zoom">"Zoom" <input type="range" min="10" max="200" prop:value=move || zoom.get() on:input=move |ev| zoom.set(event_target_value(&ev).parse().unwrap_or(40.0)) /></label>
@@ -165,12 +243,24 @@ fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
                 <span class="hint">"Drag a track to move it in time."</span>
             </div>
             <div class="timeline">
-                <div class="ruler" style=move || format!("width: {:.0}px", longest * zoom.get())>
+                <div
+                    class="ruler"
+                    title="Click to move the playhead"
+                    style=move || format!("width: {:.0}px", longest * zoom.get())
+                    on:click=move |ev| {
+                        let target = event_target::<leptos::web_sys::Element>(&ev);
+                        let rect = target.closest(".ruler").ok().flatten().map(|e| e.get_bounding_client_rect());
+                        if let Some(r) = rect {
+                            seek_to((ev.client_x() as f64 - r.left()) / zoom.get_untracked());
+                        }
+                    }
+                >
+                    <div class="playhead" style=move || format!("left: {:.1}px", position.get() * zoom.get())></div>
                     {(0..bars).map(|b| view! {
                         <span class="bar" style=move || format!("left: {:.1}px", b as f64 * seconds_per_bar * zoom.get())>{b + 1}</span>
                     }).collect_view()}
                 </div>
-                {data.tracks.clone().into_iter().map(|t| view! { <Lane track=t zoom=zoom can_edit=can_edit refresh=refresh snap=snap seconds_per_beat=seconds_per_beat /> }).collect_view()}
+                {data.tracks.clone().into_iter().map(|t| view! { <Lane columns=data.waveforms.get(&t.audio_id).cloned().unwrap_or_default() track=t zoom=zoom can_edit=can_edit refresh=refresh snap=snap seconds_per_beat=seconds_per_beat /> }).collect_view()}
             </div>
             {data.tracks.is_empty().then(|| view! { <p class="muted">"No tracks yet. Add the master track first."</p> })}
             <Mixdown composition=c.id mixdown=c.mixdown_id can_render=can_master refresh=refresh />
@@ -183,13 +273,13 @@ fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
 #[component]
 fn Lane(
     track: TrackInfo,
+    columns: Vec<(f32, f32)>,
     zoom: RwSignal<f64>,
     can_edit: bool,
     refresh: Callback<()>,
     snap: RwSignal<bool>,
     seconds_per_beat: f64,
 ) -> impl IntoView {
-    let card = Resource::new(move || track.audio_id, crate::ingest::get_audio_card);
     let rate = track.canonical_rate.max(1) as f64;
     let start = RwSignal::new(track.offset_frames as f64 / rate);
     // While dragging: where the pointer went down, and the start at that moment.
@@ -248,11 +338,7 @@ fn Lane(
                         }
                     }
                 >
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            card.await.ok().map(|c| view! { <Waveform columns=c.waveform label="Track waveform" /> })
-                        })}
-                    </Suspense>
+                    <Waveform columns=columns label="Track waveform" />
                 </div>
             </div>
         </div>

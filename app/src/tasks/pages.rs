@@ -35,6 +35,7 @@ fn Campaigns() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let campaigns = Resource::new(move || version.get(), |_| list_campaigns_admin());
     let sources = Resource::new(|| (), |_| list_sources());
+    let jobs: Jobs = RwSignal::new(Default::default());
     view! {
         <NewCampaignForm on_created=move || version.update(|v| *v += 1) />
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -47,7 +48,7 @@ fn Campaigns() -> impl IntoView {
                 view! {
                     <ul class="campaign-list">
                         {list.into_iter().map(|c| view! {
-                            <li><CampaignCard campaign=c sources=sources.clone() on_change=move || version.update(|v| *v += 1) /></li>
+                            <li><CampaignCard campaign=c sources=sources.clone() jobs=jobs on_change=move || version.update(|v| *v += 1) /></li>
                         }).collect_view()}
                     </ul>
                 }.into_any()
@@ -114,6 +115,7 @@ fn NewCampaignForm(on_created: impl Fn() + Clone + Send + Sync + 'static) -> imp
 fn CampaignCard(
     campaign: CampaignInfo,
     sources: Vec<super::SourceChoice>,
+    jobs: Jobs,
     on_change: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let c = campaign;
@@ -122,7 +124,6 @@ fn CampaignCard(
     let strategy = RwSignal::new("even".to_string());
     let per_source = RwSignal::new(String::new());
     let seed = RwSignal::new("1".to_string());
-    let job: RwSignal<Option<BuildJobInfo>> = RwSignal::new(None);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
     let start = {
         let on_change = on_change.clone();
@@ -141,8 +142,11 @@ fn CampaignCard(
                 match start_build_fn(id, request).await {
                     Ok(j) => {
                         error.set(None);
-                        job.set(Some(j));
-                        watch(job, on_change);
+                        let job_id = j.id;
+                        jobs.update(|m| {
+                            m.insert(id, j);
+                        });
+                        watch(jobs, id, job_id, on_change);
                     }
                     Err(e) => error.set(Some(e.to_string())),
                 }
@@ -189,24 +193,28 @@ fn CampaignCard(
                 {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <button type="submit" class="primary">"Build tasks"</button>
             </form>
-            {move || job.get().map(|j| view! { <JobProgress job=j /> })}
+            {move || jobs.get().get(&id).cloned().map(|j| view! { <JobProgress job=j /> })}
         </section>
     }
 }
 
+/// The latest build job of each campaign, kept above the cards so a refreshed list keeps showing it.
+type Jobs = RwSignal<std::collections::HashMap<Uuid, BuildJobInfo>>;
+
 /// Poll the job until it ends, then refresh the campaign list.
-fn watch(job: RwSignal<Option<BuildJobInfo>>, done: impl Fn() + Clone + Send + Sync + 'static) {
-    let Some(id) = job.get_untracked().map(|j| j.id) else { return };
+fn watch(jobs: Jobs, campaign: Uuid, id: Uuid, done: impl Fn() + Clone + Send + Sync + 'static) {
     set_timeout(
         move || {
             leptos::task::spawn_local(async move {
                 if let Ok(j) = get_build_job(id).await {
                     let finished = j.status == "done" || j.status == "failed";
-                    job.set(Some(j));
+                    jobs.update(|m| {
+                        m.insert(campaign, j);
+                    });
                     if finished {
                         done();
                     } else {
-                        watch(job, done);
+                        watch(jobs, campaign, id, done);
                     }
                 }
             });
