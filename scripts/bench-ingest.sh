@@ -15,7 +15,8 @@
 #    builds here (LTO off, 16 codegen units) and with the workspace's own release profile, which
 #    is what the server ships with. Both are measured: the difference is large.
 # 3. For each set, runs every side twice under `flock /tmp/tutti-bench.lock` (so it never overlaps
-#    another benchmark run on this machine), in the order A B C C B A, and keeps the faster run:
+#    another benchmark run on this machine), in the order A B C C B A, repeats a run during which
+#    other processes took 10 % or more of the CPU, and keeps the faster undisturbed run:
 #    * Tutti:  ingest_bench --jobs N --out OUT DIR: N threads over a shared queue; per file
 #              decode -> fold-down (>2 ch) -> resample to 44.1 kHz -> FLAC, plus waveform peaks
 #              (written as .peaks.dat) and EBU R128 integrated loudness.
@@ -192,10 +193,19 @@ now() { date +%s.%N; }
 # CPU jiffies spent by everything on the machine so far (user, nice, system, irq, softirq, steal).
 busy_jiffies() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 
+# A run counts only if other processes used less than BUSY_SHARE of the machine's CPU time during
+# it (BUSY_FLOOR CPU seconds are always tolerated: daemons, writeback); otherwise it is repeated,
+# up to MAX_ATTEMPTS per scheduled run. This machine is shared, and a build starting next to a
+# run would otherwise decide the result.
+BUSY_SHARE=0.10
+BUSY_FLOOR=0.25
+MAX_ATTEMPTS=3
+
 # timed LABEL COMMAND...: runs the command with its output in results/LABEL.log and appends
-# "LABEL wall_s cpu_s others_cpu_s" to results/times: wall clock time from date, user+system CPU
-# time of the command and its children (bash's `times`, which must run in this shell, not in a
-# subshell), and CPU time that other processes on the machine used meanwhile.
+# "LABEL wall_s cpu_s others_cpu_s ok|busy" to results/times: wall clock time from date,
+# user+system CPU time of the command and its children (bash's `times`, which must run in this
+# shell, not in a subshell), CPU time that other processes on the machine used meanwhile, and
+# whether that stayed under BUSY_SHARE. Returns 1 for a busy run.
 timed() {
   local label=$1 t0 t1 b0 b1
   shift
@@ -207,40 +217,46 @@ timed() {
   t1=$(now)
   b1=$(busy_jiffies)
   times >"$RESULTS/.cpu1"
-  awk -v label="$label" -v t0="$t0" -v t1="$t1" -v b0="$b0" -v b1="$b1" -v hz="$(getconf CLK_TCK)" '
+  awk -v label="$label" -v t0="$t0" -v t1="$t1" -v b0="$b0" -v b1="$b1" -v hz="$(getconf CLK_TCK)" \
+    -v cores="$(nproc)" -v share="$BUSY_SHARE" -v floor="$BUSY_FLOOR" '
     function secs(field,   p) { split(field, p, "m"); return p[1] * 60 + p[2] }
     FNR == 2 { c[FILENAME == ARGV[1]] = secs($1) + secs($2) }
     END {
       cpu = c[0] - c[1]; others = (b1 - b0) / hz - cpu; if (others < 0) others = 0
-      printf "%s %.3f %.3f %.3f\n", label, t1 - t0, cpu, others
+      limit = share * cores * (t1 - t0); if (limit < floor) limit = floor
+      printf "%s %.3f %.3f %.3f %s\n", label, t1 - t0, cpu, others, (others < limit) ? "ok" : "busy"
     }' "$RESULTS/.cpu0" "$RESULTS/.cpu1" >>"$RESULTS/times"
+  [[ $(tail -1 "$RESULTS/times" | cut -d' ' -f5) == ok ]]
 }
 
-run_side() { # tool set run
-  local tool=$1 set=$2 run=$3
+run_side() { # tool set attempt-number
+  local tool=$1 set=$2 n=$3
   rm -rf "${OUT:?}/$tool/$set" && mkdir -p "$OUT/$tool/$set"
   case $tool in
-    ffmpeg) timed "$set-$tool-$run" xargs -P "$JOBS" -L 1 ffmpeg -nostdin -hide_banner -loglevel error -y \
+    ffmpeg) timed "$set-$tool-$n" xargs -P "$JOBS" -L 1 ffmpeg -nostdin -hide_banner -loglevel error -y \
       <"$RESULTS/$set.jobs" ;;
-    *) timed "$set-$tool-$run" "$BIN_DIR/ingest_bench-$tool" --jobs "$JOBS" --out "$OUT/$tool" "$CORPUS/$set" ;;
+    *) timed "$set-$tool-$n" "$BIN_DIR/ingest_bench-$tool" --jobs "$JOBS" --out "$OUT/$tool" "$CORPUS/$set" ;;
   esac
 }
 
 measure() {
   : >"$RESULTS/times"
   cut -d' ' -f1-3 /proc/loadavg >"$RESULTS/loadavg"
-  local set tool order
+  local set tool order attempt i
   for set in "${SETS[@]}"; do
     # A B C C B A: no side always runs first or last.
     order=("${TOOLS[@]}")
     for ((i = ${#TOOLS[@]} - 1; i >= 0; i--)); do order+=("${TOOLS[i]}"); done
     echo "  $set: ${order[*]}"
-    declare -A seen=()
+    declare -A n=()
     for tool in "${order[@]}"; do
-      seen[$tool]=$((${seen[$tool]:-0} + 1))
-      run_side "$tool" "$set" "${seen[$tool]}"
+      for ((attempt = 1; attempt <= MAX_ATTEMPTS; attempt++)); do
+        n[$tool]=$((${n[$tool]:-0} + 1))
+        if run_side "$tool" "$set" "${n[$tool]}"; then break; fi
+        echo "    $set-$tool-${n[$tool]}: other processes were busy during the run; repeating it" >&2
+      done
     done
-    unset seen
+    unset n
   done
   if [[ "${TUTTI_BENCH_PROFILE:-1}" != 0 ]]; then
     echo "  profile (one thread): ${SETS[*]}"
@@ -357,8 +373,10 @@ for set in "${SETS[@]}"; do
   fi
   for tool in "${TOOLS[@]}"; do
     mb=$(du -cb "$OUT/$tool/$set/"*.flac | awk 'END { printf "%.1f", $1 / 1e6 }')
-    best=$(awk -v k="$set-$tool" '{ l = $1; sub(/-[0-9]+$/, "", l) } l == k && (w == "" || $2 < w) { w = $2; c = $3 }
-      END { print w, c }' "$RESULTS/times")
+    # The fastest undisturbed run; if every run was disturbed, the fastest one, marked with "*".
+    best=$(awk -v k="$set-$tool" '{ l = $1; sub(/-[0-9]+$/, "", l) } l != k { next }
+      $5 == "ok" && (w == "" || $2 < w) { w = $2; c = $3 } (aw == "" || $2 < aw) { aw = $2; ac = $3 }
+      END { if (w != "") print w, c; else print aw "*", ac }' "$RESULTS/times")
     echo "$set $tool $files $audio $best $mb" >>"$ROWS"
   done
 done
@@ -371,8 +389,9 @@ TABLE=$(awk -v names="$(for t in "${TOOLS[@]}"; do printf '%s=%s;' "$t" "${TOOL_
     for (i = 1; i <= NR; i++) {
       split(line[i], f, " ")
       ratio = (f[2] != "ffmpeg") ? sprintf("%.2f", tp[f[1], f[2]] / tp[f[1], "ffmpeg"]) : ""
-      printf "%s|%s|%d|%.1f|%.3f|%.2f|%.2f|%.1f|%s|%s\n", f[1], name[f[2]], f[3], f[4],
-        f[5], f[6], f[3] / f[5], f[4] / f[5], f[7], ratio
+      wall = f[5] + 0; star = (f[5] ~ /[*]$/) ? "*" : ""
+      printf "%s|%s|%d|%.1f|%.3f%s|%.2f|%.2f|%.1f|%s|%s\n", f[1], name[f[2]], f[3], f[4],
+        wall, star, f[6], f[3] / wall, f[4] / wall, f[7], ratio
     }
   }' "$ROWS")
 
@@ -413,8 +432,8 @@ corpus_rows=$(sort -k1,1r -k3,3 -k4,4n -k5,5n "$CORPUS/manifest" | awk '
   echo "  release builds. \`lto = \"off\"\` also drops the thin-local LTO Cargo applies across a crate's"
   echo "  codegen units by default; the FLAC encoder (flacenc, whose SIMD is emulated with small array"
   echo "  closures on stable Rust) depends on that inlining, so figures from such a build understate Tutti."
-  echo "* *Wall s* is the faster of two runs (every run is listed below), *CPU s* the user + system time of"
-  echo "  that run's processes. *Throughput / ffmpeg's* is the side's files/s over ffmpeg's: above 1 the"
+  echo "* *Wall s* is the fastest undisturbed run of two scheduled runs (every run is listed below), *CPU s*"
+  echo "  the user + system time of that run's processes. *Throughput / ffmpeg's* is the side's files/s over ffmpeg's: above 1 the"
   echo "  side is faster than ffmpeg, below 1 slower."
   echo "* The *short* set is dominated by per-file start-up (for ffmpeg, one process per file), the *long* set"
   echo "  by signal processing, so the two ratios answer different questions."
@@ -423,12 +442,14 @@ corpus_rows=$(sort -k1,1r -k3,3 -k4,4n -k5,5n "$CORPUS/manifest" | awk '
     END { printf "Tutti'"'"'s files are %.1f %% (short) and %.1f %% (long) of the size of ffmpeg'"'"'s", 100 * t["short"] / f["short"],
       100 * t["long"] / f["long"] }' "$ROWS") (same bytes from both Tutti builds)."
   echo
-  echo "Every run, in the order it ran (*others' CPU s*: CPU time that other processes on the machine used"
-  echo "during the run, from /proc/stat; near 0 means the run had the machine to itself):"
+  echo "Every run, in the order it ran. *Others' CPU s* is the CPU time other processes on the machine used"
+  echo "during the run (from /proc/stat). A run in which they used $(awk -v s="$BUSY_SHARE" 'BEGIN { print s * 100 }') % or more of the machine's CPU"
+  echo "time (and more than $BUSY_FLOOR CPU s) does not count and was repeated, at most $MAX_ATTEMPTS attempts per"
+  echo "scheduled run; a wall time marked \* above means every run of that side was disturbed."
   echo
-  echo "| Run | Wall s | CPU s | Others' CPU s |"
-  echo "|---|--:|--:|--:|"
-  awk '{ printf "| %s | %s | %s | %s |\n", $1, $2, $3, $4 }' "$RESULTS/times"
+  echo "| Run | Wall s | CPU s | Others' CPU s | Counts |"
+  echo "|---|--:|--:|--:|---|"
+  awk '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, ($5 == "ok") ? "yes" : "no (disturbed)" }' "$RESULTS/times"
   echo
   echo "## What is compared"
   echo
@@ -448,7 +469,7 @@ corpus_rows=$(sort -k1,1r -k3,3 -k4,4n -k5,5n "$CORPUS/manifest" | awk '
   echo "  chooses it. Sources already at 44.1 kHz pass through unresampled, as in Tutti."
   echo "* Each run is timed from outside with \`date +%s.%N\` around the whole command (process start-up"
   echo "  included). Per set the sides ran in the order Tutti, Tutti LTO-off, ffmpeg, ffmpeg, Tutti LTO-off,"
-  echo "  Tutti; the faster run of each side counts. Inputs are in the page cache for every side; output"
+  echo "  Tutti; the faster undisturbed run of each side counts. Inputs are in the page cache for every side; output"
   echo "  goes to the same disk, with \`sync\` before each run. The measuring part holds"
   echo "  \`flock /tmp/tutti-bench.lock\`."
   echo "* Afterwards every output was probed: 44.1 kHz FLAC with the same channel count and bit depth as"
