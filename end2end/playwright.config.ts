@@ -2,6 +2,7 @@ import { defineConfig } from '@playwright/test';
 import path from 'node:path';
 import os from 'node:os';
 import fs from 'node:fs';
+import { sweep, writeWav } from './tests/helpers';
 
 // The test command builds both binaries and passes their paths; ports are fixed but uncommon so a
 // developer's own server on :3000 does not collide.
@@ -16,21 +17,13 @@ export const mockURL = `http://127.0.0.1:${mockPort}`;
 // Every run starts from an empty database and object store.
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tutti-e2e-'));
 
-// A known signal for the fake microphone: 4 s of a 440 Hz sine, 48 kHz mono 16-bit, made here.
-const fakeMic = path.resolve(__dirname, '.fixtures/tone440.wav');
-writeTone(fakeMic, 440, 4, 48_000);
-
-function writeTone(file: string, hz: number, seconds: number, rate: number) {
-  const frames = seconds * rate;
-  const buf = Buffer.alloc(44 + frames * 2);
-  buf.write('RIFF', 0); buf.writeUInt32LE(36 + frames * 2, 4); buf.write('WAVE', 8);
-  buf.write('fmt ', 12); buf.writeUInt32LE(16, 16); buf.writeUInt16LE(1, 20); buf.writeUInt16LE(1, 22);
-  buf.writeUInt32LE(rate, 24); buf.writeUInt32LE(rate * 2, 28); buf.writeUInt16LE(2, 32); buf.writeUInt16LE(16, 34);
-  buf.write('data', 36); buf.writeUInt32LE(frames * 2, 40);
-  for (let i = 0; i < frames; i++) buf.writeInt16LE(Math.round(12000 * Math.sin((2 * Math.PI * hz * i) / rate)), 44 + i * 2);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, buf);
-}
+// The fake microphone's signal, made here: a known sweep (see `sweep` in tests/helpers.ts), 48 kHz
+// mono 16-bit. Chromium resamples it to its capture rate; every captured sample then sits on the
+// known curve at one fixed time shift, so a dropped or repeated sample shows as a change of shift.
+// A minute long, because Chromium's loop back to the file's start is not seamless (it jumps by a
+// few milliseconds), and a take must not cross it.
+export const fakeMic = path.resolve(__dirname, '.fixtures/sweep48k.wav');
+writeWav(fakeMic, 48_000, 60, sweep);
 
 export default defineConfig({
   testDir: './tests',

@@ -3,6 +3,8 @@
 //! * [`peaks`] — waveform overview data in the audiowaveform `.dat` format;
 //!   dependency-free so the browser can use it too.
 //! * [`loudness`] — small loudness-normalisation helpers.
+//! * [`calibration`], [`mixdown`], [`wav`] — the studio's latency measurement, mix law, take
+//!   encoding and metronome click, shared by the browser and the server.
 //! * `ingest` (feature `ingest`, server only) — decodes an uploaded file,
 //!   converts it to the canonical FLAC rendition and measures it.
 
@@ -10,6 +12,7 @@ pub mod calibration;
 pub mod loudness;
 pub mod mixdown;
 pub mod peaks;
+pub mod wav;
 
 #[cfg(feature = "ingest")]
 pub mod ingest;

@@ -1,5 +1,6 @@
 import { expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
+import path from 'node:path';
 
 /**
  * Write a 16-bit PCM mono WAV whose samples are `sample(t)` (t in seconds, result in −1..1),
@@ -15,8 +16,21 @@ export function writeWav(file: string, rate: number, seconds: number, sample: (t
   for (let i = 0; i < frames; i++) {
     b.writeInt16LE(Math.max(-32767, Math.min(32767, Math.round(32767 * sample(i / rate)))), 44 + i * 2);
   }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, b);
   return file;
+}
+
+/**
+ * The fake microphone's signal at time t (s): a sine sweeping 500 Hz → 5 kHz → 500 Hz linearly
+ * over each second, amplitude 0.5. Its phase is a whole number of turns at every second, so the
+ * signal repeats seamlessly with period 1 s.
+ */
+export function sweep(t: number): number {
+  const u = t - Math.floor(t);
+  const k = 9_000; // Hz per second
+  const turns = u < 0.5 ? 500 * u + (k * u * u) / 2 : 1_375 + 5_000 * (u - 0.5) - (k * (u - 0.5) ** 2) / 2;
+  return 0.5 * Math.sin(2 * Math.PI * (turns - Math.floor(turns)));
 }
 
 export const sine = (hz: number, amplitude: number) => (t: number) => amplitude * Math.sin(2 * Math.PI * hz * t);

@@ -48,6 +48,7 @@ test('a musician sets up a private composition; a second user needs the invitati
 
   // Drag it 100 px right (2.5 s at the default zoom): it snaps to the nearest beat (90 BPM).
   const block = page.locator('.lane[data-track="Take 2"] .clip-block');
+  await block.scrollIntoViewIfNeeded();
   const box = (await block.boundingBox())!;
   await page.mouse.move(box.x + 20, box.y + box.height / 2);
   await page.mouse.down();

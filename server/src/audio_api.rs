@@ -56,6 +56,7 @@ async fn upload(
     }
     let mut license = None;
     let mut public = false;
+    let mut kind = "upload";
     let mut staged = None;
     let bad_form = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -76,6 +77,18 @@ async fn upload(
             Some("file") => return Err(AppError::Invalid("Send one file per request.".into())),
             Some("license") => license = Some(field.text().await.map_err(bad_form)?),
             Some("public") => public = matches!(field.text().await.map_err(bad_form)?.trim(), "true" | "on" | "1"),
+            // A take recorded in the studio; clips and mixdowns are only ever made by the server.
+            Some("kind") => {
+                kind = match field.text().await.map_err(bad_form)?.trim() {
+                    "" | "upload" => "upload",
+                    "recording" => "recording",
+                    other => {
+                        return Err(AppError::Invalid(format!(
+                            "Unknown audio kind '{other}': an upload is 'upload' or 'recording'."
+                        )));
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -85,7 +98,7 @@ async fn upload(
     let license = check_license(license.as_deref(), &s.ctx.settings.default_license)?;
     let new = NewAudio {
         owner_id: user.id,
-        kind: "upload",
+        kind,
         filename: sanitize_filename(&filename),
         license,
         is_public: public,

@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/compositions/{id}/mixdown", post(mixdown))
         .route("/invitations/{token}/accept", post(accept))
         .route("/tracks/{id}", get(track).patch(update_track).delete(delete_track))
+        .route("/me/latency", get(latencies).put(save_latency))
 }
 
 async fn list(State(s): State<AppState>, CurrentUser(u): CurrentUser) -> Result<Json<Vec<CompositionInfo>>, AppError> {
@@ -185,4 +186,20 @@ async fn mixdown(
     let (c, _) = studio::find(&s.ctx.db, Some(&u), id, Role::Editor).await?;
     let a = studio::render_mixdown(&s.ctx, &c).await?;
     Ok((StatusCode::CREATED, Json(app::ingest::ssr::info(&a))))
+}
+
+/// The caller's latency measurements, one per input device.
+async fn latencies(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+) -> Result<Json<Vec<app::studio::CalibrationInfo>>, AppError> {
+    Ok(Json(studio::calibrations(&s.ctx.db, &u).await?))
+}
+
+async fn save_latency(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Json(new): Json<app::studio::NewCalibration>,
+) -> Result<Json<app::studio::CalibrationInfo>, AppError> {
+    Ok(Json(studio::save_calibration(&s.ctx.db, &u, new).await?))
 }

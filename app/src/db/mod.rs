@@ -10,6 +10,7 @@ pub mod composition;
 pub mod identity;
 pub mod instrument;
 pub mod invitation;
+pub mod latency_calibration;
 pub mod lease;
 pub mod member;
 pub mod session;

@@ -91,7 +91,7 @@ fn Uploader() -> impl IntoView {
             };
             items.update(|list| list.insert(0, item.clone()));
             #[cfg(feature = "hydrate")]
-            browser::upload(file, license.get_untracked(), public.get_untracked(), item.state);
+            browser::upload(file, license.get_untracked(), public.get_untracked(), "upload", item.state);
         }
     };
 
@@ -298,8 +298,9 @@ pub(crate) mod browser {
 
     use super::UploadState;
 
-    pub fn upload(file: File, license: String, public: bool, state: RwSignal<UploadState>) {
-        if let Err(e) = try_upload(file, license, public, state) {
+    /// Uploads `file` as audio of `kind` (`upload`, or `recording` for a studio take).
+    pub fn upload(file: File, license: String, public: bool, kind: &str, state: RwSignal<UploadState>) {
+        if let Err(e) = try_upload(file, license, public, kind, state) {
             state.set(UploadState::Failed(format!("The upload could not start: {e:?}")));
         }
     }
@@ -308,9 +309,11 @@ pub(crate) mod browser {
         file: File,
         license: String,
         public: bool,
+        kind: &str,
         state: RwSignal<UploadState>,
     ) -> Result<(), wasm_bindgen::JsValue> {
         let form = FormData::new()?;
+        form.append_with_str("kind", kind)?;
         form.append_with_str("license", &license)?;
         form.append_with_str("public", if public { "true" } else { "false" })?;
         form.append_with_blob_and_filename("file", &file, &file.name())?;

@@ -185,9 +185,42 @@ pub struct InvitationLink {
     pub expires_at: String,
 }
 
+/// A latency measurement made in the browser, to store for the signed-in user and one input.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewCalibration {
+    pub device_key: String,
+    #[serde(default)]
+    pub device_label: String,
+    pub latency_ms: f64,
+    #[serde(default)]
+    pub spread_ms: f64,
+    pub quality_db: f64,
+    pub sample_rate: i32,
+    pub runs: i32,
+    pub accepted: i32,
+    #[serde(default)]
+    pub user_agent: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationInfo {
+    pub device_key: String,
+    pub device_label: String,
+    pub latency_ms: f64,
+    pub spread_ms: f64,
+    pub quality_db: f64,
+    pub sample_rate: i32,
+    pub runs: i32,
+    pub accepted: i32,
+    pub measured_at: String,
+}
+
 mod pages;
 #[cfg(feature = "hydrate")]
 mod player;
+mod record;
+#[cfg(feature = "hydrate")]
+mod recorder;
 pub use pages::{CompositionPage, InvitePage, StudioPage};
 
 use leptos::prelude::*;
@@ -204,6 +237,10 @@ pub struct CompositionView {
     pub my_audio: Vec<(Uuid, String)>,
     /// Waveform overview of each track's audio, by audio id.
     pub waveforms: std::collections::HashMap<Uuid, Vec<(f32, f32)>>,
+    /// The rate track offsets count samples at.
+    pub canonical_rate: u32,
+    /// The taxonomy, as (slug, name), for naming a recorded take's instrument.
+    pub instruments: Vec<(String, String)>,
 }
 
 #[server(endpoint = "list_compositions")]
@@ -255,6 +292,8 @@ pub async fn get_composition(id: Uuid) -> Result<CompositionView, AppError> {
         tracks,
         members: ssr::members(&ctx.db, &c).await?,
         my_audio,
+        canonical_rate: ctx.settings.canonical_rate,
+        instruments: crate::instruments::ssr::all(&ctx.db).await?.into_iter().map(|i| (i.slug, i.name)).collect(),
     })
 }
 
@@ -312,4 +351,18 @@ pub async fn render_mixdown_fn(composition_id: Uuid) -> Result<Uuid, AppError> {
     }
     .await;
     result.inspect_err(|e| e.set_response_status())
+}
+
+#[server(endpoint = "save_calibration", input = server_fn::codec::Json)]
+pub async fn save_calibration(calibration: NewCalibration) -> Result<CalibrationInfo, AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    ssr::save_calibration(&ctx.db, &user, calibration).await.inspect_err(|e| e.set_response_status())
+}
+
+#[server(endpoint = "my_calibrations")]
+pub async fn my_calibrations() -> Result<Vec<CalibrationInfo>, AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    ssr::calibrations(&ctx.db, &user).await
 }

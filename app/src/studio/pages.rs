@@ -265,6 +265,20 @@ fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
             {data.tracks.is_empty().then(|| view! { <p class="muted">"No tracks yet. Add the master track first."</p> })}
             <Mixdown composition=c.id mixdown=c.mixdown_id can_render=can_master refresh=refresh />
         </section>
+        {can_edit.then(|| view! {
+            <super::record::Recorder
+                composition=c.id
+                tracks=data.tracks.clone()
+                instruments=data.instruments.clone()
+                position=position
+                playing=playing
+                beat_seconds=seconds_per_beat
+                beats_per_bar=c.meter_beats.max(1) as u32
+                count_in_bars=c.count_in_bars.max(0) as u32
+                canonical_rate=data.canonical_rate
+                refresh=refresh
+            />
+        })}
         {can_edit.then(|| view! { <AddTrack composition=c.id my_audio=data.my_audio.clone() can_master=can_master refresh=refresh /> })}
         {(c.my_role == Role::Owner).then(|| view! { <Members composition=c.id members=data.members.clone() /> })}
     }
@@ -428,7 +442,7 @@ fn AddTrack(
         upload_state.set(crate::ingest::UploadState::Uploading { sent: 0.0, total: file.size() });
         uploading.set(true);
         #[cfg(feature = "hydrate")]
-        crate::ingest::browser::upload(file, String::new(), false, upload_state);
+        crate::ingest::browser::upload(file, String::new(), false, "upload", upload_state);
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

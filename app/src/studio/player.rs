@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use uuid::Uuid;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AudioBuffer, AudioBufferSourceNode, AudioContext, Response};
+use web_sys::{AudioBuffer, AudioBufferSourceNode, AudioContext, AudioContextOptions, Response};
 
 use super::TrackInfo;
 
-struct Player {
+pub(super) struct Player {
     ctx: AudioContext,
     buffers: HashMap<Uuid, AudioBuffer>,
     sources: Vec<AudioBufferSourceNode>,
@@ -18,26 +18,54 @@ struct Player {
     started_at: Option<f64>,
     /// Composition position (s) where the current or next run starts.
     from: f64,
+    /// Whether the capture processor module was added to this context.
+    pub worklet_ready: bool,
+}
+
+fn new_player(rate: Option<f32>) -> Result<Player, JsValue> {
+    let ctx = match rate {
+        Some(rate) => {
+            let options = AudioContextOptions::new();
+            options.set_sample_rate(rate);
+            AudioContext::new_with_context_options(&options)?
+        }
+        None => AudioContext::new()?,
+    };
+    Ok(Player { ctx, buffers: HashMap::new(), sources: Vec::new(), started_at: None, from: 0.0, worklet_ready: false })
 }
 
 thread_local! {
     static PLAYER: RefCell<Option<Player>> = const { RefCell::new(None) };
 }
 
-fn with<R>(f: impl FnOnce(&mut Player) -> R) -> Result<R, JsValue> {
+pub(super) fn with<R>(f: impl FnOnce(&mut Player) -> R) -> Result<R, JsValue> {
     PLAYER.with(|p| {
         let mut p = p.borrow_mut();
         if p.is_none() {
-            *p = Some(Player {
-                ctx: AudioContext::new()?,
-                buffers: HashMap::new(),
-                sources: Vec::new(),
-                started_at: None,
-                from: 0.0,
-            });
+            *p = Some(new_player(None)?);
         }
         Ok(f(p.as_mut().expect("just set")))
     })
+}
+
+/// The context everything is scheduled on.
+pub fn context() -> Result<AudioContext, JsValue> {
+    with(|p| p.ctx.clone())
+}
+
+/// Runs the context at `rate` (the microphone's own rate, so a take is captured without
+/// resampling). Replacing the context drops decoded tracks; they are decoded again on demand.
+pub fn use_rate(rate: f32) -> Result<(), JsValue> {
+    if with(|p| p.ctx.sample_rate() == rate)? {
+        return Ok(());
+    }
+    stop_sources()?;
+    let fresh = new_player(Some(rate))?;
+    let old = PLAYER.with(|p| p.borrow_mut().replace(fresh).map(|old| old.ctx));
+    if let Some(ctx) = old {
+        let _ = ctx.close();
+    }
+    Ok(())
 }
 
 /// Fetch and decode the canonical audio of tracks not loaded yet.
@@ -63,11 +91,16 @@ pub async fn load(tracks: &[TrackInfo]) -> Result<(), JsValue> {
 
 /// Start playing from `from` seconds (composition time).
 pub fn play(tracks: &[TrackInfo], from: f64) -> Result<(), JsValue> {
+    let when = with(|p| p.ctx.current_time() + 0.05)?;
+    play_at(tracks, from, when)
+}
+
+/// Play from `from` seconds (composition time), sounding at context time `when`.
+pub fn play_at(tracks: &[TrackInfo], from: f64, when: f64) -> Result<(), JsValue> {
     stop_sources()?;
     with(|p| -> Result<(), JsValue> {
         let _ = p.ctx.resume();
         let any_solo = tracks.iter().any(|t| t.solo);
-        let when = p.ctx.current_time() + 0.05;
         for t in tracks {
             // The mixdown's rule: with any solo, only soloed tracks sound; mute always silences.
             if t.mute || (any_solo && !t.solo) {

@@ -452,3 +452,116 @@ async fn the_server_mixdown_places_every_click_at_its_sample_with_the_pan_law() 
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_browser_take_is_stored_as_a_recording_with_its_provenance() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let musician = user(&app, "musician").await;
+    // What the browser uploads: mono 32-bit float WAV at the capture rate, samples kept exactly.
+    let rate = 48_000u32;
+    let samples: Vec<f32> = (0..rate * 2).map(|i| ((i % 4096) as f32 - 2048.0) / 4096.0).collect();
+    let form = Form::new()
+        .text("kind", "recording")
+        .part("file", Part::bytes(::audio::wav::encode_f32(&samples, rate, 1)).file_name("Take 1.wav"));
+    let res = musician.req(&app, M::POST, "/api/v1/audio").multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let take: Value = res.json().await.unwrap();
+    assert_eq!(take["kind"], "recording");
+    assert_eq!(take["original_rate"], 48_000);
+    assert_eq!(take["original_codec"], "pcm_f32le");
+    assert!((take["duration_seconds"].as_f64().unwrap() - 2.0).abs() < 1.0 / 44_100.0, "{take}");
+    // The original bytes are the float samples, unchanged.
+    let id = take["id"].as_str().unwrap();
+    let original = musician
+        .req(&app, M::GET, &format!("/api/v1/audio/{id}/original"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let back: Vec<f32> = original[58..].chunks(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+    assert_eq!(back, samples);
+
+    // Placed at an offset with its capture provenance, which reads back as stored.
+    let c: Value = musician
+        .req(&app, M::POST, "/api/v1/compositions")
+        .json(&json!({"title": "Takes"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let capture = json!({"source": "browser", "input_device": "USB mic", "capture_sample_rate": 48000,
+        "latency": {"round_trip_ms": 12.5, "quality_db": 31.0}, "compensation_ms": 12.5, "compensation_frames": 551});
+    let res = musician
+        .req(&app, M::POST, &format!("/api/v1/compositions/{}/tracks", c["id"].as_str().unwrap()))
+        .json(&json!({"audio_id": id, "name": "Take 1", "instrument": "voice", "offset_frames": -551, "capture": capture}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let track: Value = res.json().await.unwrap();
+    assert_eq!(track["offset_frames"], -551);
+    assert_eq!(track["capture"], capture);
+
+    // Only uploads and recordings come from clients.
+    for kind in ["clip", "mixdown", "podcast"] {
+        let form = Form::new().text("kind", kind).part("file", Part::bytes(wav(8_000, 1, 0.5)).file_name("x.wav"));
+        let res = musician.req(&app, M::POST, "/api/v1/audio").multipart(form).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{kind}");
+        assert!(res.text().await.unwrap().contains("Unknown audio kind"));
+    }
+}
+
+#[tokio::test]
+async fn latency_measurements_are_kept_per_user_and_device() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let ada = user(&app, "ada").await;
+    let bob = user(&app, "bob").await;
+    let good = json!({"device_key": "dev-1", "device_label": "USB mic", "latency_ms": 42.5, "spread_ms": 0.3,
+        "quality_db": 34.0, "sample_rate": 48000, "runs": 5, "accepted": 5, "user_agent": "test"});
+    let res = ada.req(&app, M::PUT, "/api/v1/me/latency").json(&good).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // Measuring the same device again replaces the value; another device is kept beside it.
+    let again = json!({"device_key": "dev-1", "latency_ms": 40.0, "quality_db": 30.0, "sample_rate": 48000,
+        "runs": 5, "accepted": 4});
+    let res = ada.req(&app, M::PUT, "/api/v1/me/latency").json(&again).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    let other = json!({"device_key": "dev-2", "latency_ms": 8.0, "quality_db": 40.0, "sample_rate": 44100,
+        "runs": 3, "accepted": 3});
+    assert_eq!(status(ada.req(&app, M::PUT, "/api/v1/me/latency").json(&other)).await, StatusCode::OK);
+    let list: Value = ada.req(&app, M::GET, "/api/v1/me/latency").send().await.unwrap().json().await.unwrap();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    let dev1 = list.iter().find(|c| c["device_key"] == "dev-1").unwrap();
+    assert_eq!(dev1["latency_ms"], 40.0);
+    assert_eq!(dev1["accepted"], 4);
+    // Each user sees only their own.
+    let theirs: Value = bob.req(&app, M::GET, "/api/v1/me/latency").send().await.unwrap().json().await.unwrap();
+    assert_eq!(theirs, json!([]));
+    let anonymous = Who { token: None, id: String::new() };
+    assert_eq!(status(anonymous.req(&app, M::GET, "/api/v1/me/latency")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(status(anonymous.req(&app, M::PUT, "/api/v1/me/latency").json(&good)).await, StatusCode::UNAUTHORIZED);
+    // A weak or impossible measurement is refused with a reason, and nothing is stored.
+    for (field, value, words) in [
+        ("quality_db", json!(12.0), "too weak"),
+        ("latency_ms", json!(-3.0), "between 0 and 1000"),
+        ("latency_ms", json!(5000.0), "between 0 and 1000"),
+        ("device_key", json!("  "), "device"),
+        ("accepted", json!(6), "Runs"),
+        ("sample_rate", json!(1000), "sample rate"),
+    ] {
+        let mut bad = good.clone();
+        bad["device_key"] = json!("dev-bad");
+        bad[field] = value;
+        let res = bob.req(&app, M::PUT, "/api/v1/me/latency").json(&bad).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert!(res.text().await.unwrap().contains(words), "{field}");
+    }
+    let theirs: Value = bob.req(&app, M::GET, "/api/v1/me/latency").send().await.unwrap().json().await.unwrap();
+    assert_eq!(theirs, json!([]));
+}
