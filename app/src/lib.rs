@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/upload") view=ingest::UploadPage ssr=SsrMode::Async />
                     <Route path=path!("/annotate") view=annotate::AnnotatePage ssr=SsrMode::Async />
                     <Route path=path!("/studio") view=studio::StudioPage ssr=SsrMode::Async />
+                    <Route path=path!("/studio/collections/:id") view=studio::CollectionPage ssr=SsrMode::Async />
                     <Route path=path!("/studio/:id") view=studio::CompositionPage ssr=SsrMode::Async />
                     <Route path=path!("/invite/:token") view=studio::InvitePage ssr=SsrMode::Async />
                     <Route path=path!("/library") view=ingest::LibraryPage ssr=SsrMode::Async />

@@ -65,7 +65,7 @@ test('a musician records a take over the master track with count-in; every sampl
   await hydrated(page);
   await page.locator('#composition-title').fill('Counting song');
   await page.locator('#composition-tempo').fill('120');
-  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('button', { name: 'Create', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Counting song' })).toBeVisible();
   await hydrated(page);
   const compositionId = page.url().split('/').pop();

@@ -16,9 +16,14 @@ test('a musician sets up a private composition; a second user needs the invitati
 
   await page.goto('/studio');
   await hydrated(page);
+  // A collection to file the composition in.
+  await page.locator('#collection-title').fill('Demos');
+  await page.getByRole('button', { name: 'Create collection' }).click();
+  await expect(page.getByRole('link', { name: 'Demos' })).toBeVisible();
+  await page.locator('#composition-collection').selectOption({ label: 'Demos' });
   await page.locator('#composition-title').fill('Evening song');
   await page.locator('#composition-tempo').fill('90');
-  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('button', { name: 'Create', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Evening song' })).toBeVisible();
   await expect(page.locator('.composition-page')).toHaveAttribute('data-role', 'owner');
   await hydrated(page);
@@ -75,6 +80,11 @@ test('a musician sets up a private composition; a second user needs the invitati
   const mixed = await page.request.get((await download.getAttribute('href'))!);
   expect(mixed.status()).toBe(200);
   expect(mixed.headers()['content-type']).toBe('audio/flac');
+
+  // The collection's page lists it.
+  const collections = await (await page.request.get('/api/v1/collections')).json();
+  const demos = collections.find((c: { title: string }) => c.title === 'Demos');
+  expect(demos.compositions).toBe(1);
 
   await page.getByRole('button', { name: 'Create invitation link' }).click();
   const invite = (await page.locator('.invite-link').textContent())!;

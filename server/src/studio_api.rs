@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/invitations/{token}/accept", post(accept))
         .route("/tracks/{id}", get(track).patch(update_track).delete(delete_track))
         .route("/me/latency", get(latencies).put(save_latency))
+        .route("/collections", get(collections).post(create_collection))
+        .route("/collections/{id}", get(collection).delete(delete_collection))
 }
 
 async fn list(State(s): State<AppState>, CurrentUser(u): CurrentUser) -> Result<Json<Vec<CompositionInfo>>, AppError> {
@@ -202,4 +204,36 @@ async fn save_latency(
     Json(new): Json<app::studio::NewCalibration>,
 ) -> Result<Json<app::studio::CalibrationInfo>, AppError> {
     Ok(Json(studio::save_calibration(&s.ctx.db, &u, new).await?))
+}
+
+async fn collections(
+    State(s): State<AppState>,
+    CurrentUser(u): CurrentUser,
+) -> Result<Json<Vec<app::studio::CollectionInfo>>, AppError> {
+    Ok(Json(studio::list_collections(&s.ctx.db, u.as_ref()).await?))
+}
+
+async fn create_collection(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Json(new): Json<app::studio::NewCollection>,
+) -> Result<(StatusCode, Json<app::studio::CollectionInfo>), AppError> {
+    Ok((StatusCode::CREATED, Json(studio::create_collection(&s.ctx.db, &u, new).await?)))
+}
+
+async fn collection(
+    State(s): State<AppState>,
+    CurrentUser(u): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<app::studio::CollectionView>, AppError> {
+    Ok(Json(studio::collection_view(&s.ctx.db, u.as_ref(), id).await?))
+}
+
+async fn delete_collection(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, AppError> {
+    studio::delete_collection(&s.ctx.db, &u, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -185,6 +185,44 @@ pub struct InvitationLink {
     pub expires_at: String,
 }
 
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewCollection {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub visibility: Option<Visibility>,
+}
+
+/// A set of compositions. Its visibility governs the listing; each composition in it keeps its own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CollectionInfo {
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub owner_name: String,
+    pub title: String,
+    pub description: String,
+    pub visibility: Visibility,
+    pub created_at: String,
+    /// How many of its compositions the asking user can open.
+    pub compositions: usize,
+    pub mine: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CollectionView {
+    pub collection: CollectionInfo,
+    /// Its compositions the asking user can open.
+    pub compositions: Vec<CompositionInfo>,
+}
+
+/// What the studio's start page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StudioOverview {
+    pub compositions: Vec<CompositionInfo>,
+    pub collections: Vec<CollectionInfo>,
+    pub signed_in: bool,
+}
+
 /// A latency measurement made in the browser, to store for the signed-in user and one input.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewCalibration {
@@ -221,7 +259,7 @@ mod player;
 mod record;
 #[cfg(feature = "hydrate")]
 mod recorder;
-pub use pages::{CompositionPage, InvitePage, StudioPage};
+pub use pages::{CollectionPage, CompositionPage, InvitePage, StudioPage};
 
 use leptos::prelude::*;
 
@@ -365,4 +403,29 @@ pub async fn my_calibrations() -> Result<Vec<CalibrationInfo>, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
     ssr::calibrations(&ctx.db, &user).await
+}
+
+#[server(endpoint = "studio_home")]
+pub async fn studio_home() -> Result<StudioOverview, AppError> {
+    let user = crate::auth::ssr::current_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    Ok(StudioOverview {
+        compositions: ssr::list_visible(&ctx.db, user.as_ref()).await?,
+        collections: ssr::list_collections(&ctx.db, user.as_ref()).await?,
+        signed_in: user.is_some(),
+    })
+}
+
+#[server(endpoint = "create_collection", input = server_fn::codec::Json)]
+pub async fn create_collection_fn(collection: NewCollection) -> Result<CollectionInfo, AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    ssr::create_collection(&ctx.db, &user, collection).await.inspect_err(|e| e.set_response_status())
+}
+
+#[server(endpoint = "get_collection")]
+pub async fn get_collection(id: Uuid) -> Result<CollectionView, AppError> {
+    let user = crate::auth::ssr::current_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    ssr::collection_view(&ctx.db, user.as_ref(), id).await.inspect_err(|e| e.set_response_status())
 }

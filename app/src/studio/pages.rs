@@ -6,9 +6,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use uuid::Uuid;
 
 use super::{
-    CompositionView, NewComposition, NewInvitation, NewTrack, Role, TrackInfo, TrackPatch, Visibility,
-    accept_invitation, add_track_fn, create_composition_fn, get_composition, invite_member, list_compositions,
-    render_mixdown_fn, update_track_fn,
+    CompositionView, NewCollection, NewComposition, NewInvitation, NewTrack, Role, TrackInfo, TrackPatch, Visibility,
+    accept_invitation, add_track_fn, create_collection_fn, create_composition_fn, get_collection, get_composition,
+    invite_member, render_mixdown_fn, studio_home, update_track_fn,
 };
 use crate::auth::use_me;
 use crate::components::{ErrorNotice, SignInRequired, Waveform};
@@ -16,43 +16,141 @@ use crate::components::{ErrorNotice, SignInRequired, Waveform};
 #[component]
 pub fn StudioPage() -> impl IntoView {
     let version = RwSignal::new(0u32);
-    let list = Resource::new(move || version.get(), |_| list_compositions());
-    let me = use_me();
+    let home = Resource::new(move || version.get(), |_| studio_home());
+    let refresh = Callback::new(move |_: ()| version.update(|v| *v += 1));
     view! {
         <Title text="Studio · Tutti" />
-        <section class="card">
-            <h1>"Studio"</h1>
-            <p class="lead">"Compositions you can open. Record or upload tracks over the master track, together."</p>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"No compositions yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="composition-list">
-                                {list.into_iter().map(|c| view! {
-                                    <li>
-                                        <a href=format!("/studio/{}", c.id)>{c.title.clone()}</a>
-                                        <span class="muted">{format!(" · {} BPM · {}/{} · {} · you: {}", c.tempo_bpm, c.meter_beats, c.meter_unit, c.visibility.as_str(), c.my_role.as_str())}</span>
-                                    </li>
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                matches!(me.await, Ok(Some(_))).then(|| view! { <NewCompositionForm on_created=move || version.update(|v| *v += 1) /> })
+                match home.await {
+                    Ok(h) => {
+                        let mine: Vec<(Uuid, String)> = h.collections.iter().filter(|c| c.mine).map(|c| (c.id, c.title.clone())).collect();
+                        view! {
+                            <section class="card">
+                                <h1>"Studio"</h1>
+                                <p class="lead">"Compositions you can open. Record or upload tracks over the master track, together."</p>
+                                <CompositionList list=h.compositions />
+                            </section>
+                            <section class="card">
+                                <h2>"Collections"</h2>
+                                {if h.collections.is_empty() {
+                                    view! { <p class="muted">"No collections yet."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul class="collection-list">
+                                            {h.collections.into_iter().map(|c| view! {
+                                                <li>
+                                                    <a href=format!("/studio/collections/{}", c.id)>{c.title.clone()}</a>
+                                                    <span class="muted">{format!(" · {} · {} composition(s) · {}", c.owner_name, c.compositions, c.visibility.as_str())}</span>
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any()
+                                }}
+                                {h.signed_in.then(|| view! { <NewCollectionForm refresh=refresh /> })}
+                            </section>
+                            {h.signed_in.then(|| view! { <NewCompositionForm collections=mine preset=None /> })}
+                        }.into_any()
+                    }
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
 #[component]
-fn NewCompositionForm(on_created: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
+fn CompositionList(list: Vec<super::CompositionInfo>) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="muted">"No compositions yet."</p> }.into_any();
+    }
+    view! {
+        <ul class="composition-list">
+            {list.into_iter().map(|c| view! {
+                <li>
+                    <a href=format!("/studio/{}", c.id)>{c.title.clone()}</a>
+                    <span class="muted">{format!(" · {} BPM · {}/{} · {} · you: {}", c.tempo_bpm, c.meter_beats, c.meter_unit, c.visibility.as_str(), c.my_role.as_str())}</span>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn NewCollectionForm(refresh: Callback<()>) -> impl IntoView {
     let title = RwSignal::new(String::new());
+    let visibility = RwSignal::new("private".to_string());
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let new = NewCollection {
+            title: title.get_untracked(),
+            visibility: Visibility::parse(&visibility.get_untracked()),
+            ..Default::default()
+        };
+        leptos::task::spawn_local(async move {
+            match create_collection_fn(new).await {
+                Ok(_) => refresh.run(()),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <form class="inline-form" on:submit=submit>
+            <label for="collection-title">"New collection"</label>
+            <input id="collection-title" required maxlength="200" placeholder="Title" bind:value=title />
+            <select aria-label="Collection visibility" on:change=move |ev| visibility.set(event_target_value(&ev))>
+                <option value="private" selected>"Private"</option>
+                <option value="members">"Every signed-in user"</option>
+                <option value="public">"Public"</option>
+            </select>
+            <button type="submit">"Create collection"</button>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </form>
+    }
+}
+
+#[component]
+pub fn CollectionPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<Uuid>().ok());
+    let data = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_collection(id).await,
+            None => Err(crate::error::AppError::NotFound),
+        }
+    });
+    view! {
+        <Title text="Collection · Tutti" />
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(v) => {
+                        let c = v.collection;
+                        view! {
+                            <section class="card">
+                                <p><a href="/studio">"← Studio"</a></p>
+                                <h1>{c.title.clone()}</h1>
+                                <p class="muted">{format!("A collection by {} · {}", c.owner_name, c.visibility.as_str())}</p>
+                                {(!c.description.is_empty()).then(|| view! { <p>{c.description.clone()}</p> })}
+                                <CompositionList list=v.compositions />
+                            </section>
+                            {c.mine.then(|| view! { <NewCompositionForm collections=vec![(c.id, c.title.clone())] preset=Some(c.id) /> })}
+                        }.into_any()
+                    }
+                    Err(crate::error::AppError::NotFound) => view! { <crate::components::NotFound /> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn NewCompositionForm(collections: Vec<(Uuid, String)>, preset: Option<Uuid>) -> impl IntoView {
+    let title = RwSignal::new(String::new());
+    let collection = RwSignal::new(preset.map(|c| c.to_string()).unwrap_or_default());
     let tempo = RwSignal::new("120".to_string());
     let beats = RwSignal::new("4".to_string());
     let count_in = RwSignal::new("1".to_string());
@@ -70,13 +168,13 @@ fn NewCompositionForm(on_created: impl Fn() + Clone + Send + Sync + 'static) -> 
             count_in_bars: count_in.get_untracked().trim().parse().ok(),
             visibility: Visibility::parse(&visibility.get_untracked()),
             open_to_contribution: Some(open.get_untracked()),
+            collection_id: collection.get_untracked().parse().ok(),
             ..Default::default()
         };
-        let (on_created, navigate) = (on_created.clone(), navigate.clone());
+        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match create_composition_fn(new).await {
                 Ok(c) => {
-                    on_created();
                     navigate(&format!("/studio/{}", c.id), Default::default());
                 }
                 Err(e) => error.set(Some(e.to_string())),
@@ -101,6 +199,14 @@ fn NewCompositionForm(on_created: impl Fn() + Clone + Send + Sync + 'static) -> 
                         </select>
                     </label>
                 </div>
+                {(!collections.is_empty()).then(|| view! {
+                    <label>"Collection"
+                        <select id="composition-collection" on:change=move |ev| collection.set(event_target_value(&ev))>
+                            <option value="" selected=preset.is_none()>"None"</option>
+                            {collections.into_iter().map(|(id, title)| view! { <option value=id.to_string() selected=preset == Some(id)>{title}</option> }).collect_view()}
+                        </select>
+                    </label>
+                })}
                 <label class="checkbox"><input type="checkbox" bind:checked=open />"Open to contribution"</label>
                 {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <button type="submit" class="primary">"Create"</button>

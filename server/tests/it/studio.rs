@@ -565,3 +565,84 @@ async fn latency_measurements_are_kept_per_user_and_device() {
     let theirs: Value = bob.req(&app, M::GET, "/api/v1/me/latency").send().await.unwrap().json().await.unwrap();
     assert_eq!(theirs, json!([]));
 }
+
+#[tokio::test]
+async fn collections_list_what_each_user_may_open() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let owner = user(&app, "owner").await;
+    let other = user(&app, "other").await;
+    let anonymous = Who { token: None, id: String::new() };
+    let make = |title: &str, visibility: &str| json!({"title": title, "visibility": visibility});
+    let mut ids = Vec::new();
+    for (title, visibility) in [("Sketches", "private"), ("Band", "members"), ("Album", "public")] {
+        let res = owner.req(&app, M::POST, "/api/v1/collections").json(&make(title, visibility)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        ids.push(res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
+    }
+    // In the public collection: one public and one private composition.
+    for (title, visibility) in [("Open song", "public"), ("Secret song", "private")] {
+        let res = owner
+            .req(&app, M::POST, "/api/v1/compositions")
+            .json(&json!({"title": title, "visibility": visibility, "collection_id": ids[2]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let titles = |v: &Value| -> Vec<String> {
+        v.as_array().unwrap().iter().map(|c| c["title"].as_str().unwrap().to_string()).collect()
+    };
+    let list: Value = owner.req(&app, M::GET, "/api/v1/collections").send().await.unwrap().json().await.unwrap();
+    assert_eq!(titles(&list), ["Album", "Band", "Sketches"]);
+    assert_eq!(list[0]["compositions"], 2);
+    let list: Value = other.req(&app, M::GET, "/api/v1/collections").send().await.unwrap().json().await.unwrap();
+    assert_eq!(titles(&list), ["Album", "Band"]);
+    assert_eq!(list[0]["compositions"], 1, "the private composition is not counted for others");
+    let list: Value = anonymous.req(&app, M::GET, "/api/v1/collections").send().await.unwrap().json().await.unwrap();
+    assert_eq!(titles(&list), ["Album"]);
+    // One collection: the private one is 404 to others; a listed one shows only what they may open.
+    assert_eq!(
+        status(other.req(&app, M::GET, &format!("/api/v1/collections/{}", ids[0]))).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status(anonymous.req(&app, M::GET, &format!("/api/v1/collections/{}", ids[1]))).await,
+        StatusCode::NOT_FOUND
+    );
+    let album: Value =
+        other.req(&app, M::GET, &format!("/api/v1/collections/{}", ids[2])).send().await.unwrap().json().await.unwrap();
+    assert_eq!(titles(&album["compositions"]), ["Open song"]);
+    // Nobody files compositions into someone else's collection, or deletes it.
+    let res = other
+        .req(&app, M::POST, "/api/v1/compositions")
+        .json(&json!({"title": "Intruder", "collection_id": ids[2]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        status(other.req(&app, M::DELETE, &format!("/api/v1/collections/{}", ids[0]))).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        status(other.req(&app, M::DELETE, &format!("/api/v1/collections/{}", ids[2]))).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        status(owner.req(&app, M::POST, "/api/v1/collections").json(&make("  ", "private"))).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        status(anonymous.req(&app, M::POST, "/api/v1/collections").json(&make("x", "public"))).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // Deleting a collection keeps its compositions.
+    assert_eq!(
+        status(owner.req(&app, M::DELETE, &format!("/api/v1/collections/{}", ids[2]))).await,
+        StatusCode::NO_CONTENT
+    );
+    let mine: Value = owner.req(&app, M::GET, "/api/v1/compositions").send().await.unwrap().json().await.unwrap();
+    assert_eq!(mine.as_array().unwrap().len(), 2);
+    assert!(mine.as_array().unwrap().iter().all(|c| c["collection_id"].is_null()));
+}
