@@ -84,4 +84,29 @@ export default defineConfig({
     permissions: ['microphone'],
     trace: 'retain-on-failure',
   },
+  projects: [
+    { name: 'chromium', testIgnore: /loopback\.spec\.ts/ },
+    {
+      // Real audio devices: a private PulseAudio server whose microphone hears its speakers
+      // (scripts/common.sh `start_loopback`). Output must not be muted, and only the new headless
+      // mode talks to PulseAudio.
+      name: 'loopback',
+      testMatch: /loopback\.spec\.ts/,
+      use: {
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+          ignoreDefaultArgs: ['--mute-audio', '--headless'],
+          args: [
+            '--headless=new',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--no-first-run',
+            '--use-fake-ui-for-media-stream',
+            '--autoplay-policy=no-user-gesture-required',
+          ],
+          env: { ...process.env, PULSE_SERVER: process.env.TUTTI_LOOPBACK_PULSE ?? '' },
+        },
+      },
+    },
+  ],
 });

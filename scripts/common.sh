@@ -60,3 +60,22 @@ ensure_npm() {
     (cd "$ROOT/end2end" && npm ci --no-audit --no-fund)
   fi
 }
+
+# start_loopback starts a private PulseAudio server whose default microphone hears its default
+# speakers (a null sink, and a remap of its monitor as an ordinary source, because Chromium does not
+# offer monitor sources as inputs), and exports TUTTI_LOOPBACK_PULSE with its address for the
+# browser tests. The server stops when the calling shell exits.
+start_loopback() {
+  local dir
+  dir="$(mktemp -d /tmp/tutti-pulse.XXXXXX)"
+  XDG_RUNTIME_DIR="$dir" pulseaudio --daemonize=yes --exit-idle-time=-1 -n --log-target=file:"$dir/log" \
+    --load=module-native-protocol-unix \
+    --load="module-null-sink sink_name=tutti_loop" \
+    --load="module-remap-source master=tutti_loop.monitor source_name=tutti_loopmic source_properties=device.description=Loopback" \
+    2>/dev/null
+  export TUTTI_LOOPBACK_PULSE="unix:$dir/pulse/native"
+  PULSE_SERVER="$TUTTI_LOOPBACK_PULSE" pactl set-default-sink tutti_loop
+  PULSE_SERVER="$TUTTI_LOOPBACK_PULSE" pactl set-default-source tutti_loopmic
+  # shellcheck disable=SC2064 # the directory is fixed now
+  trap "XDG_RUNTIME_DIR='$dir' pulseaudio --kill 2>/dev/null; rm -rf '$dir'" EXIT
+}

@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 ensure_rust
 ensure_cargo_tools
-ensure_apt chromium chromium-driver postgresql postgresql-common ffmpeg
+ensure_apt chromium chromium-driver postgresql postgresql-common ffmpeg pulseaudio pulseaudio-utils
 ensure_npm
 command -v cargo-nextest >/dev/null || (cd "$HOME" && cargo +"$TOOLCHAIN" install cargo-nextest --locked)
 
@@ -31,6 +31,7 @@ else
 fi
 
 step "end2end in headless Chromium"
+start_loopback
 cargo leptos build
 cargo build -p mock-oauth --bin mock-oauth
 (cd end2end && TUTTI_SERVER_BIN="$CARGO_TARGET_DIR/debug/server" \
