@@ -163,12 +163,28 @@ pub fn router(config: Arc<Config>, db: DatabaseConnection, addr: SocketAddr) -> 
         .with_state(state)
         .layer(Extension(ctx))
         .layer(sessions);
-    let router = security::layer(router, config.cookies_secure()).layer(
+    let router = security::layer(router, config.cookies_secure()).layer(compression()).layer(
         TraceLayer::new_for_http()
             .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
     );
     Ok(router)
+}
+
+/// gzip or brotli for text, scripts, styles and WebAssembly, as the browser accepts. Audio and
+/// other binary bodies pass unchanged: they are already compressed or served by byte range.
+fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate + Clone> {
+    use tower_http::compression::predicate::{Predicate, SizeAbove};
+    let compressible = |_: axum::http::StatusCode,
+                        _: axum::http::Version,
+                        headers: &axum::http::HeaderMap,
+                        _: &axum::http::Extensions| {
+        let kind = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        ["text/", "application/javascript", "application/wasm", "application/json", "image/svg+xml"]
+            .iter()
+            .any(|prefix| kind.starts_with(prefix))
+    };
+    tower_http::compression::CompressionLayer::new().compress_when(SizeAbove::new(1024).and(compressible))
 }
 
 /// A server running in a background task.

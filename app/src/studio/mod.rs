@@ -256,6 +256,14 @@ pub struct CalibrationInfo {
 mod pages;
 #[cfg(feature = "hydrate")]
 mod player;
+
+/// Whether a key press goes to a form field, where the page's shortcuts must not act.
+#[cfg(feature = "hydrate")]
+fn typing_in_field(ev: &leptos::web_sys::KeyboardEvent) -> bool {
+    ev.target()
+        .and_then(|t| wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::Element>(t).ok())
+        .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
+}
 mod record;
 #[cfg(feature = "hydrate")]
 mod recorder;

@@ -317,10 +317,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
             on_cleanup(move || h.clear());
         }
         let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-            let typing = ev
-                .target()
-                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::Element>(t).ok())
-                .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+            let typing = super::typing_in_field(&ev);
             if ev.key() == " " && !typing {
                 ev.prevent_default();
                 toggle();

@@ -314,10 +314,7 @@ pub fn Recorder(
             on_cleanup(move || h.clear());
         }
         let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-            let typing = ev
-                .target()
-                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::Element>(t).ok())
-                .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+            let typing = super::typing_in_field(&ev);
             if !typing && (ev.key() == "r" || ev.key() == "R") && !ev.ctrl_key() && !ev.meta_key() {
                 ev.prevent_default();
                 if phase.get_untracked() == Phase::Recording { stop() } else { record() }

@@ -646,3 +646,35 @@ async fn collections_list_what_each_user_may_open() {
     assert_eq!(mine.as_array().unwrap().len(), 2);
     assert!(mine.as_array().unwrap().iter().all(|c| c["collection_id"].is_null()));
 }
+
+#[tokio::test]
+async fn pages_are_compressed_and_audio_bytes_are_not() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let who = user(&app, "listener").await;
+    let page = who.req(&app, M::GET, "/studio").header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["content-encoding"], "gzip");
+    let gz = page.bytes().await.unwrap();
+    assert_eq!(&gz[..2], &[0x1f, 0x8b], "a gzip stream");
+    let page = who.req(&app, M::GET, "/studio").header("accept-encoding", "br").send().await.unwrap();
+    assert_eq!(page.headers()["content-encoding"], "br");
+    // Without Accept-Encoding the page comes as is.
+    let plain = who.req(&app, M::GET, "/studio").send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert!(plain.text().await.unwrap().starts_with("<!DOCTYPE html>"));
+    // Audio keeps its bytes and its ranges.
+    let id = upload(&app, &who, 1.0).await;
+    let path = format!("/api/v1/audio/{id}/original");
+    let whole = who.req(&app, M::GET, &path).send().await.unwrap().bytes().await.unwrap();
+    let res = who
+        .req(&app, M::GET, &path)
+        .header("accept-encoding", "gzip, br")
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    assert!(res.headers().get("content-encoding").is_none());
+    assert_eq!(res.bytes().await.unwrap(), whole.slice(100..200));
+}
