@@ -173,7 +173,7 @@ pub fn router(config: Arc<Config>, db: DatabaseConnection, addr: SocketAddr) -> 
 
 /// gzip or brotli for text, scripts, styles and WebAssembly, as the browser accepts. Audio and
 /// other binary bodies pass unchanged: they are already compressed or served by byte range.
-fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate + Clone> {
+fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
     use tower_http::compression::predicate::{Predicate, SizeAbove};
     let compressible = |_: axum::http::StatusCode,
                         _: axum::http::Version,
