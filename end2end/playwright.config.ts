@@ -58,7 +58,7 @@ export default defineConfig({
         LEPTOS_SITE_ROOT: siteRoot,
         TUTTI_LOG: 'warn',
         // Short leases, so a test can watch one run out.
-        TUTTI_LEASE_SECONDS: '6',
+        TUTTI_LEASE_SECONDS: '12',
       },
     },
   ],

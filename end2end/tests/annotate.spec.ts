@@ -89,7 +89,7 @@ test('a submission after the lease ran out is refused with its reason', async ({
   await page.keyboard.press('Space');
   await page.keyboard.press('x');
   // The e2e server leases for a few seconds only; wait it out.
-  await page.waitForTimeout(7_000);
+  await page.waitForTimeout(13_000);
   await page.keyboard.press('Enter');
   await expect(page.getByRole('alert')).toContainText('lease expired');
   await page.getByRole('button', { name: 'Load the next clip' }).click();
