@@ -90,6 +90,8 @@ test('a musician records a take over the master track with count-in; every sampl
   await page.locator('#record-start').click();
   await expect(page.locator('.record-status')).toContainText('Count-in');
   await expect(page.locator('.record-status')).toContainText('Recording');
+  // The take's waveform grows while recording.
+  await expect(page.locator('.live-take svg.waveform')).toBeVisible();
   await expect(page.locator('.composition-page .transport')).toHaveAttribute('data-playing', 'true');
   const lane = page.locator('.lane[data-track="Take A"]');
   await expect(lane).toBeVisible({ timeout: 30_000 });

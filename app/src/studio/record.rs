@@ -59,6 +59,9 @@ pub fn Recorder(
     let error: RwSignal<Option<String>> = RwSignal::new(None);
     let notice: RwSignal<Option<String>> = RwSignal::new(None);
     let recorded = RwSignal::new(0.0f64);
+    let live: RwSignal<Vec<(f32, f32)>> = RwSignal::new(Vec::new());
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    let drawn = StoredValue::new(0.0f64);
     let counting_in = RwSignal::new(false);
     let take_name = RwSignal::new(format!("Take {}", tracks.len() + 1));
     let instrument = RwSignal::new("voice".to_string());
@@ -224,6 +227,8 @@ pub fn Recorder(
         error.set(None);
         notice.set(None);
         recorded.set(0.0);
+        live.set(Vec::new());
+        drawn.set_value(0.0);
         counting_in.set(count_in_bars > 0);
         phase.set(Phase::Recording);
         #[cfg(feature = "hydrate")]
@@ -301,6 +306,11 @@ pub fn Recorder(
                 if phase.get_untracked() == Phase::Recording {
                     let _ = super::recorder::tick();
                     if let Some((seconds, complete)) = super::recorder::take_progress() {
+                        // Redraw the take's waveform five times a second.
+                        if seconds >= drawn.get_value() + 0.2 || complete {
+                            drawn.set_value(seconds);
+                            live.set(super::recorder::live_waveform(400));
+                        }
                         recorded.set(seconds);
                         counting_in.set(seconds == 0.0 && count_in_bars > 0);
                         if complete {
@@ -395,6 +405,9 @@ pub fn Recorder(
                     _ => ().into_any(),
                 }}
             </div>
+            {move || (phase.get() == Phase::Recording && !live.get().is_empty()).then(|| view! {
+                <div class="live-take"><crate::components::Waveform columns=live.get() label="The take so far" /></div>
+            })}
             <p class="hint">"The take starts at the playhead after the count-in; the other tracks play while you record."</p>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </section>

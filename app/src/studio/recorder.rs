@@ -33,6 +33,8 @@ struct Capture {
     next: u64,
     samples: Vec<f32>,
     gaps: u64,
+    /// (min, max) of each stretch kept, for the live waveform.
+    columns: Vec<(f32, f32)>,
 }
 
 #[derive(Default)]
@@ -199,7 +201,9 @@ fn receive(data: JsValue) {
                     c.gaps += lo - c.next;
                     c.samples.resize(c.samples.len() + (lo - c.next) as usize, 0.0);
                 }
-                c.samples.extend_from_slice(&samples[(lo - frame) as usize..(hi - frame) as usize]);
+                let kept = &samples[(lo - frame) as usize..(hi - frame) as usize];
+                c.samples.extend_from_slice(kept);
+                c.columns.push(kept.iter().fold((0f32, 0f32), |(a, b), &x| (a.min(x), b.max(x))));
                 c.next = hi;
             }
         }
@@ -213,7 +217,8 @@ pub fn level() -> f32 {
 
 fn begin_capture(start: u64, end: Option<u64>) {
     SHARED.with(|s| {
-        s.borrow_mut().capture = Some(Capture { start, end, next: start, samples: Vec::new(), gaps: 0 });
+        s.borrow_mut().capture =
+            Some(Capture { start, end, next: start, samples: Vec::new(), gaps: 0, columns: Vec::new() });
     });
 }
 
@@ -339,6 +344,16 @@ pub fn take_progress() -> Option<(f64, bool)> {
             let captured = c.samples.len() as f64 / rate;
             (captured, c.end.is_some_and(|e| s.received_to >= e))
         })
+    })
+}
+
+/// The running take's waveform so far, in at most `width` (min, max) columns.
+pub fn live_waveform(width: usize) -> Vec<(f32, f32)> {
+    SHARED.with(|s| {
+        let s = s.borrow();
+        let Some(c) = s.capture.as_ref() else { return Vec::new() };
+        let per = c.columns.len().div_ceil(width.max(1)).max(1);
+        c.columns.chunks(per).map(|g| g.iter().fold((0f32, 0f32), |(a, b), &(lo, hi)| (a.min(lo), b.max(hi)))).collect()
     })
 }
 
