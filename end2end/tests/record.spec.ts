@@ -130,5 +130,23 @@ test('a musician records a take over the master track with count-in; every sampl
   damaged.set(samples.subarray(0, 100_000));
   damaged.set(samples.subarray(100_001), 100_000);
   expect(worstWindow(damaged, rate, shift)).toBeLessThan(0.98);
+
+  // A second take from the cursor: the microphone stays open across the page's refresh, and the
+  // take is placed where the playhead was.
+  await expect(page.locator('#record-device')).toBeVisible();
+  const ruler = page.locator('.ruler');
+  await ruler.scrollIntoViewIfNeeded();
+  const box = (await ruler.boundingBox())!;
+  await page.mouse.click(box.x + 80, box.y + box.height / 2); // 2 s at the default 40 px/s
+  await expect(page.locator('.composition-page .transport .position')).toContainText('2.0 s');
+  await page.locator('#take-name').fill('Take B');
+  await page.locator('#record-limit').fill('1');
+  await page.locator('#record-start').click();
+  await expect(page.locator('.lane[data-track="Take B"]')).toBeVisible({ timeout: 30_000 });
+  const again = await (await page.request.get(`/api/v1/compositions/${compositionId}/tracks`)).json();
+  const second = again.find((t: { name: string }) => t.name === 'Take B');
+  expect(Math.abs(second.capture.punch_in_seconds - 2)).toBeLessThan(0.05);
+  expect(second.offset_frames).toBe(Math.round(second.capture.punch_in_seconds * 44_100));
+  expect(second.capture.frames).toBe(rate);
   expect(problems).toEqual([]);
 });

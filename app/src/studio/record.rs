@@ -296,9 +296,15 @@ pub fn Recorder(
 
     #[cfg(feature = "hydrate")]
     {
-        if super::recorder::is_armed() {
+        if let Some(a) = super::recorder::armed() {
             // The panel was rebuilt (after a take): the microphone is still open.
-            arm(None);
+            load_calibration(a.device_key.clone());
+            input.set(Some(Input { label: a.label, key: a.device_key, rate: a.rate }));
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = super::recorder::inputs().await {
+                    devices.set(list);
+                }
+            });
         }
         if let Ok(h) = set_interval_with_handle(
             move || {

@@ -23,6 +23,7 @@ struct Input {
     source: MediaStreamAudioSourceNode,
     node: AudioWorkletNode,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
+    armed: Armed,
 }
 
 /// Samples being kept: context frames `start..end` (`end` unknown until the take stops).
@@ -153,9 +154,17 @@ pub async fn arm(device: Option<String>) -> Result<Armed, JsValue> {
     // The node writes nothing to its output; connecting it keeps the graph pulling it.
     node.connect_with_audio_node(&ctx.destination())?;
     let rate = ctx.sample_rate();
-    INPUT.with(|i| *i.borrow_mut() = Some(Input { stream, source, node, _on_message: on_message }));
     let device_key = if device_id.is_empty() { label.clone() } else { device_id };
-    Ok(Armed { label, device_key, rate })
+    let armed = Armed { label, device_key, rate };
+    INPUT.with(|i| {
+        *i.borrow_mut() = Some(Input { stream, source, node, _on_message: on_message, armed: armed.clone() })
+    });
+    Ok(armed)
+}
+
+/// The open input, if any (it outlives the recording panel, which is rebuilt after each take).
+pub fn armed() -> Option<Armed> {
+    INPUT.with(|i| i.borrow().as_ref().map(|i| i.armed.clone()))
 }
 
 /// Releases the microphone.
@@ -173,10 +182,6 @@ pub fn disarm() {
         }
     }
     SHARED.with(|s| *s.borrow_mut() = Shared::default());
-}
-
-pub fn is_armed() -> bool {
-    INPUT.with(|i| i.borrow().is_some())
 }
 
 /// One block from the worklet: `{frame, samples}`.
@@ -282,7 +287,7 @@ pub struct TakePlan {
 /// Starts a take: count-in clicks, then the other tracks from `plan.from` and the capture, all at
 /// one context time. Returns that time.
 pub fn start_take(tracks: &[TrackInfo], plan: &TakePlan) -> Result<f64, JsValue> {
-    if !is_armed() {
+    if armed().is_none() {
         return Err(js_err("Enable the microphone first."));
     }
     let ctx = player::context()?;
@@ -416,7 +421,7 @@ pub struct Measurement {
 /// cross-correlation and keeps the median of the runs that pass the peak-to-noise gate.
 pub async fn measure_latency(runs: u32) -> Result<Measurement, String> {
     use audio::calibration::{DEFAULT_GATE_DB, combine, estimate_delay, mls};
-    if !is_armed() {
+    if armed().is_none() {
         return Err("Enable the microphone first.".into());
     }
     let fail = |e: JsValue| format!("The measurement failed: {e:?}");
