@@ -59,6 +59,7 @@
 //! discarded.
 
 mod flac;
+mod md5;
 mod mix;
 mod names;
 mod resample;
@@ -78,6 +79,15 @@ use symphonia::core::meta::{MetadataOptions, MetadataRevision, RawValue, Standar
 use symphonia::core::packet::Packet;
 
 pub use symphonia::core::io::MediaSource;
+
+/// Building blocks of [`ingest`], exposed so the ingest benchmark can time
+/// each stage separately with exactly the code `ingest` runs. Not a stable
+/// interface.
+#[doc(hidden)]
+pub mod stages {
+    pub use super::flac::{FrameEncoder, pcm_bytes};
+    pub use super::md5::Md5;
+}
 
 use crate::peaks::{Peaks, PeaksBuilder};
 use flac::FlacWriter;
