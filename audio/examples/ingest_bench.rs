@@ -376,9 +376,8 @@ mod bench {
         use std::path::Path;
         use std::time::Instant;
 
-        use audio::ingest::stages::{FrameEncoder, Md5, pcm_bytes};
+        use audio::ingest::stages::{FrameEncoder, LoudnessMeter, Md5, pcm_bytes, quantise};
         use audio::peaks::PeaksBuilder;
-        use ebur128::{EbuR128, Mode};
         use rubato::audioadapter_buffers::direct::SequentialSlice;
         use rubato::{Fft, FixedSync, Indexing, Resampler};
         use symphonia::core::codecs::audio::AudioDecoderOptions;
@@ -544,13 +543,10 @@ mod bench {
             resampler: Option<Rs>,
             resampled: Vec<f32>,
             scale: f32,
-            min: i32,
-            max: i32,
             ints: Vec<i32>,
-            floats: Vec<f32>,
             flac: Flac,
             peaks: PeaksBuilder,
-            meter: EbuR128,
+            meter: LoudnessMeter,
         }
 
         impl Pipeline {
@@ -567,14 +563,10 @@ mod bench {
                     resampler,
                     resampled: Vec::new(),
                     scale: full as f32,
-                    min: -full,
-                    max: full - 1,
                     ints: Vec::new(),
-                    floats: Vec::new(),
                     flac: Flac::new(TARGET_RATE, channels, bits)?,
                     peaks: PeaksBuilder::new(TARGET_RATE, channels as u16, SAMPLES_PER_PIXEL),
-                    meter: EbuR128::new(channels as u32, TARGET_RATE, Mode::I | Mode::HISTOGRAM)
-                        .map_err(|e| e.to_string())?,
+                    meter: LoudnessMeter::new(channels, TARGET_RATE, f64::from(full)),
                 })
             }
 
@@ -627,18 +619,12 @@ mod bench {
                 if samples.is_empty() {
                     return Ok(());
                 }
-                self.ints.clear();
-                self.floats.clear();
-                for &x in samples {
-                    let q = ((x * self.scale).round() as i32).clamp(self.min, self.max);
-                    self.ints.push(q);
-                    self.floats.push(q as f32 / self.scale);
-                }
+                quantise(samples, self.scale, &mut self.ints);
                 st.quantise += lap(t);
                 self.flac.write(&self.ints, out, st, t)?;
-                self.peaks.push(&self.floats);
+                self.peaks.push_ints(&self.ints, self.scale);
                 st.peaks += lap(t);
-                self.meter.add_frames_f32(&self.floats).map_err(|e| e.to_string())?;
+                self.meter.add(&self.ints);
                 st.loudness += lap(t);
                 Ok(())
             }
@@ -659,7 +645,7 @@ mod bench {
                 }
                 self.flac.encode_block(out, st, t)?;
                 out.flush().map_err(|e| e.to_string())?;
-                let _ = self.meter.loudness_global();
+                let _ = self.meter.integrated();
                 st.loudness += lap(t);
                 let dat = self.peaks.finish().to_dat_bytes();
                 st.peaks += lap(t);
