@@ -207,7 +207,10 @@ pub fn pcm_bytes(block: &[i32], bits: u32, out: &mut Vec<u8>) {
 
 /// MSB-first bit writer.
 struct BitWriter {
-    out: Vec<u8>,
+    /// Output bytes are `buf[..pos]`; the rest is zeroed room to write into,
+    /// so the hot loops write without growing the vector.
+    buf: Vec<u8>,
+    pos: usize,
     /// Pending bits in the low `used` bits (higher bits are stale).
     acc: u64,
     used: u32,
@@ -215,13 +218,40 @@ struct BitWriter {
 
 impl BitWriter {
     fn with_capacity(bytes: usize) -> Self {
-        BitWriter { out: Vec::with_capacity(bytes), acc: 0, used: 0 }
+        BitWriter { buf: vec![0; bytes.max(64)], pos: 0, acc: 0, used: 0 }
     }
 
     fn clear(&mut self) {
-        self.out.clear();
+        self.pos = 0;
         self.acc = 0;
         self.used = 0;
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.pos]
+    }
+
+    /// Makes room for at least `bytes` more bytes after `pos`.
+    #[inline(always)]
+    fn room(&mut self, bytes: usize) {
+        if self.pos + bytes > self.buf.len() {
+            self.grow(bytes);
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self, bytes: usize) {
+        let len = (self.pos + bytes).max(2 * self.buf.len());
+        self.buf.resize(len, 0);
+    }
+
+    #[inline(always)]
+    fn emit_word(&mut self) {
+        self.used -= 32;
+        let word = ((self.acc >> self.used) as u32).to_be_bytes();
+        self.room(4);
+        self.buf[self.pos..self.pos + 4].copy_from_slice(&word);
+        self.pos += 4;
     }
 
     /// Appends the low `n` bits of `v` (`n <= 32`, `v < 2^n`).
@@ -231,8 +261,7 @@ impl BitWriter {
         self.acc = (self.acc << n) | u64::from(v);
         self.used += n;
         if self.used >= 32 {
-            self.used -= 32;
-            self.out.extend_from_slice(&((self.acc >> self.used) as u32).to_be_bytes());
+            self.emit_word();
         }
     }
 
@@ -244,7 +273,6 @@ impl BitWriter {
     }
 
     /// Appends `u` in Rice code with parameter `k` (`k <= 30`).
-    #[inline(always)]
     fn put_rice(&mut self, u: u32, k: u32) {
         let q = u >> k;
         let low = (u & ((1u32 << k) - 1)) | (1u32 << k);
@@ -261,20 +289,58 @@ impl BitWriter {
         }
     }
 
+    /// Appends every value of `values` in Rice code with parameter `k`
+    /// (`k <= 30`): the hot loop of the encoder, with the writer's state in
+    /// registers and one room check per group of values.
+    #[inline(always)]
+    fn put_rice_run(&mut self, values: &[u32], k: u32) {
+        const GROUP: usize = 16;
+        let mask = (1u32 << k) - 1;
+        let top = 1u32 << k;
+        for group in values.chunks(GROUP) {
+            // Each short code adds at most 32 bits, so at most one word.
+            self.room(4 * GROUP);
+            let (mut acc, mut used, mut pos) = (self.acc, self.used, self.pos);
+            let mut rest = group;
+            while let Some((&u, tail)) = rest.split_first() {
+                let q = u >> k;
+                if q + k >= 32 {
+                    break;
+                }
+                let n = q + 1 + k;
+                acc = (acc << n) | u64::from((u & mask) | top);
+                used += n;
+                if used >= 32 {
+                    used -= 32;
+                    self.buf[pos..pos + 4].copy_from_slice(&((acc >> used) as u32).to_be_bytes());
+                    pos += 4;
+                }
+                rest = tail;
+            }
+            (self.acc, self.used, self.pos) = (acc, used, pos);
+            // A long code (rare): the general path, then the rest of the group.
+            for &u in rest {
+                self.put_rice(u, k);
+            }
+        }
+    }
+
     /// Pads with zero bits to a byte boundary and moves every pending byte
-    /// to `out`.
+    /// to the output.
     fn align(&mut self) {
         let pad = (8 - self.used % 8) % 8;
         self.put(0, pad);
+        self.room(8);
         while self.used >= 8 {
             self.used -= 8;
-            self.out.push((self.acc >> self.used) as u8);
+            self.buf[self.pos] = (self.acc >> self.used) as u8;
+            self.pos += 1;
         }
     }
 
     fn finish(&mut self) -> &[u8] {
         self.align();
-        &self.out
+        self.bytes()
     }
 }
 
@@ -453,10 +519,10 @@ impl FrameEncoder {
         if self.avx2 {
             // SAFETY: the CPU supports AVX2 (checked in `new`).
             unsafe { self.encode_avx2(block, frame_number) };
-            return &self.bw.out;
+            return self.bw.bytes();
         }
         self.encode_portable(block, frame_number);
-        &self.bw.out
+        self.bw.bytes()
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -474,9 +540,24 @@ impl FrameEncoder {
         let channels = self.channels;
         let n = block.len() / channels;
         debug_assert!(n > 0 && n <= 65_535 && block.len() == n * channels);
-        for (ch, buf) in self.chans.iter_mut().enumerate() {
+        for buf in &mut self.chans {
             buf.clear();
-            buf.extend(block.iter().skip(ch).step_by(channels));
+            buf.resize(n, 0);
+        }
+        match &mut self.chans[..] {
+            [mono] => mono.copy_from_slice(block),
+            [l, r] => {
+                for ((l, r), f) in l.iter_mut().zip(r.iter_mut()).zip(block.chunks_exact(2)) {
+                    (*l, *r) = (f[0], f[1]);
+                }
+            }
+            chans => {
+                for (ch, buf) in chans.iter_mut().enumerate() {
+                    for (y, &x) in buf.iter_mut().zip(block.iter().skip(ch).step_by(channels)) {
+                        *y = x;
+                    }
+                }
+            }
         }
         // Channel assignment: 0..=7 independent, 8 left/side, 9 side/right,
         // 10 mid/side.
@@ -512,7 +593,7 @@ impl FrameEncoder {
             bw.put(v, bits);
         }
         bw.align();
-        let crc = crc8(&bw.out);
+        let crc = crc8(bw.bytes());
         bw.put(u32::from(crc), 8);
 
         let bits = self.bits;
@@ -537,7 +618,7 @@ impl FrameEncoder {
             }
         }
         bw.align();
-        let crc = crc16(&bw.out);
+        let crc = crc16(bw.bytes());
         bw.put(u32::from(crc), 16);
         bw.align();
     }
@@ -641,7 +722,6 @@ fn write_subframe(bw: &mut BitWriter, x: &[i32], bps: u32, model: Model, plan: O
     match model {
         Model::Constant => bw.put_signed(x[0], bps),
         Model::Verbatim => {
-            bw.out.reserve(n * bps as usize / 8 + 8);
             for &v in x {
                 bw.put_signed(v, bps);
             }
@@ -663,16 +743,12 @@ fn write_subframe(bw: &mut BitWriter, x: &[i32], bps: u32, model: Model, plan: O
             let param_bits = if plan.wide { 5 } else { 4 };
             let parts = 1usize << plan.order;
             let size = n >> plan.order;
-            // Worst case is bounded by the verbatim size this model beat.
-            bw.out.reserve(n * (bps as usize + 2) / 8 + parts + 8);
             let mut from = 0;
             for (p, &k) in plan.params[..parts].iter().enumerate() {
                 let to = (p + 1) * size - warmup;
                 let k = u32::from(k);
                 bw.put(k, param_bits);
-                for &u in &residual[from..to] {
-                    bw.put_rice(u, k);
-                }
+                bw.put_rice_run(&residual[from..to], k);
                 from = to;
             }
         }

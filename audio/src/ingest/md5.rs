@@ -86,27 +86,64 @@ fn compress(state: &mut [u32; 4], block: &[u8; 64]) {
         *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     }
     let [mut a, mut b, mut c, mut d] = *state;
+    // Every step spelled out, so rotations and message indices are constants.
     macro_rules! step {
-        ($f:expr, $g:expr, $i:expr) => {{
-            let f = $f.wrapping_add(a).wrapping_add(K[$i]).wrapping_add(m[$g]);
-            a = d;
-            d = c;
-            c = b;
-            b = b.wrapping_add(f.rotate_left(S[$i]));
-        }};
+        ($a:ident, $b:ident, $c:ident, $d:ident, $f:expr, $g:expr, $i:expr) => {
+            $a = $b.wrapping_add($f.wrapping_add($a).wrapping_add(K[$i]).wrapping_add(m[$g]).rotate_left(S[$i]));
+        };
     }
-    for i in 0..16 {
-        step!((b & c) | (!b & d), i, i);
+    macro_rules! round {
+        ($fun:ident, $index:expr, $base:expr) => {
+            step!(a, b, c, d, $fun(b, c, d), $index($base), $base);
+            step!(d, a, b, c, $fun(a, b, c), $index($base + 1), $base + 1);
+            step!(c, d, a, b, $fun(d, a, b), $index($base + 2), $base + 2);
+            step!(b, c, d, a, $fun(c, d, a), $index($base + 3), $base + 3);
+        };
     }
-    for i in 16..32 {
-        step!((d & b) | (!d & c), (5 * i + 1) % 16, i);
+    #[inline(always)]
+    fn f(x: u32, y: u32, z: u32) -> u32 {
+        (x & y) | (!x & z)
     }
-    for i in 32..48 {
-        step!(b ^ c ^ d, (3 * i + 5) % 16, i);
+    #[inline(always)]
+    fn g(x: u32, y: u32, z: u32) -> u32 {
+        (x & z) | (y & !z)
     }
-    for i in 48..64 {
-        step!(c ^ (b | !d), (7 * i) % 16, i);
+    #[inline(always)]
+    fn h(x: u32, y: u32, z: u32) -> u32 {
+        x ^ y ^ z
     }
+    #[inline(always)]
+    fn i(x: u32, y: u32, z: u32) -> u32 {
+        y ^ (x | !z)
+    }
+    const fn i0(i: usize) -> usize {
+        i
+    }
+    const fn i1(i: usize) -> usize {
+        (5 * i + 1) % 16
+    }
+    const fn i2(i: usize) -> usize {
+        (3 * i + 5) % 16
+    }
+    const fn i3(i: usize) -> usize {
+        (7 * i) % 16
+    }
+    round!(f, i0, 0);
+    round!(f, i0, 4);
+    round!(f, i0, 8);
+    round!(f, i0, 12);
+    round!(g, i1, 16);
+    round!(g, i1, 20);
+    round!(g, i1, 24);
+    round!(g, i1, 28);
+    round!(h, i2, 32);
+    round!(h, i2, 36);
+    round!(h, i2, 40);
+    round!(h, i2, 44);
+    round!(i, i3, 48);
+    round!(i, i3, 52);
+    round!(i, i3, 56);
+    round!(i, i3, 60);
     state[0] = state[0].wrapping_add(a);
     state[1] = state[1].wrapping_add(b);
     state[2] = state[2].wrapping_add(c);

@@ -876,9 +876,10 @@ impl<'w, W: Write + Seek> Sink<'w, W> {
 
 /// Float samples to integers with full scale `scale` (`2^(bits-1)`):
 /// rounded to nearest (ties to even), clamped to `-scale ..= scale - 1`, NaN
-/// to 0. The scale is the one symphonia uses for integer→float conversion,
+/// to 0 (`scale` at most `2^23`). The scale is the one symphonia uses for integer→float conversion,
 /// so integer sources at the target rate come back bit-exact.
 pub fn quantise(samples: &[f32], scale: f32, out: &mut Vec<i32>) {
+    assert!((1.0..=8_388_608.0).contains(&scale), "quantisation is for up to 24 bits");
     out.clear();
     out.resize(samples.len(), 0);
     #[cfg(target_arch = "x86_64")]
@@ -901,8 +902,10 @@ fn quantise_into(samples: &[f32], scale: f32, out: &mut [i32]) {
     let (lo, hi) = (-scale, scale - 1.0);
     for (q, &x) in out.iter_mut().zip(samples) {
         let v = (x * scale).round_ties_even();
-        // `max`/`min` return the other operand for NaN; NaN itself becomes 0.
+        // NaN becomes 0; infinities are clamped like any other value.
         let v = if v.is_nan() { 0.0 } else { v.max(lo).min(hi) };
-        *q = v as i32;
+        // SAFETY: `v` is finite and within `-2^23 ..= 2^23 - 1` here (an
+        // unchecked conversion vectorises; `as` would check every value).
+        *q = unsafe { v.to_int_unchecked::<i32>() };
     }
 }
