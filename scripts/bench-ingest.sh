@@ -13,7 +13,7 @@
 #    corpus is reused.
 # 2. Builds the example twice (see the build step): with the build flags used for quick release
 #    builds here (LTO off, 16 codegen units) and with the workspace's own release profile, which
-#    is what the server ships with. Both are measured: the difference is large.
+#    is what the server ships with. Both are measured.
 # 3. For each set, runs every side twice under `flock /tmp/tutti-bench.lock` (so it never overlaps
 #    another benchmark run on this machine), in the order A B C C B A, repeats a run during which
 #    other processes took 10 % or more of the CPU, and keeps the faster undisturbed run:
@@ -293,8 +293,7 @@ make_corpus
 # * LTO off, 16 codegen units: the flags used here for quick release builds (a few minutes on
 #   2 cores, opt-level 3, artifacts shared with other builds made with the same flags).
 #   `lto = "off"` also disables the thin-local LTO that Cargo otherwise applies across a crate's
-#   codegen units, and flacenc's FLAC encoder, written with array-based fake SIMD on stable
-#   Rust, is then several times slower because its small closures are no longer inlined.
+#   codegen units.
 # * The workspace's release profile (thin LTO), as the server is built for production.
 BUILD_LTO_OFF="CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo build --release -p audio --features ingest --example ingest_bench"
 BUILD_RELEASE="cargo build --release -p audio --features ingest --example ingest_bench"
@@ -429,9 +428,8 @@ corpus_rows=$(sort -k1,1r -k3,3 -k4,4n -k5,5n "$CORPUS/manifest" | awk '
   echo "* *Tutti* is the example built with the workspace's release profile (thin LTO), as the server is"
   echo "  built for production; *Tutti, LTO-off build* is the same code built with"
   echo "  \`CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16\`, the flags used here for quick"
-  echo "  release builds. \`lto = \"off\"\` also drops the thin-local LTO Cargo applies across a crate's"
-  echo "  codegen units by default; the FLAC encoder (flacenc, whose SIMD is emulated with small array"
-  echo "  closures on stable Rust) depends on that inlining, so figures from such a build understate Tutti."
+  echo "  release builds (\`lto = \"off\"\` also drops the thin-local LTO Cargo applies across a crate's"
+  echo "  codegen units by default). Both builds write identical files."
   echo "* *Wall s* is the fastest undisturbed run of two scheduled runs (every run is listed below), *CPU s*"
   echo "  the user + system time of that run's processes. *Throughput / ffmpeg's* is the side's files/s over ffmpeg's: above 1 the"
   echo "  side is faster than ffmpeg, below 1 slower."
@@ -459,10 +457,14 @@ corpus_rows=$(sort -k1,1r -k3,3 -k4,4n -k5,5n "$CORPUS/manifest" | awk '
   echo "  $JOBS worker threads over a shared queue (largest file first), each file decoded (symphonia,"
   echo "  FLAC MD5 verified), folded down to stereo if it has more than two channels, resampled to"
   echo "  44.1 kHz (rubato FFT resampler) unless already at 44.1 kHz, quantised without dither to 16-bit"
-  echo "  (24-bit for lossless sources deeper than 16 bits) and encoded to FLAC (flacenc defaults, 4096-frame"
-  echo "  blocks, STREAMINFO with MD5), written to a file as the server does. **Beyond ffmpeg's work**, Tutti"
+  echo "  (24-bit for lossless sources deeper than 16 bits) and encoded to FLAC by Tutti's own encoder"
+  echo "  (\`audio/src/ingest/flac.rs\`: the choices of ffmpeg's and the reference encoder's level 5 —"
+  echo "  4096-frame blocks, estimated stereo mode, fixed predictors or LPC up to order 8, Rice partition"
+  echo "  orders 0–8 — with STREAMINFO and MD5), written to a file as the server does. It runs on one core"
+  echo "  per file (no threads inside a file), like each ffmpeg process. **Beyond ffmpeg's work**, Tutti"
   echo "  also builds the waveform peaks (256 samples per pixel, written as \`.peaks.dat\`), measures EBU R128"
-  echo "  integrated loudness and reads the tags; all of that is inside its timings."
+  echo "  integrated loudness (BS.1770 K-weighting and gating) and reads the tags; all of that is inside"
+  echo "  its timings."
   echo "* **ffmpeg**: one process per file, $JOBS at a time (\`xargs -P $JOBS\`), files in the same order: decode,"
   echo "  \`-ac 2\` only for files with more than two channels, resample to 44.1 kHz with $RESAMPLER,"
   echo "  FLAC at ffmpeg's default compression level 5 (with MD5), 16-bit or 24-bit exactly where Tutti"
@@ -522,8 +524,8 @@ corpus_rows=$(sort -k1,1r -k3,3 -k4,4n -k5,5n "$CORPUS/manifest" | awk '
     echo "## Where Tutti's time goes"
     echo
     echo "\`ingest_bench --jobs 1 --profile\` (release-profile build) on both sets: each file is ingested once"
-    echo "for real (*ingest s*), then run again through a staged copy of the pipeline (same libraries and"
-    echo "settings) with a timer around each stage. Thread-seconds on one core; *staged s* is the sum of the"
+    echo "for real (*ingest s*), then run again through a staged copy of the pipeline (the same building"
+    echo "blocks and settings) with a timer around each stage. Thread-seconds on one core; *staged s* is the sum of the"
     echo "stage columns and should be close to *ingest s*."
     echo
     echo "| Group | Files | Audio s | Ingest s | Staged s | Open | Decode | Fold-down | Resample | Quantise | FLAC encode | MD5 | Write | Peaks | Loudness |"

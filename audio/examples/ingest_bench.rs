@@ -30,7 +30,7 @@
 //! file it times the real `ingest` call, then runs the file again through a
 //! staged copy of the pipeline built from the same libraries with the same
 //! settings (symphonia decoding with checksum verification, fold-down, rubato
-//! FFT resampler with the same chunking, quantisation, flacenc frames and MD5,
+//! FFT resampler with the same chunking, quantisation, FLAC frames and MD5,
 //! file writes, peaks, EBU R128 meter), timing each stage. It prints
 //! `profile` lines with the thread-seconds spent per stage, per codec and per
 //! `DIR`; `ingest_s` is the real call, the stage columns add up to
@@ -376,13 +376,8 @@ mod bench {
         use std::path::Path;
         use std::time::Instant;
 
+        use audio::ingest::stages::{Digest, FrameEncoder, LoudnessMeter, Md5, pcm_bytes, quantise};
         use audio::peaks::PeaksBuilder;
-        use ebur128::{EbuR128, Mode};
-        use flacenc::bitsink::ByteSink;
-        use flacenc::component::{BitRepr, StreamInfo};
-        use flacenc::config;
-        use flacenc::error::{Verified, Verify};
-        use flacenc::source::{Context, Fill, FrameBuf};
         use rubato::audioadapter_buffers::direct::SequentialSlice;
         use rubato::{Fft, FixedSync, Indexing, Resampler};
         use symphonia::core::codecs::audio::AudioDecoderOptions;
@@ -412,7 +407,7 @@ mod bench {
             pub resample: f64,
             /// Float to integer and back.
             pub quantise: f64,
-            /// flacenc frame encoding and serialisation.
+            /// FLAC frame encoding (analysis, bitstream, CRCs).
             pub flac: f64,
             /// MD5 of the PCM for STREAMINFO.
             pub md5: f64,
@@ -548,13 +543,10 @@ mod bench {
             resampler: Option<Rs>,
             resampled: Vec<f32>,
             scale: f32,
-            min: i32,
-            max: i32,
             ints: Vec<i32>,
-            floats: Vec<f32>,
             flac: Flac,
             peaks: PeaksBuilder,
-            meter: EbuR128,
+            meter: LoudnessMeter,
         }
 
         impl Pipeline {
@@ -571,14 +563,10 @@ mod bench {
                     resampler,
                     resampled: Vec::new(),
                     scale: full as f32,
-                    min: -full,
-                    max: full - 1,
                     ints: Vec::new(),
-                    floats: Vec::new(),
                     flac: Flac::new(TARGET_RATE, channels, bits)?,
                     peaks: PeaksBuilder::new(TARGET_RATE, channels as u16, SAMPLES_PER_PIXEL),
-                    meter: EbuR128::new(channels as u32, TARGET_RATE, Mode::I | Mode::HISTOGRAM)
-                        .map_err(|e| e.to_string())?,
+                    meter: LoudnessMeter::new(channels, TARGET_RATE, f64::from(full)),
                 })
             }
 
@@ -631,18 +619,12 @@ mod bench {
                 if samples.is_empty() {
                     return Ok(());
                 }
-                self.ints.clear();
-                self.floats.clear();
-                for &x in samples {
-                    let q = ((x * self.scale).round() as i32).clamp(self.min, self.max);
-                    self.ints.push(q);
-                    self.floats.push(q as f32 / self.scale);
-                }
+                quantise(samples, self.scale, &mut self.ints);
                 st.quantise += lap(t);
                 self.flac.write(&self.ints, out, st, t)?;
-                self.peaks.push(&self.floats);
+                self.peaks.push_ints(&self.ints, self.scale);
                 st.peaks += lap(t);
-                self.meter.add_frames_f32(&self.floats).map_err(|e| e.to_string())?;
+                self.meter.add(&self.ints);
                 st.loudness += lap(t);
                 Ok(())
             }
@@ -663,7 +645,7 @@ mod bench {
                 }
                 self.flac.encode_block(out, st, t)?;
                 out.flush().map_err(|e| e.to_string())?;
-                let _ = self.meter.loudness_global();
+                let _ = self.meter.integrated();
                 st.loudness += lap(t);
                 let dat = self.peaks.finish().to_dat_bytes();
                 st.peaks += lap(t);
@@ -674,29 +656,27 @@ mod bench {
             }
         }
 
-        /// The FLAC writer's work: blocks of 4096 frames, flacenc's default
-        /// encoder configuration, MD5 of the PCM, one write per frame.
+        /// The FLAC writer's work: blocks of 4096 frames encoded with
+        /// `audio::ingest`'s frame encoder, MD5 of the PCM, one write per frame.
         struct Flac {
-            info: StreamInfo,
-            config: Verified<config::Encoder>,
+            encoder: FrameEncoder,
             channels: usize,
+            bits: u32,
             block: Vec<i32>,
-            framebuf: FrameBuf,
-            md5: Context,
-            sink: ByteSink,
-            frame_number: usize,
+            pcm: Vec<u8>,
+            md5: Md5,
+            frame_number: u64,
         }
 
         impl Flac {
             fn new(rate: u32, channels: usize, bits: u32) -> Result<Self, String> {
                 Ok(Flac {
-                    info: StreamInfo::new(rate as usize, channels, bits as usize).map_err(|e| e.to_string())?,
-                    config: config::Encoder::default().into_verified().map_err(|(_, e)| e.to_string())?,
+                    encoder: FrameEncoder::new(rate, channels, bits),
                     channels,
+                    bits,
                     block: Vec::with_capacity(BLOCK_SIZE * channels),
-                    framebuf: FrameBuf::with_size(channels, BLOCK_SIZE).map_err(|e| e.to_string())?,
-                    md5: Context::new(bits as usize, channels),
-                    sink: ByteSink::new(),
+                    pcm: Vec::new(),
+                    md5: Md5::new(),
                     frame_number: 0,
                 })
             }
@@ -726,16 +706,12 @@ mod bench {
                     return Ok(());
                 }
                 st.flac += lap(t);
-                self.md5.fill_interleaved(&self.block).map_err(|e| e.to_string())?;
+                pcm_bytes(&self.block, self.bits, &mut self.pcm);
+                self.md5.update(&self.pcm);
                 st.md5 += lap(t);
-                self.framebuf.fill_interleaved(&self.block).map_err(|e| e.to_string())?;
-                let frame =
-                    flacenc::encode_fixed_size_frame(&self.config, &self.framebuf, self.frame_number, &self.info)
-                        .map_err(|e| e.to_string())?;
-                self.sink.clear();
-                frame.write(&mut self.sink).map_err(|e| e.to_string())?;
+                let frame = self.encoder.encode(&self.block, self.frame_number);
                 st.flac += lap(t);
-                out.write_all(self.sink.as_slice()).map_err(|e| e.to_string())?;
+                out.write_all(frame).map_err(|e| e.to_string())?;
                 st.write += lap(t);
                 self.frame_number += 1;
                 self.block.clear();

@@ -303,6 +303,69 @@ impl PeaksBuilder {
         }
     }
 
+    /// Feeds interleaved integer samples whose full scale is `full_scale`
+    /// (`2^(bits-1)`). Gives exactly what [`push`](Self::push) gives for the
+    /// samples `q as f32 / full_scale`, but takes the extremes of each pixel
+    /// on the integers and maps only those (the mapping is monotonic).
+    pub fn push_ints(&mut self, mut samples: &[i32], full_scale: f32) {
+        let channels = usize::from(self.channels);
+        let map = |q: i32| sample_to_i16(q as f32 / full_scale);
+        // A frame split across calls: finish it sample by sample.
+        while self.next_channel != 0 && !samples.is_empty() {
+            self.push_one(map(samples[0]));
+            samples = &samples[1..];
+        }
+        while samples.len() >= channels {
+            let room = (self.samples_per_pixel - self.frames_in_pixel) as usize;
+            let frames = room.min(samples.len() / channels);
+            let (now, rest) = samples.split_at(frames * channels);
+            match channels {
+                1 => self.fold_extremes(0, extremes(now.iter().copied()), map),
+                2 => {
+                    let (l, r) = extremes_stereo(now);
+                    self.fold_extremes(0, l, map);
+                    self.fold_extremes(1, r, map);
+                }
+                _ => {
+                    for ch in 0..channels {
+                        self.fold_extremes(ch, extremes(now.iter().skip(ch).step_by(channels).copied()), map);
+                    }
+                }
+            }
+            self.frames_in_pixel += frames as u32;
+            if self.frames_in_pixel == self.samples_per_pixel {
+                self.flush_pixel();
+            }
+            samples = rest;
+        }
+        for &q in samples {
+            self.push_one(map(q));
+        }
+    }
+
+    fn fold_extremes(&mut self, ch: usize, (lo, hi): (i32, i32), map: impl Fn(i32) -> i16) {
+        if lo > hi {
+            return;
+        }
+        let slot = &mut self.current[ch];
+        slot.0 = slot.0.min(map(lo));
+        slot.1 = slot.1.max(map(hi));
+    }
+
+    fn push_one(&mut self, v: i16) {
+        let slot = &mut self.current[self.next_channel];
+        slot.0 = slot.0.min(v);
+        slot.1 = slot.1.max(v);
+        self.next_channel += 1;
+        if self.next_channel == usize::from(self.channels) {
+            self.next_channel = 0;
+            self.frames_in_pixel += 1;
+            if self.frames_in_pixel == self.samples_per_pixel {
+                self.flush_pixel();
+            }
+        }
+    }
+
     fn flush_pixel(&mut self) {
         for slot in &mut self.current {
             self.data.push(slot.0);
@@ -341,6 +404,33 @@ impl PeaksBuilder {
             data: self.data,
         }
     }
+}
+
+/// `(min, max)` of the values; `(i32::MAX, i32::MIN)` when there are none.
+#[inline]
+fn extremes(values: impl Iterator<Item = i32>) -> (i32, i32) {
+    values.fold((i32::MAX, i32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)))
+}
+
+/// Per-channel `(min, max)` of interleaved stereo frames.
+#[inline]
+fn extremes_stereo(frames: &[i32]) -> ((i32, i32), (i32, i32)) {
+    let mut lo = [i32::MAX; 8];
+    let mut hi = [i32::MIN; 8];
+    let mut chunks = frames.chunks_exact(8);
+    for c in &mut chunks {
+        for j in 0..8 {
+            lo[j] = lo[j].min(c[j]);
+            hi[j] = hi[j].max(c[j]);
+        }
+    }
+    let mut l = (lo[0].min(lo[2]).min(lo[4]).min(lo[6]), hi[0].max(hi[2]).max(hi[4]).max(hi[6]));
+    let mut r = (lo[1].min(lo[3]).min(lo[5]).min(lo[7]), hi[1].max(hi[3]).max(hi[5]).max(hi[7]));
+    for f in chunks.remainder().chunks_exact(2) {
+        l = (l.0.min(f[0]), l.1.max(f[0]));
+        r = (r.0.min(f[1]), r.1.max(f[1]));
+    }
+    (l, r)
 }
 
 #[cfg(test)]
@@ -387,6 +477,30 @@ mod tests {
                 assert_eq!(p.data, expected, "channels={channels} spp={spp} block={block}");
                 assert_eq!(p.pixels(), len.div_ceil(spp as usize));
                 assert_eq!(p.bits, 16);
+            }
+        }
+    }
+
+    #[test]
+    fn integer_input_matches_float_input() {
+        for &(bits, channels, spp, len) in
+            &[(16u32, 1usize, 7u32, 1000usize), (16, 2, 256, 3000), (24, 2, 4, 203), (24, 3, 5, 301), (16, 2, 1, 40)]
+        {
+            let full = (1i64 << (bits - 1)) as f32;
+            let ints: Vec<i32> = signal(len * channels)
+                .iter()
+                .map(|&v| ((v * full).round() as i64).clamp(-(full as i64), full as i64 - 1) as i32)
+                .collect();
+            let floats: Vec<f32> = ints.iter().map(|&q| q as f32 / full).collect();
+            let mut want = PeaksBuilder::new(8000, channels as u16, spp);
+            want.push(&floats);
+            let want = want.finish();
+            for block in [1usize, 2, 3, 5, 64, 10_000] {
+                let mut b = PeaksBuilder::new(8000, channels as u16, spp);
+                for chunk in ints.chunks(block) {
+                    b.push_ints(chunk, full);
+                }
+                assert_eq!(b.finish(), want, "bits={bits} channels={channels} spp={spp} block={block}");
             }
         }
     }

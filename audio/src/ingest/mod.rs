@@ -59,6 +59,7 @@
 //! discarded.
 
 mod flac;
+mod meter;
 mod mix;
 mod names;
 mod resample;
@@ -67,7 +68,6 @@ mod riff;
 use std::fmt;
 use std::io::{self, Seek, Write};
 
-use ebur128::{EbuR128, Mode};
 use symphonia::core::audio::Channels;
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
@@ -79,8 +79,20 @@ use symphonia::core::packet::Packet;
 
 pub use symphonia::core::io::MediaSource;
 
+/// Building blocks of [`ingest`], exposed so the ingest benchmark can time
+/// each stage separately with exactly the code `ingest` runs. Not a stable
+/// interface.
+#[doc(hidden)]
+pub mod stages {
+    pub use super::flac::{FrameEncoder, pcm_bytes};
+    pub use md5::{Digest, Md5};
+    pub use super::meter::LoudnessMeter;
+    pub use super::quantise;
+}
+
 use crate::peaks::{Peaks, PeaksBuilder};
 use flac::FlacWriter;
+use meter::LoudnessMeter;
 use mix::Mixer;
 use resample::StreamResampler;
 
@@ -824,57 +836,75 @@ impl<'w, W: Write + Seek> Pipeline<'w, W> {
 struct Sink<'w, W: Write + Seek> {
     flac: FlacWriter<'w, W>,
     peaks: PeaksBuilder,
-    meter: EbuR128,
+    meter: LoudnessMeter,
     channels: usize,
     /// `2^(bits-1)`: the integer value of full scale.
     scale: f32,
-    min: i32,
-    max: i32,
     ints: Vec<i32>,
-    /// The quantised signal back in float, so that peaks and loudness
-    /// describe exactly what the FLAC contains.
-    floats: Vec<f32>,
 }
 
 impl<'w, W: Write + Seek> Sink<'w, W> {
     fn new(out: &'w mut W, rate: u32, channels: usize, bits: u32, spp: u32) -> Result<Self, IngestError> {
-        // HISTOGRAM keeps the integrated-loudness gate in constant memory
-        // (0.1 dB bins) instead of storing every 100 ms block.
-        let meter = EbuR128::new(channels as u32, rate, Mode::I | Mode::HISTOGRAM)
-            .map_err(|e| format!("loudness meter: {e}"))?;
         let full = 1i32 << (bits - 1);
         Ok(Sink {
             flac: FlacWriter::new(out, rate, channels, bits)?,
             peaks: PeaksBuilder::new(rate, channels as u16, spp),
-            meter,
+            meter: LoudnessMeter::new(channels, rate, f64::from(full)),
             channels,
             scale: full as f32,
-            min: -full,
-            max: full - 1,
             ints: Vec::new(),
-            floats: Vec::new(),
         })
     }
 
+    /// Peaks and loudness are computed from the quantised integers, so they
+    /// describe exactly what the FLAC contains.
     fn write(&mut self, samples: &[f32]) -> Result<(), IngestError> {
-        self.ints.clear();
-        self.floats.clear();
-        for &x in samples {
-            // Same scale as symphonia's integer→float conversion, so integer
-            // sources at the target rate come back bit-exact. `as` maps NaN to 0.
-            let q = ((x * self.scale).round() as i32).clamp(self.min, self.max);
-            self.ints.push(q);
-            self.floats.push(q as f32 / self.scale);
-        }
+        quantise(samples, self.scale, &mut self.ints);
         self.flac.write(&self.ints)?;
-        self.peaks.push(&self.floats);
-        self.meter.add_frames_f32(&self.floats).map_err(|e| format!("loudness meter: {e}"))?;
+        self.peaks.push_ints(&self.ints, self.scale);
+        self.meter.add(&self.ints);
         Ok(())
     }
 
     fn finish(self) -> Result<Finished, IngestError> {
-        let integrated_lufs = self.meter.loudness_global().ok().filter(|l| l.is_finite());
+        let integrated_lufs = self.meter.integrated();
         let frames = self.flac.finish()?;
         Ok(Finished { frames, channels: self.channels as u16, integrated_lufs, peaks: self.peaks.finish() })
+    }
+}
+
+/// Float samples to integers with full scale `scale` (`2^(bits-1)`):
+/// rounded to nearest (ties to even), clamped to `-scale ..= scale - 1`, NaN
+/// to 0 (`scale` at most `2^23`). The scale is the one symphonia uses for integer→float conversion,
+/// so integer sources at the target rate come back bit-exact.
+pub fn quantise(samples: &[f32], scale: f32, out: &mut Vec<i32>) {
+    assert!((1.0..=8_388_608.0).contains(&scale), "quantisation is for up to 24 bits");
+    out.clear();
+    out.resize(samples.len(), 0);
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { quantise_avx2(samples, scale, out) };
+        return;
+    }
+    quantise_into(samples, scale, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn quantise_avx2(samples: &[f32], scale: f32, out: &mut [i32]) {
+    quantise_into(samples, scale, out);
+}
+
+#[inline(always)]
+fn quantise_into(samples: &[f32], scale: f32, out: &mut [i32]) {
+    let (lo, hi) = (-scale, scale - 1.0);
+    for (q, &x) in out.iter_mut().zip(samples) {
+        let v = (x * scale).round_ties_even();
+        // NaN becomes 0; infinities are clamped like any other value.
+        let v = if v.is_nan() { 0.0 } else { v.max(lo).min(hi) };
+        // SAFETY: `v` is finite and within `-2^23 ..= 2^23 - 1` here (an
+        // unchecked conversion vectorises; `as` would check every value).
+        *q = unsafe { v.to_int_unchecked::<i32>() };
     }
 }

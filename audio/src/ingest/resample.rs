@@ -80,12 +80,13 @@ impl StreamResampler {
         while !samples.is_empty() {
             let take = (self.chunk_in - self.filled).min(samples.len() / channels);
             let (now, rest) = samples.split_at(take * channels);
+            let at = self.filled;
             if channels == 1 {
-                self.input[self.filled..self.filled + take].copy_from_slice(now);
+                self.input[at..at + take].copy_from_slice(now);
             } else {
-                for (i, frame) in now.chunks_exact(channels).enumerate() {
-                    for (ch, &x) in frame.iter().enumerate() {
-                        self.input[ch * self.chunk_in + self.filled + i] = x;
+                for (ch, planar) in self.input.chunks_exact_mut(self.chunk_in).enumerate() {
+                    for (y, &x) in planar[at..at + take].iter_mut().zip(now.iter().skip(ch).step_by(channels)) {
+                        *y = x;
                     }
                 }
             }
@@ -142,9 +143,11 @@ impl StreamResampler {
                 emit(&self.output[trim..trim + keep])?;
             } else {
                 self.interleaved.clear();
-                for frame in trim..trim + keep {
-                    for ch in 0..self.channels {
-                        self.interleaved.push(self.output[ch * self.output_frames + frame]);
+                self.interleaved.resize(keep * self.channels, 0.0);
+                for (ch, planar) in self.output.chunks_exact(self.output_frames).enumerate() {
+                    let frames = self.interleaved[ch..].iter_mut().step_by(self.channels);
+                    for (y, &x) in frames.zip(&planar[trim..trim + keep]) {
+                        *y = x;
                     }
                 }
                 emit(&self.interleaved)?;
