@@ -336,6 +336,10 @@ pub async fn next_task(ctx: &ServerContext, user: &user::Model) -> Result<Option
         got = lease_next(ctx, user.id).await?;
     }
     let Some(mut g) = got else { return Ok(None) };
+    // The answer to this lease will need the task's campaign: remember it now.
+    if !TASK_CAMPAIGN.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&g.task_id) {
+        remember(&TASK_CAMPAIGN, g.task_id, g.campaign_id);
+    }
     let c = campaign_view(&ctx.db, g.campaign_id).await?.ok_or(AppError::Internal)?;
     // Now and then, a gold task of the same campaign instead.
     if g.fresh
