@@ -300,11 +300,11 @@ Earlier: 226 cycles/s, p50 435 ms, p99 559 ms, 33 SQL statements and about 8.7 m
 answer became one statement each.
 
 **The target, checked by Little's law.** A closed loop keeps exactly $CLIENTS cycles in flight, so
-throughput × mean cycle latency = $CLIENTS. At 1,500 cycles/s the mean cycle would have to take
-$CLIENTS / 1,500 s ≈ $(awk -v c="$CLIENTS" 'BEGIN { printf "%.0f", c / 1500 * 1000 }') ms — above the 50 ms asked of the p99. With $CLIENTS clients both halves
-of the target cannot hold at once: either throughput is at least 1,500/s and the mean latency is
-about $(awk -v c="$CLIENTS" 'BEGIN { printf "%.0f", c / 1500 * 1000 }') ms, or the p99 is under 50 ms, the mean is lower still, and throughput is above
-$CLIENTS / 0.05 s = $(awk -v c="$CLIENTS" 'BEGIN { printf "%d", c / 0.05 }') cycles/s, far beyond the 1,500 asked. This run: $CLOSED_RATE cycles/s ×
+throughput × mean cycle latency = $CLIENTS. At exactly 1,500 cycles/s the mean cycle takes
+$CLIENTS / 1,500 s ≈ $(awk -v c="$CLIENTS" 'BEGIN { printf "%.0f", c / 1500 * 1000 }') ms, so the p99 is above 50 ms. The two halves only fit together further up: a p99
+under 50 ms means a mean under 50 ms, hence more than $CLIENTS / 0.05 s = $(awk -v c="$CLIENTS" 'BEGIN { printf "%d", c / 0.05 }') cycles/s. With $CLIENTS
+closed-loop clients the target is really "more than $(awk -v c="$CLIENTS" 'BEGIN { printf "%d", c / 0.05 }') cycles/s"; 1,500 cycles/s with a p99 under
+50 ms is not a point a closed loop of this size can be at. This run: $CLOSED_RATE cycles/s ×
 $CLOSED_MEAN ms mean = $(awk -v r="$CLOSED_RATE" -v m="$CLOSED_MEAN" 'BEGIN { printf "%.1f", r * m / 1000 }') cycles in flight. The open loop below
 measures latency at a fixed arrival rate instead, which is what the p99 goal is about.
 
