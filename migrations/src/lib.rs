@@ -7,6 +7,7 @@ mod m20261122_000002_audio;
 mod m20261122_000003_annotation;
 mod m20261122_000004_studio;
 mod m20261122_000005_latency;
+mod m20261122_000006_annotation_perf;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_annotation::Migration),
             Box::new(m20261122_000004_studio::Migration),
             Box::new(m20261122_000005_latency::Migration),
+            Box::new(m20261122_000006_annotation_perf::Migration),
         ]
     }
 }

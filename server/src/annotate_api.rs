@@ -95,6 +95,7 @@ async fn update_campaign(
         a.instructions = Set(text.trim().to_string());
     }
     let c = a.update(&s.ctx.db).await?;
+    app::annotate::ssr::forget_campaign(c.id);
     Ok(Json(campaign_info(&s.ctx.db, &c).await?))
 }
 
@@ -241,6 +242,8 @@ async fn set_gold(
     let mut a: task::ActiveModel = t.into();
     a.is_gold = Set(body.answers.is_some());
     a.gold_answers = Set(body.answers.map(|g| serde_json::to_string(&g).unwrap_or_default()));
-    a.update(&s.ctx.db).await?;
+    let t = a.update(&s.ctx.db).await?;
+    // Leases on gold tasks hold no place; recount the task's places for its new kind.
+    app::annotate::ssr::recount_task(&s.ctx, t.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

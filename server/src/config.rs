@@ -27,6 +27,8 @@ pub struct Config {
     pub audio_jobs: usize,
     pub tmp_dir: PathBuf,
     pub lease_seconds: i64,
+    /// Database connections in the pool (None: 10 for PostgreSQL, 4 for SQLite).
+    pub db_pool: Option<u32>,
     pub session_idle_minutes: i64,
     pub site_root: PathBuf,
     pub log_filter: String,
@@ -78,6 +80,7 @@ const KEYS: &[(&str, &str, Option<&str>)] = &[
     ("TUTTI_AUDIO_JOBS", "audio_jobs", None),
     ("TUTTI_TMP_DIR", "tmp_dir", Some("data/tmp")),
     ("TUTTI_LEASE_SECONDS", "lease_seconds", Some("600")),
+    ("TUTTI_DB_POOL", "db_pool", None),
     ("TUTTI_SESSION_IDLE_MINUTES", "session_idle_minutes", Some("20160")),
     ("LEPTOS_SITE_ROOT", "site_root", Some("target/site")),
     ("TUTTI_LOG", "log", Some("info")),
@@ -209,6 +212,10 @@ impl Config {
             .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
         let tmp_dir = PathBuf::from(raw.required("TUTTI_TMP_DIR", |v| Ok(v.to_string()))?);
         let lease_seconds = raw.required("TUTTI_LEASE_SECONDS", parse_positive)?;
+        let db_pool = raw.parse("TUTTI_DB_POOL", |v| match parse_positive(v) {
+            Ok(n) if n <= 1000 => Ok(n as u32),
+            _ => Err(format!("'{v}' must be a number of connections from 1 to 1000")),
+        })?;
         let session_idle_minutes = raw.required("TUTTI_SESSION_IDLE_MINUTES", parse_positive)?;
         let site_root = PathBuf::from(raw.required("LEPTOS_SITE_ROOT", |v| Ok(v.to_string()))?);
         let log_filter = raw.required("TUTTI_LOG", |v| Ok(v.to_string()))?;
@@ -232,6 +239,7 @@ impl Config {
             audio_jobs,
             tmp_dir,
             lease_seconds,
+            db_pool,
             session_idle_minutes,
             site_root,
             log_filter,

@@ -61,6 +61,11 @@ pub fn init_tracing(config: &Config) {
 
 /// Connect and bring the schema up to date. A SQLite file's directory is created if missing.
 pub async fn connect(database_url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_with(database_url, None).await
+}
+
+/// Like [`connect`], with `pool` connections (default: 10 for PostgreSQL, 4 for SQLite).
+pub async fn connect_with(database_url: &str, pool: Option<u32>) -> anyhow::Result<DatabaseConnection> {
     let sqlite = database_url.starts_with("sqlite:");
     if sqlite {
         let path = database_url.trim_start_matches("sqlite:").trim_start_matches("//");
@@ -74,6 +79,9 @@ pub async fn connect(database_url: &str) -> anyhow::Result<DatabaseConnection> {
     if sqlite {
         // One writer at a time in SQLite; a small pool avoids lock contention.
         options.max_connections(4);
+    }
+    if let Some(n) = pool {
+        options.max_connections(n);
     }
     let db = Database::connect(options).await.context("cannot connect to the database (DATABASE_URL)")?;
     if sqlite {
@@ -221,7 +229,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
 /// Like [`start`], on a listener bound by the caller (tests bind port 0 first).
 pub async fn start_on(listener: TcpListener, config: Config) -> anyhow::Result<Running> {
-    let db = connect(&config.database_url).await?;
+    let db = connect_with(&config.database_url, config.db_pool).await?;
     let addr = listener.local_addr()?;
     let sweeper = tokio::spawn({
         let store = DbSessionStore::new(db.clone());

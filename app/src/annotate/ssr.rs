@@ -1,22 +1,32 @@
 //! Serving, submission and consensus on the server.
 //!
-//! Concurrency: every lease grant and every submission locks the task row first (`FOR UPDATE` on
-//! PostgreSQL, with `SKIP LOCKED` when picking; one writer at a time on SQLite), and re-counts the
-//! task's live leases after taking the lock, so a task is never promised to more annotators than it
-//! still needs.
-use std::collections::BTreeMap;
+//! Concurrency: a task's row carries `reserved`, its answers plus the leases that hold one of its
+//! places (`leases.counted`). A lease is granted only by raising `reserved` while it is below
+//! `annotations_required`, under the task's row lock, so a task is never promised to more
+//! annotators than it still needs. On PostgreSQL the pick and the grant are one statement
+//! (`FOR UPDATE SKIP LOCKED`, whose re-check sees the row's latest `reserved`), and so is an
+//! accepted answer; anything unusual (gold tasks, retries, every rejection) takes the careful
+//! path, which locks the task row and re-reads everything. On SQLite, which has no row locks,
+//! every read-check-write section runs one at a time in this process.
+//!
+//! An expired lease keeps its place until it is found (when nothing else can be served, or every
+//! little while): then it stops counting, but stays, so its holder is told that it expired.
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Instant;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use consensus::{Accuracy, Answer};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, SqlErr, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, Set, SqlErr, Statement, Value,
 };
 use uuid::Uuid;
 
 use super::{AnnotatorStats, AnswerValue, Assignment, InstrumentProgress, Receipt, Submission};
 use crate::context::ServerContext;
-use crate::db::{annotation, annotator_accuracy, audio, campaign, instrument, lease, task, task_label, user};
+use crate::db::{annotation, annotator_accuracy, audio, campaign, instrument, task, task_label, user};
 use crate::error::AppError;
 use crate::instruments::Instrument;
 use crate::tasks::ssr::instruments_of;
@@ -36,157 +46,333 @@ fn is_postgres(db: &impl ConnectionTrait) -> bool {
     db.get_database_backend() == DatabaseBackend::Postgres
 }
 
+/// A statement written with `$n` placeholders, for either backend (SQLite spells them `?n`).
+fn stmt(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
+    let backend = db.get_database_backend();
+    let sql = if backend == DatabaseBackend::Sqlite { sql.replace('$', "?") } else { sql.to_string() };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
 /// SQLite has no row locks: serialise the read-check-write sections in this process instead.
 async fn serial(ctx: &ServerContext) -> Option<tokio::sync::MutexGuard<'_, ()>> {
     if is_postgres(&ctx.db) { None } else { Some(ctx.write_lock.lock().await) }
 }
 
-async fn lock_task(txn: &DatabaseTransaction, id: Uuid) -> Result<Option<task::Model>, AppError> {
-    if is_postgres(txn) {
-        let row = txn
-            .query_one_raw(Statement::from_sql_and_values(
-                DatabaseBackend::Postgres,
-                "SELECT id FROM tasks WHERE id = $1 FOR UPDATE",
-                [id.into()],
-            ))
-            .await?;
-        if row.is_none() {
-            return Ok(None);
-        }
+// ---- read-mostly data kept in memory ----------------------------------------------------------
+
+/// How long a campaign read from the database is used before it is read again. Campaigns change
+/// rarely (instructions; `is_open` is always checked in SQL), and this process forgets one as
+/// soon as it changes it; other replicas see the change within this time.
+const CAMPAIGN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// Entries kept per in-memory map before it is emptied and refilled.
+const CACHE_LIMIT: usize = 50_000;
+
+/// What serving and checking need of a campaign, prepared once.
+pub struct CampaignView {
+    pub model: campaign::Model,
+    pub slugs: Vec<String>,
+    pub instructions_html: String,
+    pub instruments: Vec<Instrument>,
+}
+
+/// What an assignment shows of a clip. Clips never change once imported.
+struct ClipView {
+    duration_seconds: f64,
+    gain_db: f64,
+    waveform: Vec<(f32, f32)>,
+}
+
+type CampaignMap = HashMap<Uuid, (Instant, Arc<CampaignView>)>;
+static CAMPAIGNS: LazyLock<Mutex<CampaignMap>> = LazyLock::new(Default::default);
+static CLIPS: LazyLock<Mutex<HashMap<Uuid, Arc<ClipView>>>> = LazyLock::new(Default::default);
+/// A task's campaign (it never moves).
+static TASK_CAMPAIGN: LazyLock<Mutex<HashMap<Uuid, Uuid>>> = LazyLock::new(Default::default);
+
+fn remember<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, k: K, v: V) {
+    let mut m = map.lock().unwrap_or_else(|e| e.into_inner());
+    if m.len() >= CACHE_LIMIT {
+        m.clear();
     }
-    Ok(task::Entity::find_by_id(id).one(txn).await?)
+    m.insert(k, v);
 }
 
-async fn live_leases(txn: &DatabaseTransaction, task_id: Uuid, except_user: Uuid) -> Result<u64, AppError> {
-    Ok(lease::Entity::find()
-        .filter(lease::Column::TaskId.eq(task_id))
-        .filter(lease::Column::UserId.ne(except_user))
-        .filter(lease::Column::ExpiresAt.gt(Utc::now()))
-        .count(txn)
-        .await?)
+/// Forget what this process remembers of a campaign (call after changing it).
+pub fn forget_campaign(id: Uuid) {
+    CAMPAIGNS.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
 }
 
-/// Candidates for a normal (non-gold) task, closest to completion first, skipping rows another
-/// transaction is leasing right now.
-async fn candidates(txn: &DatabaseTransaction, user_id: Uuid, exclude: &[Uuid]) -> Result<Vec<Uuid>, AppError> {
+pub async fn campaign_view(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Arc<CampaignView>>, AppError> {
+    if let Some((at, v)) = CAMPAIGNS.lock().unwrap_or_else(|e| e.into_inner()).get(&id)
+        && at.elapsed() < CAMPAIGN_TTL
+    {
+        return Ok(Some(v.clone()));
+    }
+    let Some(c) = campaign::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    let slugs = instruments_of(&c);
+    let instruments = instrument::Entity::find()
+        .order_by_asc(instrument::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|i| slugs.contains(&i.slug))
+        .map(|i| Instrument { slug: i.slug, name: i.name, family: i.family })
+        .collect();
+    let v = Arc::new(CampaignView { instructions_html: markdown_html(&c.instructions), slugs, instruments, model: c });
+    remember(&CAMPAIGNS, id, (Instant::now(), v.clone()));
+    Ok(Some(v))
+}
+
+async fn clip_view(ctx: &ServerContext, id: Uuid) -> Result<Arc<ClipView>, AppError> {
+    if let Some(v) = CLIPS.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+        return Ok(v.clone());
+    }
+    let clip = audio::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AppError::Internal)?;
+    let v = Arc::new(ClipView {
+        duration_seconds: clip.duration_seconds,
+        gain_db: clip.loudness_lufs.map(|l| (TARGET_LUFS - l).clamp(-30.0, 12.0)).unwrap_or(0.0),
+        waveform: crate::ingest::ssr::card(ctx, &clip).await?.waveform,
+    });
+    remember(&CLIPS, id, v.clone());
+    Ok(v)
+}
+
+async fn campaign_of_task(db: &impl ConnectionTrait, task_id: Uuid) -> Result<Option<Uuid>, AppError> {
+    if let Some(c) = TASK_CAMPAIGN.lock().unwrap_or_else(|e| e.into_inner()).get(&task_id) {
+        return Ok(Some(*c));
+    }
+    let row = db.query_one_raw(stmt(db, "SELECT campaign_id FROM tasks WHERE id = $1", vec![task_id.into()])).await?;
+    let Some(row) = row else { return Ok(None) };
+    let c: Uuid = row.try_get("", "campaign_id")?;
+    remember(&TASK_CAMPAIGN, task_id, c);
+    Ok(Some(c))
+}
+
+// ---- serving ----------------------------------------------------------------------------------
+
+/// A lease held or just granted, with what the assignment needs of its task.
+struct Granted {
+    task_id: Uuid,
+    campaign_id: Uuid,
+    clip_id: Uuid,
+    expires_at: DateTime<Utc>,
+    /// Just granted (not a lease the annotator already held).
+    fresh: bool,
+}
+
+impl Granted {
+    fn from_row(r: &QueryResult, fresh: bool) -> Result<Self, AppError> {
+        Ok(Granted {
+            task_id: r.try_get("", "task_id")?,
+            campaign_id: r.try_get("", "campaign_id")?,
+            clip_id: r.try_get("", "clip_id")?,
+            expires_at: r.try_get("", "expires_at")?,
+            fresh,
+        })
+    }
+}
+
+/// The annotator's most recent live lease on an unfinished task of an open campaign.
+const HELD_SQL: &str = "SELECT l.task_id, t.campaign_id, t.clip_id, l.expires_at FROM leases l \
+     JOIN tasks t ON t.id = l.task_id JOIN campaigns c ON c.id = t.campaign_id \
+     WHERE l.user_id = $1 AND l.expires_at > $2 AND NOT t.is_complete AND c.is_open \
+     ORDER BY l.created_at DESC LIMIT 1";
+
+/// Open normal tasks with a free place that this annotator has neither answered nor reserved,
+/// closest to completion first.
+const PICK_WHERE: &str = "c.is_open AND NOT t.is_complete AND NOT t.is_gold \
+       AND t.reserved < t.annotations_required \
+       AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.user_id = $1) \
+       AND NOT EXISTS (SELECT 1 FROM leases o WHERE o.task_id = t.id AND o.user_id = $1 AND o.counted)";
+
+/// PostgreSQL: the held lease, or else pick, lock, lease and reserve, in one statement. The row
+/// lock's re-check reads the task's latest `reserved`, so a place taken by a grant that committed
+/// after this statement began is seen; rows being leased right now are skipped.
+static NEXT_PG: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH held AS ({HELD_SQL}), \
+         pick AS (SELECT t.id, t.campaign_id, t.clip_id FROM tasks t JOIN campaigns c ON c.id = t.campaign_id \
+           WHERE NOT EXISTS (SELECT 1 FROM held) AND {PICK_WHERE} \
+           ORDER BY t.annotations_count DESC, t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED), \
+         granted AS (INSERT INTO leases (id, task_id, user_id, expires_at, created_at, counted) \
+           SELECT $4, id, $1, $3, $2, true FROM pick \
+           ON CONFLICT (task_id, user_id) DO UPDATE \
+             SET expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at, counted = true \
+             WHERE NOT leases.counted \
+           RETURNING task_id, expires_at), \
+         bump AS (UPDATE tasks SET reserved = reserved + 1 WHERE id IN (SELECT task_id FROM granted) RETURNING id) \
+         SELECT task_id, campaign_id, clip_id, expires_at, false AS fresh FROM held \
+         UNION ALL \
+         SELECT p.id, p.campaign_id, p.clip_id, g.expires_at, true FROM pick p JOIN granted g ON g.task_id = p.id"
+    )
+});
+
+async fn lease_next(ctx: &ServerContext, user_id: Uuid) -> Result<Option<Granted>, AppError> {
     let now = Utc::now();
-    let pg = is_postgres(txn);
-    let (sql, backend) = if pg {
-        (
-            "SELECT t.id FROM tasks t JOIN campaigns c ON c.id = t.campaign_id \
-             WHERE c.is_open AND NOT t.is_complete AND NOT t.is_gold AND NOT (t.id = ANY($3)) \
-               AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.user_id = $1) \
-               AND t.annotations_count + (SELECT count(*) FROM leases l \
-                    WHERE l.task_id = t.id AND l.expires_at > $2 AND l.user_id <> $1) < t.annotations_required \
-             ORDER BY t.annotations_count DESC, t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED",
-            DatabaseBackend::Postgres,
-        )
-    } else {
-        (
-            "SELECT t.id FROM tasks t JOIN campaigns c ON c.id = t.campaign_id \
-             WHERE c.is_open AND NOT t.is_complete AND NOT t.is_gold \
-               AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.user_id = ?) \
-               AND t.annotations_count + (SELECT count(*) FROM leases l \
-                    WHERE l.task_id = t.id AND l.expires_at > ? AND l.user_id <> ?) < t.annotations_required \
-             ORDER BY t.annotations_count DESC, t.id LIMIT 8",
-            DatabaseBackend::Sqlite,
-        )
-    };
-    let values: Vec<sea_orm::Value> = if pg {
-        vec![user_id.into(), now.into(), exclude.to_vec().into()]
-    } else {
-        vec![user_id.into(), now.into(), user_id.into()]
-    };
-    let rows = txn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    let mut ids = Vec::with_capacity(rows.len());
-    for r in rows {
-        let id: Uuid = r.try_get("", "id")?;
-        if !exclude.contains(&id) {
-            ids.push(id);
-        }
+    let expires = now + Duration::seconds(ctx.settings.lease_seconds);
+    if is_postgres(&ctx.db) {
+        let values = vec![user_id.into(), now.into(), expires.into(), Uuid::new_v4().into()];
+        let row = ctx.db.query_one_raw(stmt(&ctx.db, &NEXT_PG, values)).await?;
+        return row.map(|r| Granted::from_row(&r, r.try_get("", "fresh")?)).transpose();
     }
-    Ok(ids)
+    let _serial = serial(ctx).await;
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    if let Some(r) = txn.query_one_raw(stmt(&txn, HELD_SQL, vec![user_id.into(), now.into()])).await? {
+        txn.commit().await?;
+        return Granted::from_row(&r, false).map(Some);
+    }
+    let pick = format!(
+        "SELECT t.id, t.campaign_id, t.clip_id FROM tasks t JOIN campaigns c ON c.id = t.campaign_id \
+         WHERE {PICK_WHERE} ORDER BY t.annotations_count DESC, t.id LIMIT 1"
+    );
+    let Some(r) = txn.query_one_raw(stmt(&txn, &pick, vec![user_id.into()])).await? else {
+        txn.commit().await?;
+        return Ok(None);
+    };
+    let task_id: Uuid = r.try_get("", "id")?;
+    grant(&txn, task_id, user_id, now, expires, true).await?;
+    txn.commit().await?;
+    Ok(Some(Granted {
+        task_id,
+        campaign_id: r.try_get("", "campaign_id")?,
+        clip_id: r.try_get("", "clip_id")?,
+        expires_at: expires,
+        fresh: true,
+    }))
 }
 
+/// Replace the annotator's lease row on a task (a leftover that no longer counts, if any) with a
+/// new one; a counted lease reserves a place. The caller has checked there is one.
 async fn grant(
     txn: &DatabaseTransaction,
     task_id: Uuid,
     user_id: Uuid,
-    seconds: i64,
-) -> Result<lease::Model, AppError> {
-    lease::Entity::delete_many()
-        .filter(lease::Column::TaskId.eq(task_id))
-        .filter(lease::Column::UserId.eq(user_id))
-        .exec(txn)
-        .await?;
-    let now = Utc::now();
-    Ok(lease::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        task_id: Set(task_id),
-        user_id: Set(user_id),
-        expires_at: Set(now + Duration::seconds(seconds)),
-        created_at: Set(now),
+    now: DateTime<Utc>,
+    expires: DateTime<Utc>,
+    counted: bool,
+) -> Result<(), AppError> {
+    take_lease(txn, task_id, user_id).await?;
+    txn.execute_raw(stmt(
+        txn,
+        "INSERT INTO leases (id, task_id, user_id, expires_at, created_at, counted) VALUES ($1, $2, $3, $4, $5, $6)",
+        vec![Uuid::new_v4().into(), task_id.into(), user_id.into(), expires.into(), now.into(), counted.into()],
+    ))
+    .await?;
+    if counted {
+        txn.execute_raw(stmt(txn, "UPDATE tasks SET reserved = reserved + 1 WHERE id = $1", vec![task_id.into()]))
+            .await?;
     }
-    .insert(txn)
-    .await?)
+    Ok(())
+}
+
+/// Delete the annotator's lease on a task, giving its place back if it held one.
+async fn take_lease(txn: &DatabaseTransaction, task_id: Uuid, user_id: Uuid) -> Result<(), AppError> {
+    let gone = txn
+        .query_all_raw(stmt(
+            txn,
+            "DELETE FROM leases WHERE task_id = $1 AND user_id = $2 RETURNING counted",
+            vec![task_id.into(), user_id.into()],
+        ))
+        .await?;
+    for r in gone {
+        if r.try_get::<bool>("", "counted")? {
+            txn.execute_raw(stmt(txn, "UPDATE tasks SET reserved = reserved - 1 WHERE id = $1", vec![task_id.into()]))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Unix second of the last sweep for expired leases in this process.
+static LAST_SWEEP: AtomicI64 = AtomicI64::new(0);
+/// Seconds between sweeps while there is still something to serve.
+const SWEEP_EVERY: i64 = 15;
+
+/// Expired leases stop holding their place; returns how many did.
+async fn release_expired(ctx: &ServerContext) -> Result<usize, AppError> {
+    let now = Utc::now();
+    LAST_SWEEP.store(now.timestamp(), Ordering::Relaxed);
+    if is_postgres(&ctx.db) {
+        let rows = ctx
+            .db
+            .query_all_raw(stmt(
+                &ctx.db,
+                "WITH r AS (UPDATE leases SET counted = false WHERE counted AND expires_at <= $1 RETURNING task_id), \
+                 g AS (SELECT task_id, count(*) AS n FROM r GROUP BY task_id) \
+                 UPDATE tasks SET reserved = tasks.reserved - g.n FROM g WHERE tasks.id = g.task_id RETURNING g.n",
+                vec![now.into()],
+            ))
+            .await?;
+        let mut n = 0;
+        for r in rows {
+            n += r.try_get::<i64>("", "n")? as usize;
+        }
+        return Ok(n);
+    }
+    let _serial = serial(ctx).await;
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    let expired = txn
+        .query_all_raw(stmt(
+            &txn,
+            "SELECT id, task_id FROM leases WHERE counted AND expires_at <= $1",
+            vec![now.into()],
+        ))
+        .await?;
+    for r in &expired {
+        let (id, task_id): (Uuid, Uuid) = (r.try_get("", "id")?, r.try_get("", "task_id")?);
+        txn.execute_raw(stmt(&txn, "UPDATE leases SET counted = false WHERE id = $1", vec![id.into()])).await?;
+        txn.execute_raw(stmt(&txn, "UPDATE tasks SET reserved = reserved - 1 WHERE id = $1", vec![task_id.into()]))
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(expired.len())
 }
 
 pub async fn next_task(ctx: &ServerContext, user: &user::Model) -> Result<Option<Assignment>, AppError> {
+    if Utc::now().timestamp() - LAST_SWEEP.load(Ordering::Relaxed) >= SWEEP_EVERY {
+        release_expired(ctx).await?;
+    }
+    let mut got = lease_next(ctx, user.id).await?;
+    if got.is_none() && release_expired(ctx).await? > 0 {
+        got = lease_next(ctx, user.id).await?;
+    }
+    let Some(mut g) = got else { return Ok(None) };
+    // The answer to this lease will need the task's campaign: remember it now.
+    if !TASK_CAMPAIGN.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&g.task_id) {
+        remember(&TASK_CAMPAIGN, g.task_id, g.campaign_id);
+    }
+    let c = campaign_view(&ctx.db, g.campaign_id).await?.ok_or(AppError::Internal)?;
+    // Now and then, a gold task of the same campaign instead.
+    if g.fresh
+        && c.model.gold_rate > 0.0
+        && rand::random::<f64>() < c.model.gold_rate
+        && let Some(gold) = swap_for_gold(ctx, user.id, &g).await?
+    {
+        g = gold;
+    }
+    assignment(ctx, &g, &c).await.map(Some)
+}
+
+/// Give back the lease just granted and lease a gold task of the same campaign instead, if the
+/// annotator has one left to answer.
+async fn swap_for_gold(ctx: &ServerContext, user_id: Uuid, g: &Granted) -> Result<Option<Granted>, AppError> {
     let _serial = serial(ctx).await;
     let txn = crate::db::begin_write(&ctx.db).await?;
-    // A live lease on a task still wanting this user's answer is handed back unchanged (reloads).
-    let held = lease::Entity::find()
-        .filter(lease::Column::UserId.eq(user.id))
-        .filter(lease::Column::ExpiresAt.gt(Utc::now()))
-        .order_by_desc(lease::Column::CreatedAt)
-        .all(&txn)
-        .await?;
-    for l in held {
-        if let Some(t) = task::Entity::find_by_id(l.task_id).one(&txn).await?
-            && !t.is_complete
-            && let Some(c) = campaign::Entity::find_by_id(t.campaign_id).one(&txn).await?
-            && c.is_open
-        {
-            txn.commit().await?;
-            return assignment(ctx, t, c, l).await.map(Some);
-        }
-    }
-    let mut tried = Vec::new();
-    let chosen = loop {
-        let ids = candidates(&txn, user.id, &tried).await?;
-        if ids.is_empty() {
-            break None;
-        }
-        let mut found = None;
-        for id in ids {
-            tried.push(id);
-            let Some(t) = lock_task(&txn, id).await? else { continue };
-            // Re-count under the lock: what the candidate query saw may be stale.
-            let reserved = i64::from(t.annotations_count) + live_leases(&txn, t.id, user.id).await? as i64;
-            if reserved < i64::from(t.annotations_required) {
-                found = Some(t);
-                break;
-            }
-        }
-        if found.is_some() {
-            break found;
-        }
-    };
-    let Some(mut t) = chosen else {
+    let Some(gold) = gold_candidate(&txn, g.campaign_id, user_id).await? else {
         txn.commit().await?;
         return Ok(None);
     };
-    let c = campaign::Entity::find_by_id(t.campaign_id).one(&txn).await?.ok_or(AppError::Internal)?;
-    // Now and then, a gold task of the same campaign instead.
-    if c.gold_rate > 0.0
-        && rand::random::<f64>() < c.gold_rate
-        && let Some(g) = gold_candidate(&txn, c.id, user.id).await?
-    {
-        t = g;
-    }
-    let l = grant(&txn, t.id, user.id, ctx.settings.lease_seconds).await?;
+    let now = Utc::now();
+    let expires = now + Duration::seconds(ctx.settings.lease_seconds);
+    take_lease(&txn, g.task_id, user_id).await?;
+    grant(&txn, gold.id, user_id, now, expires, false).await?;
     txn.commit().await?;
-    assignment(ctx, t, c, l).await.map(Some)
+    Ok(Some(Granted {
+        task_id: gold.id,
+        campaign_id: gold.campaign_id,
+        clip_id: gold.clip_id,
+        expires_at: expires,
+        fresh: true,
+    }))
 }
 
 async fn gold_candidate(
@@ -215,32 +401,20 @@ async fn gold_candidate(
     Ok(Some(open[rand::random::<u64>() as usize % open.len()].clone()))
 }
 
-async fn assignment(
-    ctx: &ServerContext,
-    t: task::Model,
-    c: campaign::Model,
-    l: lease::Model,
-) -> Result<Assignment, AppError> {
-    let clip = audio::Entity::find_by_id(t.clip_id).one(&ctx.db).await?.ok_or(AppError::Internal)?;
-    let slugs = instruments_of(&c);
-    let all = instrument::Entity::find().order_by_asc(instrument::Column::Position).all(&ctx.db).await?;
-    let instruments = all
-        .into_iter()
-        .filter(|i| slugs.contains(&i.slug))
-        .map(|i| Instrument { slug: i.slug, name: i.name, family: i.family })
-        .collect();
+async fn assignment(ctx: &ServerContext, g: &Granted, c: &CampaignView) -> Result<Assignment, AppError> {
+    let clip = clip_view(ctx, g.clip_id).await?;
     Ok(Assignment {
-        task_id: t.id,
-        campaign_id: c.id,
-        campaign_name: c.name,
-        instructions_html: markdown_html(&c.instructions),
-        clip_id: clip.id,
+        task_id: g.task_id,
+        campaign_id: c.model.id,
+        campaign_name: c.model.name.clone(),
+        instructions_html: c.instructions_html.clone(),
+        clip_id: g.clip_id,
         duration_seconds: clip.duration_seconds,
-        gain_db: clip.loudness_lufs.map(|l| (TARGET_LUFS - l).clamp(-30.0, 12.0)).unwrap_or(0.0),
-        instruments,
-        lease_expires_at: l.expires_at.to_rfc3339(),
-        stats_every: c.stats_every,
-        waveform: crate::ingest::ssr::card(ctx, &clip).await?.waveform,
+        gain_db: clip.gain_db,
+        instruments: c.instruments.clone(),
+        lease_expires_at: g.expires_at.to_rfc3339(),
+        stats_every: c.model.stats_every,
+        waveform: clip.waveform.clone(),
     })
 }
 
@@ -259,41 +433,142 @@ pub fn markdown_html(text: &str) -> String {
 
 /// Give a lease back (skip).
 pub async fn release(ctx: &ServerContext, user: &user::Model, task_id: Uuid) -> Result<(), AppError> {
-    lease::Entity::delete_many()
-        .filter(lease::Column::TaskId.eq(task_id))
-        .filter(lease::Column::UserId.eq(user.id))
-        .exec(&ctx.db)
-        .await?;
+    let _serial = serial(ctx).await;
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    take_lease(&txn, task_id, user.id).await?;
+    txn.commit().await?;
     Ok(())
 }
 
-async fn receipt_for(ctx: &ServerContext, a: &annotation::Model) -> Result<Receipt, AppError> {
-    let c = campaign::Entity::find_by_id(a.campaign_id).one(&ctx.db).await?.ok_or(AppError::Internal)?;
-    // Count submissions up to and including this one, so a retry gets the same answer.
-    let submissions = annotation::Entity::find()
-        .filter(annotation::Column::UserId.eq(a.user_id))
-        .filter(annotation::Column::CampaignId.eq(a.campaign_id))
-        .filter(annotation::Column::CreatedAt.lte(a.created_at))
-        .count(&ctx.db)
-        .await?;
+/// After a task's places are changed by hand (it became gold, or normal again): leases on gold
+/// tasks hold no place, and `reserved` is recounted under the task's lock.
+pub async fn recount_task(ctx: &ServerContext, task_id: Uuid) -> Result<(), AppError> {
+    let _serial = serial(ctx).await;
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    lock_task(&txn, task_id).await?;
+    txn.execute_raw(stmt(
+        &txn,
+        "UPDATE leases SET counted = false WHERE task_id = $1 AND counted \
+           AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = $1 AND t.is_gold)",
+        vec![task_id.into()],
+    ))
+    .await?;
+    txn.execute_raw(stmt(
+        &txn,
+        "UPDATE tasks SET reserved = annotations_count + \
+           (SELECT count(*) FROM leases l WHERE l.task_id = $1 AND l.counted) WHERE id = $1",
+        vec![task_id.into()],
+    ))
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+// ---- submitting -------------------------------------------------------------------------------
+
+/// The task row as submission checks need it, locked on PostgreSQL.
+struct LockedTask {
+    id: Uuid,
+    campaign_id: Uuid,
+    is_gold: bool,
+    gold_answers: Option<String>,
+    annotations_count: i32,
+    annotations_required: i32,
+    is_complete: bool,
+    reserved: i32,
+}
+
+async fn lock_task(txn: &DatabaseTransaction, id: Uuid) -> Result<Option<LockedTask>, AppError> {
+    let lock = if is_postgres(txn) { " FOR UPDATE" } else { "" };
+    let sql = format!(
+        "SELECT id, campaign_id, is_gold, gold_answers, annotations_count, annotations_required, is_complete, \
+         reserved FROM tasks WHERE id = $1{lock}"
+    );
+    let Some(r) = txn.query_one_raw(stmt(txn, &sql, vec![id.into()])).await? else { return Ok(None) };
+    Ok(Some(LockedTask {
+        id: r.try_get("", "id")?,
+        campaign_id: r.try_get("", "campaign_id")?,
+        is_gold: r.try_get("", "is_gold")?,
+        gold_answers: r.try_get("", "gold_answers")?,
+        annotations_count: r.try_get("", "annotations_count")?,
+        annotations_required: r.try_get("", "annotations_required")?,
+        is_complete: r.try_get("", "is_complete")?,
+        reserved: r.try_get("", "reserved")?,
+    }))
+}
+
+/// An accepted answer: enough to write its receipt.
+struct Stored {
+    id: Uuid,
+    task_id: Uuid,
+    campaign_id: Uuid,
+    /// The annotator's submission number in the campaign (`None` for rows older than the counter).
+    seq: Option<i32>,
+    created_at: DateTime<Utc>,
+    user_id: Uuid,
+}
+
+async fn receipt_for(ctx: &ServerContext, a: &Stored) -> Result<Receipt, AppError> {
+    let c = campaign_view(&ctx.db, a.campaign_id).await?.ok_or(AppError::Internal)?;
+    let submissions = match a.seq {
+        Some(n) => n.max(0) as u64,
+        // Count submissions up to and including this one, so a retry gets the same answer.
+        None => {
+            annotation::Entity::find()
+                .filter(annotation::Column::UserId.eq(a.user_id))
+                .filter(annotation::Column::CampaignId.eq(a.campaign_id))
+                .filter(annotation::Column::CreatedAt.lte(a.created_at))
+                .count(&ctx.db)
+                .await?
+        }
+    };
+    let every = c.model.stats_every;
     Ok(Receipt {
         annotation_id: a.id,
         task_id: a.task_id,
         submissions,
-        show_stats: c.stats_every > 0 && submissions % c.stats_every as u64 == 0,
+        show_stats: every > 0 && submissions.is_multiple_of(every as u64),
     })
 }
 
-async fn by_client_id(
-    ctx: &ServerContext,
-    user_id: Uuid,
-    client_id: &str,
-) -> Result<Option<annotation::Model>, AppError> {
-    Ok(annotation::Entity::find()
-        .filter(annotation::Column::UserId.eq(user_id))
-        .filter(annotation::Column::ClientId.eq(client_id))
-        .one(&ctx.db)
-        .await?)
+async fn by_client_id(db: &DatabaseConnection, user_id: Uuid, client_id: &str) -> Result<Option<Stored>, AppError> {
+    let row = db
+        .query_one_raw(stmt(
+            db,
+            "SELECT id, task_id, campaign_id, seq, created_at FROM annotations WHERE user_id = $1 AND client_id = $2",
+            vec![user_id.into(), client_id.into()],
+        ))
+        .await?;
+    row.map(|r| {
+        Ok(Stored {
+            id: r.try_get("", "id")?,
+            task_id: r.try_get("", "task_id")?,
+            campaign_id: r.try_get("", "campaign_id")?,
+            seq: r.try_get("", "seq")?,
+            created_at: r.try_get("", "created_at")?,
+            user_id,
+        })
+    })
+    .transpose()
+}
+
+/// Why the answers do not fit the campaign, if they do not.
+fn check_answers(wanted: &[String], s: &Submission) -> Result<(), AppError> {
+    let unknown: Vec<_> = s.answers.keys().filter(|k| !wanted.contains(k)).cloned().collect();
+    if !unknown.is_empty() {
+        return Err(AppError::Invalid(format!(
+            "These instruments are not part of this campaign: {}.",
+            unknown.join(", ")
+        )));
+    }
+    let missing: Vec<_> = wanted.iter().filter(|k| !s.answers.contains_key(*k)).cloned().collect();
+    if !missing.is_empty() {
+        return Err(AppError::Invalid(format!("Answer every instrument; missing: {}.", missing.join(", "))));
+    }
+    if s.play_count == 0 {
+        return Err(AppError::Invalid("Play the clip before answering.".into()));
+    }
+    Ok(())
 }
 
 pub async fn submit(
@@ -306,8 +581,13 @@ pub async fn submit(
     if client_id.is_empty() || client_id.len() > 100 {
         return Err(AppError::Invalid("A submission needs a client id of 1 to 100 characters.".into()));
     }
+    if is_postgres(&ctx.db)
+        && let Some(r) = submit_direct(ctx, user, task_id, &client_id, &s).await?
+    {
+        return Ok(r);
+    }
     // A retry of an accepted submission gets the same answer and stores nothing new.
-    if let Some(a) = by_client_id(ctx, user.id, &client_id).await? {
+    if let Some(a) = by_client_id(&ctx.db, user.id, &client_id).await? {
         return if a.task_id == task_id {
             receipt_for(ctx, &a).await
         } else {
@@ -333,7 +613,7 @@ pub async fn submit(
         Ok(a) => receipt_for(ctx, &a).await,
         // Two copies of one submission raced: the first one stored wins, both get its receipt.
         Err(AppError::Conflict(_)) | Err(AppError::Internal)
-            if let Some(a) = by_client_id(ctx, user.id, &client_id).await?
+            if let Some(a) = by_client_id(&ctx.db, user.id, &client_id).await?
                 && a.task_id == task_id =>
         {
             receipt_for(ctx, &a).await
@@ -342,15 +622,85 @@ pub async fn submit(
     }
 }
 
+/// PostgreSQL, the usual case in one statement: a live lease that holds a place on a normal,
+/// unfinished task is turned into the answer (lease deleted, submission counted, answer stored,
+/// task counted and closed at k, the other leases of a closed task dropped). Anything else —
+/// no such lease, a gold task, a retry, answers that do not fit — returns `None` and takes the
+/// careful path, which says exactly what is wrong.
+const SUBMIT_PG: &str = "WITH t0 AS (SELECT id, campaign_id FROM tasks WHERE id = $1 AND NOT is_gold AND NOT is_complete), \
+     mine AS (DELETE FROM leases l USING t0 \
+       WHERE l.task_id = t0.id AND l.user_id = $2 AND l.expires_at > $3 AND l.counted RETURNING l.task_id), \
+     n AS (INSERT INTO annotator_campaigns (user_id, campaign_id, submissions) \
+       SELECT $2, t0.campaign_id, 1 FROM t0 JOIN mine ON mine.task_id = t0.id \
+       ON CONFLICT (user_id, campaign_id) DO UPDATE SET submissions = annotator_campaigns.submissions + 1 \
+       RETURNING submissions), \
+     a AS (INSERT INTO annotations (id, task_id, user_id, campaign_id, client_id, answers, play_count, listening_ms, \
+         time_to_submit_ms, is_gold, gold_correct, gold_total, created_at, seq) \
+       SELECT $4, t0.id, $2, t0.campaign_id, $5, $6, $7, $8, $9, false, NULL::integer, NULL::integer, $3, n.submissions \
+       FROM t0, n RETURNING seq), \
+     done AS (UPDATE tasks SET annotations_count = annotations_count + 1, \
+         is_complete = annotations_count + 1 >= annotations_required \
+       WHERE id = $1 AND EXISTS (SELECT 1 FROM a) RETURNING is_complete), \
+     rest AS (DELETE FROM leases WHERE task_id = $1 AND user_id <> $2 \
+       AND EXISTS (SELECT 1 FROM done WHERE done.is_complete)) \
+     SELECT a.seq, done.is_complete FROM a, done";
+
+async fn submit_direct(
+    ctx: &ServerContext,
+    user: &user::Model,
+    task_id: Uuid,
+    client_id: &str,
+    s: &Submission,
+) -> Result<Option<Receipt>, AppError> {
+    let Some(campaign_id) = campaign_of_task(&ctx.db, task_id).await? else { return Ok(None) };
+    let Some(c) = campaign_view(&ctx.db, campaign_id).await? else { return Ok(None) };
+    if check_answers(&c.slugs, s).is_err() {
+        return Ok(None);
+    }
+    let (id, now) = (Uuid::new_v4(), Utc::now());
+    let values: Vec<Value> = vec![
+        task_id.into(),
+        user.id.into(),
+        now.into(),
+        id.into(),
+        client_id.into(),
+        serde_json::to_string(&s.answers).unwrap_or_default().into(),
+        (s.play_count.min(i32::MAX as u32) as i32).into(),
+        (s.listening_ms.min(i64::MAX as u64) as i64).into(),
+        (s.time_to_submit_ms.min(i64::MAX as u64) as i64).into(),
+    ];
+    let row = match ctx.db.query_one_raw(stmt(&ctx.db, SUBMIT_PG, values)).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Ok(None),
+        // Already answered, or the client id was used before: the careful path explains.
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let seq: i32 = row.try_get("", "seq")?;
+    if row.try_get::<bool>("", "is_complete")? {
+        let txn = crate::db::begin_write(&ctx.db).await?;
+        update_labels(&txn, task_id, &c.slugs).await?;
+        txn.commit().await?;
+    }
+    let every = c.model.stats_every;
+    let submissions = seq.max(0) as u64;
+    Ok(Some(Receipt {
+        annotation_id: id,
+        task_id,
+        submissions,
+        show_stats: every > 0 && submissions.is_multiple_of(every as u64),
+    }))
+}
+
 async fn submit_locked(
     txn: &DatabaseTransaction,
     user: &user::Model,
     task_id: Uuid,
     client_id: &str,
     s: &Submission,
-) -> Result<annotation::Model, AppError> {
+) -> Result<Stored, AppError> {
     let t = lock_task(txn, task_id).await?.ok_or(AppError::NotFound)?;
-    let c = campaign::Entity::find_by_id(t.campaign_id).one(txn).await?.ok_or(AppError::NotFound)?;
+    let c = campaign_view(txn, t.campaign_id).await?.ok_or(AppError::NotFound)?;
     let already = annotation::Entity::find()
         .filter(annotation::Column::TaskId.eq(t.id))
         .filter(annotation::Column::UserId.eq(user.id))
@@ -364,42 +714,44 @@ async fn submit_locked(
             "This clip already has all the annotations it needs. Load the next one.".into(),
         ));
     }
-    let mine = lease::Entity::find()
-        .filter(lease::Column::TaskId.eq(t.id))
-        .filter(lease::Column::UserId.eq(user.id))
-        .one(txn)
+    let now = Utc::now();
+    let mine = txn
+        .query_one_raw(stmt(
+            txn,
+            "SELECT expires_at, counted FROM leases WHERE task_id = $1 AND user_id = $2",
+            vec![t.id.into(), user.id.into()],
+        ))
         .await?;
-    match mine {
+    let counted = match mine {
         None => {
-            let others = live_leases(txn, t.id, user.id).await?;
+            let others = txn
+                .query_one_raw(stmt(
+                    txn,
+                    "SELECT count(*) AS n FROM leases WHERE task_id = $1 AND user_id <> $2 AND expires_at > $3",
+                    vec![t.id.into(), user.id.into(), now.into()],
+                ))
+                .await?
+                .map(|r| r.try_get::<i64>("", "n"))
+                .transpose()?
+                .unwrap_or(0);
             return Err(AppError::Conflict(if others > 0 {
                 "This clip is reserved for another annotator. Load the next one.".into()
             } else {
                 "You do not hold this clip (no lease). Load the next one.".into()
             }));
         }
-        Some(l) if l.expires_at <= Utc::now() => {
+        Some(l) if l.try_get::<DateTime<Utc>>("", "expires_at")? <= now => {
             return Err(AppError::Conflict(
                 "Your time on this clip ran out (the lease expired), so it may have gone to someone else. Load the next one."
                     .into(),
             ));
         }
-        Some(_) => {}
-    }
-    let wanted = instruments_of(&c);
-    let unknown: Vec<_> = s.answers.keys().filter(|k| !wanted.contains(k)).cloned().collect();
-    if !unknown.is_empty() {
-        return Err(AppError::Invalid(format!(
-            "These instruments are not part of this campaign: {}.",
-            unknown.join(", ")
-        )));
-    }
-    let missing: Vec<_> = wanted.iter().filter(|k| !s.answers.contains_key(*k)).cloned().collect();
-    if !missing.is_empty() {
-        return Err(AppError::Invalid(format!("Answer every instrument; missing: {}.", missing.join(", "))));
-    }
-    if s.play_count == 0 {
-        return Err(AppError::Invalid("Play the clip before answering.".into()));
+        Some(l) => l.try_get::<bool>("", "counted")?,
+    };
+    check_answers(&c.slugs, s)?;
+    // A live lease that holds no place (taken while the task was gold) needs a free one now.
+    if !t.is_gold && !counted && t.reserved >= t.annotations_required {
+        return Err(AppError::Conflict("This clip is reserved for other annotators. Load the next one.".into()));
     }
     let (mut gold_correct, mut gold_total) = (None, None);
     if t.is_gold {
@@ -415,46 +767,69 @@ async fn submit_locked(
         gold_total = Some(acc.total as i32);
         record_accuracy(txn, user.id, acc).await?;
     }
-    let stored = annotation::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        task_id: Set(t.id),
-        user_id: Set(user.id),
-        campaign_id: Set(c.id),
-        client_id: Set(client_id.to_string()),
-        answers: Set(serde_json::to_string(&s.answers).unwrap_or_default()),
-        play_count: Set(s.play_count.min(i32::MAX as u32) as i32),
-        listening_ms: Set(s.listening_ms.min(i64::MAX as u64) as i64),
-        time_to_submit_ms: Set(s.time_to_submit_ms.min(i64::MAX as u64) as i64),
-        is_gold: Set(t.is_gold),
-        gold_correct: Set(gold_correct),
-        gold_total: Set(gold_total),
-        created_at: Set(Utc::now()),
-    }
-    .insert(txn)
+    let seq: i32 = txn
+        .query_one_raw(stmt(
+            txn,
+            "INSERT INTO annotator_campaigns (user_id, campaign_id, submissions) VALUES ($1, $2, 1) \
+             ON CONFLICT (user_id, campaign_id) DO UPDATE SET submissions = annotator_campaigns.submissions + 1 \
+             RETURNING submissions",
+            vec![user.id.into(), t.campaign_id.into()],
+        ))
+        .await?
+        .ok_or(AppError::Internal)?
+        .try_get("", "submissions")?;
+    let id = Uuid::new_v4();
+    txn.execute_raw(stmt(
+        txn,
+        "INSERT INTO annotations (id, task_id, user_id, campaign_id, client_id, answers, play_count, listening_ms, \
+           time_to_submit_ms, is_gold, gold_correct, gold_total, created_at, seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        vec![
+            id.into(),
+            t.id.into(),
+            user.id.into(),
+            t.campaign_id.into(),
+            client_id.into(),
+            serde_json::to_string(&s.answers).unwrap_or_default().into(),
+            (s.play_count.min(i32::MAX as u32) as i32).into(),
+            (s.listening_ms.min(i64::MAX as u64) as i64).into(),
+            (s.time_to_submit_ms.min(i64::MAX as u64) as i64).into(),
+            t.is_gold.into(),
+            gold_correct.into(),
+            gold_total.into(),
+            now.into(),
+            seq.into(),
+        ],
+    ))
     .await
     .map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict("This submission was already stored.".into()),
         _ => e.into(),
     })?;
-    lease::Entity::delete_many()
-        .filter(lease::Column::TaskId.eq(t.id))
-        .filter(lease::Column::UserId.eq(user.id))
-        .exec(txn)
-        .await?;
+    txn.execute_raw(stmt(
+        txn,
+        "DELETE FROM leases WHERE task_id = $1 AND user_id = $2",
+        vec![t.id.into(), user.id.into()],
+    ))
+    .await?;
     // Gold answers measure the annotator; they never move the consensus or the task's count.
     if !t.is_gold {
         let count = t.annotations_count + 1;
         let complete = count >= t.annotations_required;
-        let mut a: task::ActiveModel = t.clone().into();
-        a.annotations_count = Set(count);
-        a.is_complete = Set(complete);
-        a.update(txn).await?;
+        // The answer keeps the place its lease held, or takes a free one.
+        let reserved = t.reserved + i32::from(!counted);
+        txn.execute_raw(stmt(
+            txn,
+            "UPDATE tasks SET annotations_count = $1, is_complete = $2, reserved = $3 WHERE id = $4",
+            vec![count.into(), complete.into(), reserved.into(), t.id.into()],
+        ))
+        .await?;
         if complete {
-            lease::Entity::delete_many().filter(lease::Column::TaskId.eq(t.id)).exec(txn).await?;
+            txn.execute_raw(stmt(txn, "DELETE FROM leases WHERE task_id = $1", vec![t.id.into()])).await?;
+            update_labels(txn, t.id, &c.slugs).await?;
         }
-        update_labels(txn, t.id, &wanted).await?;
     }
-    Ok(stored)
+    Ok(Stored { id, task_id: t.id, campaign_id: t.campaign_id, seq: Some(seq), created_at: now, user_id: user.id })
 }
 
 async fn record_accuracy(txn: &DatabaseTransaction, user_id: Uuid, acc: Accuracy) -> Result<(), AppError> {
@@ -486,7 +861,7 @@ pub fn trust(record: &Accuracy) -> f64 {
     record.estimate_with_prior(3.5, 1.5)
 }
 
-/// Recompute the task's consensus per instrument: majority counts and share, and the
+/// Compute the task's consensus per instrument (when it completes): majority counts and share, and the
 /// trust-weighted probability using each annotator's gold accuracy.
 pub async fn update_labels(txn: &impl ConnectionTrait, task_id: Uuid, instruments: &[String]) -> Result<(), AppError> {
     let anns = annotation::Entity::find().filter(annotation::Column::TaskId.eq(task_id)).all(txn).await?;

@@ -41,23 +41,76 @@ pub fn hash_token(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// How long a bearer token's user is taken from memory before the database is asked again.
+/// Revoking a token through this process takes effect at once; other replicas, and changes to
+/// the user (admin rights), are seen within this time.
+const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+struct CachedToken {
+    token_id: Uuid,
+    user: user::Model,
+    expires_at: Option<chrono::DateTime<Utc>>,
+    last_used_at: Option<chrono::DateTime<Utc>>,
+    fetched: std::time::Instant,
+}
+
+/// Token hash → what it resolved to, in this process.
+static TOKENS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, CachedToken>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn tokens() -> std::sync::MutexGuard<'static, std::collections::HashMap<String, CachedToken>> {
+    TOKENS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 pub async fn user_for_token(db: &DatabaseConnection, secret: &str) -> Result<Option<user::Model>, AppError> {
-    let Some(token) =
-        api_token::Entity::find().filter(api_token::Column::TokenHash.eq(hash_token(secret))).one(db).await?
+    let hash = hash_token(secret);
+    let now = Utc::now();
+    let cached = tokens()
+        .get(&hash)
+        .filter(|c| c.fetched.elapsed() < TOKEN_TTL)
+        .map(|c| (c.token_id, c.user.clone(), c.expires_at, c.last_used_at));
+    if let Some((token_id, user, expires_at, last_used_at)) = cached {
+        if expires_at.is_some_and(|t| t <= now) {
+            return Ok(None);
+        }
+        if last_used_at.is_none_or(|t| now - t > chrono::Duration::minutes(1)) {
+            api_token::Entity::update_many()
+                .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(Some(now)))
+                .filter(api_token::Column::Id.eq(token_id))
+                .exec(db)
+                .await?;
+            if let Some(c) = tokens().get_mut(&hash) {
+                c.last_used_at = Some(now);
+            }
+        }
+        return Ok(Some(user));
+    }
+    let Some(token) = api_token::Entity::find().filter(api_token::Column::TokenHash.eq(hash.as_str())).one(db).await?
     else {
         return Ok(None);
     };
-    if token.expires_at.is_some_and(|t| t <= Utc::now()) {
+    if token.expires_at.is_some_and(|t| t <= now) {
         return Ok(None);
     }
-    let user_id = token.user_id;
+    let (token_id, user_id, expires_at, mut last_used_at) =
+        (token.id, token.user_id, token.expires_at, token.last_used_at);
     // "Last used" to the minute is enough, and saves a write on every scripted request.
-    if token.last_used_at.is_none_or(|t| Utc::now() - t > chrono::Duration::minutes(1)) {
+    if last_used_at.is_none_or(|t| now - t > chrono::Duration::minutes(1)) {
         let mut active: api_token::ActiveModel = token.into();
-        active.last_used_at = Set(Some(Utc::now()));
+        active.last_used_at = Set(Some(now));
         active.update(db).await?;
+        last_used_at = Some(now);
     }
-    Ok(user::Entity::find_by_id(user_id).one(db).await?)
+    let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
+    let mut map = tokens();
+    if map.len() >= 100_000 {
+        map.clear();
+    }
+    map.insert(
+        hash,
+        CachedToken { token_id, user: user.clone(), expires_at, last_used_at, fetched: std::time::Instant::now() },
+    );
+    Ok(Some(user))
 }
 
 /// The signed-in user of the current server function or page render, if any.
@@ -258,5 +311,9 @@ pub async fn revoke_token(db: &impl ConnectionTrait, user_id: Uuid, id: Uuid) ->
         .filter(api_token::Column::UserId.eq(user_id))
         .exec(db)
         .await?;
-    if res.rows_affected == 0 { Err(AppError::NotFound) } else { Ok(()) }
+    if res.rows_affected == 0 {
+        return Err(AppError::NotFound);
+    }
+    tokens().retain(|_, c| c.token_id != id);
+    Ok(())
 }

@@ -85,9 +85,9 @@ pub use symphonia::core::io::MediaSource;
 #[doc(hidden)]
 pub mod stages {
     pub use super::flac::{FrameEncoder, pcm_bytes};
-    pub use md5::{Digest, Md5};
     pub use super::meter::LoudnessMeter;
     pub use super::quantise;
+    pub use md5::{Digest, Md5};
 }
 
 use crate::peaks::{Peaks, PeaksBuilder};

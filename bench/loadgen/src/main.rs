@@ -1,10 +1,14 @@
-//! Closed-loop load generator for Tutti's annotation loop.
+//! Load generator for Tutti's annotation loop, closed loop or open loop.
 //!
 //! Setup (through the public HTTP surface): a campaign with `--tasks` ten-second clips needing `--k`
 //! annotations each, and `--users` annotators with API tokens. Then `--clients` concurrent clients
 //! each repeat one cycle — `POST /api/v1/annotate/next`, then `POST /api/v1/tasks/{id}/annotations`
 //! — as whichever annotator has waited longest (a FIFO of idle annotators, so no annotator is
 //! used by two clients at once and all are used evenly). Latencies go into HDR histograms.
+//!
+//! With `--rate R` the loop is open instead: cycles are started on a fixed schedule, R per second,
+//! whatever the server's latency, by up to `--clients` workers; a cycle's latency counts from its
+//! scheduled start, so time spent waiting for a free worker (a server that falls behind) shows.
 mod cpu;
 mod report;
 mod setup;
@@ -24,7 +28,7 @@ use serde_json::{Value, json};
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Parser, Debug, Clone)]
-#[command(name = "loadgen", version, about = "Closed-loop load generator for Tutti's annotation loop (next + submit)")]
+#[command(name = "loadgen", version, about = "Load generator for Tutti's annotation loop (next + submit)")]
 pub struct Args {
     /// Tutti's base URL, e.g. http://127.0.0.1:3000.
     #[arg(long)]
@@ -32,9 +36,13 @@ pub struct Args {
     /// Base URL of the OAuth provider the server signs in with (the mock-oauth binary).
     #[arg(long)]
     pub mock: String,
-    /// Concurrent clients in the closed loop.
+    /// Concurrent clients in the closed loop (with --rate: the most cycles in flight at once).
     #[arg(long, default_value_t = 100)]
     pub clients: usize,
+    /// Open loop: start this many cycles per second on a fixed schedule instead of as soon as the
+    /// last one ends; latency counts from the scheduled start.
+    #[arg(long)]
+    pub rate: Option<f64>,
     /// Measured time (e.g. 30s, 2m, 500ms).
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub duration: Duration,
@@ -168,6 +176,8 @@ struct Shared {
     /// In --cycles mode: cycles still to start.
     budget: Option<AtomicU64>,
     nonce: u64,
+    /// Open loop: scheduled start times, one per cycle.
+    tickets: Option<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Instant>>>,
 }
 
 impl Shared {
@@ -193,15 +203,26 @@ async fn client_loop(id: usize, http: reqwest::Client, s: Arc<Shared>) -> Tally 
         {
             break;
         }
-        let Some(user) = s.idle.lock().expect("idle annotators").pop_front() else {
+        // Open loop: the cycle's scheduled start (it may be late if every worker was busy).
+        let scheduled = match &s.tickets {
+            Some(rx) => match rx.lock().await.recv().await {
+                Some(at) => Some(at),
+                None => break,
+            },
+            None => None,
+        };
+        let user = loop {
+            if let Some(u) = s.idle.lock().expect("idle annotators").pop_front() {
+                break u;
+            }
             // More clients than annotators: wait for one to come free.
             tokio::time::sleep(Duration::from_millis(1)).await;
-            continue;
         };
         let token = &s.tokens[user];
         seq += 1;
 
-        let t0 = Instant::now();
+        let sent = Instant::now();
+        let t0 = scheduled.unwrap_or(sent);
         tally.all_next += 1;
         let res = http.post(&next_url).bearer_auth(token).send().await;
         let (status, body) = match res {
@@ -224,7 +245,7 @@ async fn client_loop(id: usize, http: reqwest::Client, s: Arc<Shared>) -> Tally 
             continue;
         };
         if recorded {
-            tally.next.record(micros(t1 - t0)).ok();
+            tally.next.record(micros(t1 - sent)).ok();
             *tally.next_status.entry(status.as_u16()).or_default() += 1;
         }
         let assignment: Option<Value> =
@@ -397,6 +418,31 @@ async fn run(args: Args) -> Result<(), Error> {
         Some(n) => (start, start + Duration::from_secs(24 * 3600), Some(AtomicU64::new(n))),
         None => (start + args.warmup, start + args.warmup + args.duration, None),
     };
+    // Open loop: a ticker hands out scheduled start times; the channel is unbounded, so when every
+    // worker is busy the schedule is kept and the delay is counted in the cycle's latency.
+    let tickets = match args.rate {
+        Some(rate) if rate > 0.0 => {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Instant>();
+            let every = Duration::from_secs_f64(1.0 / rate);
+            tokio::spawn(async move {
+                let mut i = 0u32;
+                loop {
+                    let at = start + every * i;
+                    if at >= measure_end {
+                        break;
+                    }
+                    tokio::time::sleep_until(at.into()).await;
+                    if tx.send(at).is_err() {
+                        break;
+                    }
+                    i += 1;
+                }
+            });
+            Some(rx)
+        }
+        Some(_) => return Err("--rate must be greater than zero".into()),
+        None => None,
+    };
     let shared = Arc::new(Shared {
         base: base.clone(),
         tokens: state.users.iter().map(|(_, t)| t.clone()).collect(),
@@ -405,10 +451,15 @@ async fn run(args: Args) -> Result<(), Error> {
         measure_end,
         budget,
         nonce,
+        tickets: tickets.map(tokio::sync::Mutex::new),
     });
     eprintln!(
-        "load: {} clients, {} annotators, campaign {} ({} tasks × k {}); {}",
+        "load: {} {}, {} annotators, campaign {} ({} tasks × k {}); {}",
         args.clients,
+        match args.rate {
+            Some(r) => format!("workers, open loop at {r} cycles/s"),
+            None => "clients".to_string(),
+        },
         state.users.len(),
         state.campaign_id,
         state.tasks,

@@ -113,9 +113,12 @@ impl Report<'_> {
                 self.args.warmup.as_secs_f64()
             ),
         };
-        let clients = match self.args.clients {
-            1 => "1 client".to_string(),
-            n => format!("{n} clients"),
+        let clients = match (self.args.rate, self.args.clients) {
+            (Some(r), n) => format!(
+                "open loop at {r} cycles/s offered (at most {n} in flight; latency from each cycle's scheduled start)"
+            ),
+            (None, 1) => "1 client".to_string(),
+            (None, n) => format!("{n} clients"),
         };
         format!(
             "{clients}, {mode}; {} annotators; campaign of {} tasks × k = {} (capacity {} cycles)",
@@ -315,6 +318,7 @@ impl Report<'_> {
         };
         json!({
             "clients": self.args.clients,
+            "offered_cycles_per_s": self.args.rate,
             "annotators": self.state.users.len(),
             "tasks": self.state.tasks,
             "k": self.state.k,

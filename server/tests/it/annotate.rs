@@ -481,3 +481,86 @@ async fn fifty_concurrent_annotators_complete_a_campaign_exactly() {
         assert!(all.iter().any(|a| a.id == *id && a.task_id == *task && a.user_id == *user));
     }
 }
+
+#[tokio::test]
+async fn a_skipped_task_goes_to_someone_else() {
+    let app = TestApp::spawn().await;
+    let _s = campaign_with_tasks(&app, 1, 1).await;
+    let a = signed_in(&app, "annotator").await;
+    let b = signed_in(&app, "musician").await;
+    let t = next(&app, &a).await.unwrap();
+    let task = t["task_id"].as_str().unwrap();
+    assert!(next(&app, &b).await.is_none(), "the only place is reserved for a");
+    let res = a.http.delete(app.url(&format!("/api/v1/tasks/{task}/lease"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let for_b = next(&app, &b).await.expect("the place a gave back");
+    assert_eq!(for_b["task_id"], t["task_id"]);
+    let res = submit(&app, &a, task, submission("a1", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(message(res).await.contains("reserved for another annotator"));
+    let res = submit(&app, &b, task, submission("b1", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["submissions"], 1);
+    assert!(next(&app, &a).await.is_none(), "complete");
+}
+
+#[tokio::test]
+async fn gold_tasks_are_mixed_in_at_the_campaign_rate_and_leave_places_alone() {
+    let app = TestApp::spawn().await;
+    let admin = signed_in(&app, "admin").await;
+    let source = upload(&app, &admin, "long.wav", tone_then_silence(8_000, 20.0, 0.0)).await;
+    let c = new_campaign(
+        &app,
+        &admin,
+        json!({"name": "Gold", "annotations_per_task": 1, "instruments": ["piano", "drums"], "gold_rate": 0.5}),
+    )
+    .await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    let body = json!({"sources": {"kind": "audio", "ids": [source["id"]]}, "strategy": "even", "seed": 1});
+    assert_eq!(build_and_wait(&app, &admin, &cid, body).await["clips_made"], 2);
+    let tasks: Vec<Value> = app.get(&admin, &format!("/api/v1/campaigns/{cid}/tasks")).await.json().await.unwrap();
+    let gold = tasks[1]["id"].as_str().unwrap().to_string();
+    let res = admin
+        .http
+        .put(app.url(&format!("/api/v1/tasks/{gold}/gold")))
+        .json(&json!({"answers": {"piano": true, "drums": false}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // Half the fresh leases are swapped for the gold task; skip the normal one until it comes.
+    let a = signed_in(&app, "annotator").await;
+    let mut served_gold = false;
+    for _ in 0..40 {
+        let t = next(&app, &a).await.unwrap();
+        let task = t["task_id"].as_str().unwrap();
+        if task == gold {
+            served_gold = true;
+            break;
+        }
+        let res = a.http.delete(app.url(&format!("/api/v1/tasks/{task}/lease"))).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+    assert!(served_gold, "gold rate 0.5, yet 40 fresh leases were all normal");
+    // Answering it moves no count and takes no place.
+    let res = submit(&app, &a, &gold, submission("g", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // No gold left for a: the normal task, with its one place still free for a.
+    let t = next(&app, &a).await.unwrap();
+    assert_eq!(t["task_id"], tasks[0]["id"]);
+    let res = submit(&app, &a, t["task_id"].as_str().unwrap(), submission("n", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.json::<Value>().await.unwrap()["submissions"], 2);
+    let rows: Vec<Value> = app.get(&admin, &format!("/api/v1/campaigns/{cid}/tasks")).await.json().await.unwrap();
+    for r in rows {
+        if r["id"].as_str().unwrap() == gold {
+            assert_eq!((r["annotations"].as_i64(), r["complete"].as_bool()), (Some(0), Some(false)), "{r}");
+        } else {
+            assert_eq!((r["annotations"].as_i64(), r["complete"].as_bool()), (Some(1), Some(true)), "{r}");
+        }
+    }
+    let stats: Value = app.get(&a, &format!("/api/v1/campaigns/{cid}/stats")).await.json().await.unwrap();
+    assert_eq!(stats["gold_answers"], 2);
+    assert_eq!(stats["gold_accuracy"], 1.0);
+}
