@@ -32,7 +32,9 @@ fi
 
 step "end2end in headless Chromium"
 start_loopback
-cargo leptos build
+# The site goes where the server under test reads it (by default cargo-leptos would write it under
+# the checkout's own target/ directory).
+LEPTOS_SITE_ROOT="$CARGO_TARGET_DIR/site" cargo leptos build
 cargo build -p mock-oauth --bin mock-oauth
 (cd end2end && TUTTI_SERVER_BIN="$CARGO_TARGET_DIR/debug/server" \
   MOCK_OAUTH_BIN="$CARGO_TARGET_DIR/debug/mock-oauth" \
