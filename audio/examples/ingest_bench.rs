@@ -389,7 +389,6 @@ mod bench {
 
         const TARGET_RATE: u32 = 44_100;
         const SAMPLES_PER_PIXEL: u32 = 256;
-        const CHUNK_HINT: usize = 2048;
         const BLOCK_SIZE: usize = 4096;
 
         /// Thread-seconds per stage.
@@ -720,7 +719,7 @@ mod bench {
         }
 
         /// rubato's synchronous FFT resampler driven as in `audio::ingest`:
-        /// planar chunks of about [`CHUNK_HINT`] input frames, output
+        /// planar chunks of `stages::chunk_frames` input frames, output
         /// interleaved again.
         struct Rs {
             inner: Fft<f32>,
@@ -737,7 +736,7 @@ mod bench {
                 let inner = Fft::<f32>::new(
                     rate_in as usize,
                     rate_out as usize,
-                    chunk_frames(rate_in, rate_out),
+                    audio::ingest::stages::chunk_frames(rate_in, rate_out),
                     channels,
                     FixedSync::Both,
                 )
@@ -804,24 +803,6 @@ mod bench {
                 }
                 Ok(())
             }
-        }
-
-        /// Same chunk length as `audio::ingest`'s resampler.
-        fn chunk_frames(rate_in: u32, rate_out: u32) -> usize {
-            let (a, b) = (rate_in.max(1) as usize, rate_out.max(1) as usize);
-            let gcd = {
-                let (mut x, mut y) = (a, b);
-                while y != 0 {
-                    (x, y) = (y, x % y);
-                }
-                x
-            };
-            let (min_in, min_out) = (a / gcd, b / gcd);
-            let mut blocks = CHUNK_HINT.div_ceil(min_in);
-            if blocks * min_out % 2 == 1 {
-                blocks += 1;
-            }
-            blocks * min_in
         }
     }
 }

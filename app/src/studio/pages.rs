@@ -508,6 +508,7 @@ fn AddTrack(
     // A file chosen here is uploaded through the uploader, then placed as a track.
     let upload_state = RwSignal::new(crate::ingest::UploadState::Processing);
     let uploading = RwSignal::new(false);
+    // Places `audio_id` as a new track at the start, named as typed (or `fallback_name`).
     let place = move |audio_id: Uuid, fallback_name: String| {
         let name = Some(name.get_untracked()).filter(|n| !n.trim().is_empty()).unwrap_or(fallback_name);
         let track = NewTrack {
@@ -553,23 +554,8 @@ fn AddTrack(
             error.set(Some("Choose audio from your library (upload it first).".into()));
             return;
         };
-        let track = NewTrack {
-            audio_id,
-            name: name.get_untracked(),
-            instrument: instrument.get_untracked(),
-            offset_frames: 0,
-            is_master: master.get_untracked(),
-            capture: None,
-        };
-        leptos::task::spawn_local(async move {
-            match add_track_fn(composition, track).await {
-                Ok(_) => {
-                    error.set(None);
-                    refresh.run(());
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
+        // An empty name is sent as is: the server asks for one.
+        place(audio_id, String::new());
     };
     view! {
         <section class="card">

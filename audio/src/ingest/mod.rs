@@ -87,6 +87,7 @@ pub mod stages {
     pub use super::flac::{FrameEncoder, pcm_bytes};
     pub use super::meter::LoudnessMeter;
     pub use super::quantise;
+    pub use super::resample::chunk_frames;
     pub use md5::{Digest, Md5};
 }
 

@@ -163,7 +163,7 @@ impl StreamResampler {
 /// the output FFT length is even. The resampler's delay is half the output FFT
 /// length; when that length is odd the delay is a fractional sample, which
 /// could not be trimmed and would leave the output half a sample late.
-fn chunk_frames(rate_in: u32, rate_out: u32) -> usize {
+pub fn chunk_frames(rate_in: u32, rate_out: u32) -> usize {
     let (a, b) = (rate_in.max(1) as usize, rate_out.max(1) as usize);
     let gcd = {
         let (mut x, mut y) = (a, b);
