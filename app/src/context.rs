@@ -15,6 +15,9 @@ pub struct ServerContext {
     pub audio_jobs: Arc<Semaphore>,
     /// SQLite has no row locks: read-check-write sections take this instead (unused on PostgreSQL).
     pub write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// PostgreSQL: the queues that gather concurrent lease grants and answers into one call each
+    /// (started on first use).
+    pub annotate_batches: Arc<std::sync::OnceLock<crate::annotate::ssr::Batches>>,
 }
 
 /// The slice of the server configuration the app itself needs.

@@ -8,6 +8,7 @@ mod m20261122_000003_annotation;
 mod m20261122_000004_studio;
 mod m20261122_000005_latency;
 mod m20261122_000006_annotation_perf;
+mod m20261122_000007_annotation_batches;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_studio::Migration),
             Box::new(m20261122_000005_latency::Migration),
             Box::new(m20261122_000006_annotation_perf::Migration),
+            Box::new(m20261122_000007_annotation_batches::Migration),
         ]
     }
 }

@@ -128,6 +128,7 @@ pub fn server_context(config: &Config, db: DatabaseConnection, oauth_enabled: bo
         store: open_store(&config.storage)?,
         audio_jobs: Arc::new(tokio::sync::Semaphore::new(config.audio_jobs)),
         write_lock: Arc::new(tokio::sync::Mutex::new(())),
+        annotate_batches: Default::default(),
     })
 }
 

@@ -1,5 +1,7 @@
 //! The annotation loop: serving tasks under leases, accepting or rejecting submissions against the
 //! task's state, consensus, and the annotator's page.
+#[cfg(feature = "ssr")]
+pub mod batch;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod spectrogram;

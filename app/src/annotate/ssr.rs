@@ -5,7 +5,8 @@
 //! `annotations_required`, under the task's row lock, so a task is never promised to more
 //! annotators than it still needs. On PostgreSQL the pick and the grant are one statement
 //! (`FOR UPDATE SKIP LOCKED`, whose re-check sees the row's latest `reserved`), and so is an
-//! accepted answer; anything unusual (gold tasks, retries, every rejection) takes the careful
+//! accepted answer; requests that arrive together run as one call that does each in turn (the
+//! functions of migration 0007, fed by `batch`); anything unusual (gold tasks, retries, every rejection) takes the careful
 //! path, which locks the task row and re-reads everything. On SQLite, which has no row locks,
 //! every read-check-write section runs one at a time in this process.
 //!
@@ -19,11 +20,12 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, Utc};
 use consensus::{Accuracy, Answer};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, Set, SqlErr, Statement, Value,
 };
 use uuid::Uuid;
 
+use super::batch::Batcher;
 use super::{AnnotatorStats, AnswerValue, Assignment, InstrumentProgress, Receipt, Submission};
 use crate::context::ServerContext;
 use crate::db::{annotation, annotator_accuracy, audio, campaign, instrument, task, task_label, user};
@@ -171,7 +173,8 @@ impl Granted {
     }
 }
 
-/// The annotator's most recent live lease on an unfinished task of an open campaign.
+/// The annotator's most recent live lease on an unfinished task of an open campaign (SQLite; the
+/// same rule as `tutti_next_batch` on PostgreSQL).
 const HELD_SQL: &str = "SELECT l.task_id, t.campaign_id, t.clip_id, l.expires_at FROM leases l \
      JOIN tasks t ON t.id = l.task_id JOIN campaigns c ON c.id = t.campaign_id \
      WHERE l.user_id = $1 AND l.expires_at > $2 AND NOT t.is_complete AND c.is_open \
@@ -184,35 +187,129 @@ const PICK_WHERE: &str = "c.is_open AND NOT t.is_complete AND NOT t.is_gold \
        AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.user_id = $1) \
        AND NOT EXISTS (SELECT 1 FROM leases o WHERE o.task_id = t.id AND o.user_id = $1 AND o.counted)";
 
-/// PostgreSQL: the held lease, or else pick, lock, lease and reserve, in one statement. The row
-/// lock's re-check reads the task's latest `reserved`, so a place taken by a grant that committed
-/// after this statement began is seen; rows being leased right now are skipped.
-static NEXT_PG: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "WITH held AS ({HELD_SQL}), \
-         pick AS (SELECT t.id, t.campaign_id, t.clip_id FROM tasks t JOIN campaigns c ON c.id = t.campaign_id \
-           WHERE NOT EXISTS (SELECT 1 FROM held) AND {PICK_WHERE} \
-           ORDER BY t.annotations_count DESC, t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED), \
-         granted AS (INSERT INTO leases (id, task_id, user_id, expires_at, created_at, counted) \
-           SELECT $4, id, $1, $3, $2, true FROM pick \
-           ON CONFLICT (task_id, user_id) DO UPDATE \
-             SET expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at, counted = true \
-             WHERE NOT leases.counted \
-           RETURNING task_id, expires_at), \
-         bump AS (UPDATE tasks SET reserved = reserved + 1 WHERE id IN (SELECT task_id FROM granted) RETURNING id) \
-         SELECT task_id, campaign_id, clip_id, expires_at, false AS fresh FROM held \
-         UNION ALL \
-         SELECT p.id, p.campaign_id, p.clip_id, g.expires_at, true FROM pick p JOIN granted g ON g.task_id = p.id"
-    )
-});
+// ---- PostgreSQL batches ------------------------------------------------------------------------
+
+/// Most requests one database call carries.
+const MAX_BATCH: usize = 64;
+/// Batches of one kind running at once.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+/// The queues that gather concurrent grants and answers (PostgreSQL only; see `batch`).
+pub struct Batches {
+    next: Batcher<Uuid, Option<Granted>>,
+    submit: Batcher<Answered, Option<(i32, bool)>>,
+}
+
+fn batches(ctx: &ServerContext) -> &Batches {
+    ctx.annotate_batches.get_or_init(|| {
+        let (db, lease_seconds) = (ctx.db.clone(), ctx.settings.lease_seconds);
+        let db2 = db.clone();
+        Batches {
+            next: Batcher::new(MAX_BATCH, BATCHES_IN_FLIGHT, move |users| {
+                let db = db.clone();
+                async move { next_batch(&db, lease_seconds, &users).await.map_err(|e| batch_failed("grant", e)).ok() }
+            }),
+            submit: Batcher::new(MAX_BATCH, BATCHES_IN_FLIGHT, move |items| {
+                let db = db2.clone();
+                async move { submit_batch(&db, &items).await.map_err(|e| batch_failed("answer", e)).ok() }
+            }),
+        }
+    })
+}
+
+fn batch_failed(what: &str, e: DbErr) {
+    // Each request is then served alone; a lone failure reaches its caller.
+    tracing::info!("a batch of {what}s failed as a whole ({e}); serving each on its own");
+}
+
+/// The held lease, or else pick, lock, lease and reserve, for each user in turn, in one call of
+/// `tutti_next_batch` (migration 0007: the same statement per user that a lone request would run).
+/// The row lock's re-check reads the task's latest `reserved`, so a place taken by a grant that
+/// committed after the statement began is seen; rows being leased by others are skipped.
+async fn next_batch(
+    db: &DatabaseConnection,
+    lease_seconds: i64,
+    users: &[Uuid],
+) -> Result<Vec<Option<Granted>>, DbErr> {
+    let now = Utc::now();
+    let expires = now + Duration::seconds(lease_seconds);
+    let items: Vec<serde_json::Value> =
+        users.iter().enumerate().map(|(i, u)| serde_json::json!({ "i": i, "u": u, "l": Uuid::new_v4() })).collect();
+    let rows = db
+        .query_all_raw(stmt(
+            db,
+            "SELECT * FROM tutti_next_batch($1, $2, $3)",
+            vec![serde_json::Value::Array(items).into(), now.into(), expires.into()],
+        ))
+        .await?;
+    let mut out: Vec<Option<Granted>> = users.iter().map(|_| None).collect();
+    for r in rows {
+        let i: i32 = r.try_get("", "r_index")?;
+        let slot = out.get_mut(i as usize).ok_or_else(|| DbErr::Custom(format!("no item {i} in the batch")))?;
+        *slot = Some(Granted {
+            task_id: r.try_get("", "r_task")?,
+            campaign_id: r.try_get("", "r_campaign")?,
+            clip_id: r.try_get("", "r_clip")?,
+            expires_at: r.try_get("", "r_expires")?,
+            fresh: r.try_get("", "r_fresh")?,
+        });
+    }
+    Ok(out)
+}
+
+/// An answer on its way through `tutti_submit_batch`.
+#[derive(Clone)]
+struct Answered {
+    task_id: Uuid,
+    user_id: Uuid,
+    id: Uuid,
+    client_id: String,
+    answers: String,
+    play_count: i32,
+    listening_ms: i64,
+    time_to_submit_ms: i64,
+}
+
+/// The common answers of a batch in one call (see `SUBMIT_BATCH` in migration 0007); per item its
+/// submission number and whether it completed the task, or `None` for the careful path. Items go
+/// in task order, so that concurrent batches take task locks in one order.
+async fn submit_batch(db: &DatabaseConnection, items: &[Answered]) -> Result<Vec<Option<(i32, bool)>>, DbErr> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| items[i].task_id);
+    let json: Vec<serde_json::Value> = order
+        .iter()
+        .map(|&i| {
+            let a = &items[i];
+            serde_json::json!({
+                "i": i, "t": a.task_id, "u": a.user_id, "id": a.id, "c": a.client_id, "a": a.answers,
+                "p": a.play_count, "l": a.listening_ms, "s": a.time_to_submit_ms,
+            })
+        })
+        .collect();
+    let rows = db
+        .query_all_raw(stmt(
+            db,
+            "SELECT * FROM tutti_submit_batch($1, $2)",
+            vec![serde_json::Value::Array(json).into(), Utc::now().into()],
+        ))
+        .await?;
+    let mut out: Vec<Option<(i32, bool)>> = items.iter().map(|_| None).collect();
+    for r in rows {
+        let i: i32 = r.try_get("", "r_index")?;
+        let slot = out.get_mut(i as usize).ok_or_else(|| DbErr::Custom(format!("no item {i} in the batch")))?;
+        *slot = Some((r.try_get("", "r_seq")?, r.try_get("", "r_complete")?));
+    }
+    Ok(out)
+}
 
 async fn lease_next(ctx: &ServerContext, user_id: Uuid) -> Result<Option<Granted>, AppError> {
     let now = Utc::now();
     let expires = now + Duration::seconds(ctx.settings.lease_seconds);
     if is_postgres(&ctx.db) {
-        let values = vec![user_id.into(), now.into(), expires.into(), Uuid::new_v4().into()];
-        let row = ctx.db.query_one_raw(stmt(&ctx.db, &NEXT_PG, values)).await?;
-        return row.map(|r| Granted::from_row(&r, r.try_get("", "fresh")?)).transpose();
+        if let Some(got) = batches(ctx).next.call(user_id).await {
+            return Ok(got);
+        }
+        return Ok(next_batch(&ctx.db, ctx.settings.lease_seconds, &[user_id]).await?.pop().flatten());
     }
     let _serial = serial(ctx).await;
     let txn = crate::db::begin_write(&ctx.db).await?;
@@ -622,29 +719,10 @@ pub async fn submit(
     }
 }
 
-/// PostgreSQL, the usual case in one statement: a live lease that holds a place on a normal,
-/// unfinished task is turned into the answer (lease deleted, submission counted, answer stored,
-/// task counted and closed at k, the other leases of a closed task dropped). Anything else —
+/// PostgreSQL, the usual case in one statement (batched with others that arrive together): a live
+/// lease that holds a place on a normal, unfinished task is turned into the answer. Anything else —
 /// no such lease, a gold task, a retry, answers that do not fit — returns `None` and takes the
 /// careful path, which says exactly what is wrong.
-const SUBMIT_PG: &str = "WITH t0 AS (SELECT id, campaign_id FROM tasks WHERE id = $1 AND NOT is_gold AND NOT is_complete), \
-     mine AS (DELETE FROM leases l USING t0 \
-       WHERE l.task_id = t0.id AND l.user_id = $2 AND l.expires_at > $3 AND l.counted RETURNING l.task_id), \
-     n AS (INSERT INTO annotator_campaigns (user_id, campaign_id, submissions) \
-       SELECT $2, t0.campaign_id, 1 FROM t0 JOIN mine ON mine.task_id = t0.id \
-       ON CONFLICT (user_id, campaign_id) DO UPDATE SET submissions = annotator_campaigns.submissions + 1 \
-       RETURNING submissions), \
-     a AS (INSERT INTO annotations (id, task_id, user_id, campaign_id, client_id, answers, play_count, listening_ms, \
-         time_to_submit_ms, is_gold, gold_correct, gold_total, created_at, seq) \
-       SELECT $4, t0.id, $2, t0.campaign_id, $5, $6, $7, $8, $9, false, NULL::integer, NULL::integer, $3, n.submissions \
-       FROM t0, n RETURNING seq), \
-     done AS (UPDATE tasks SET annotations_count = annotations_count + 1, \
-         is_complete = annotations_count + 1 >= annotations_required \
-       WHERE id = $1 AND EXISTS (SELECT 1 FROM a) RETURNING is_complete), \
-     rest AS (DELETE FROM leases WHERE task_id = $1 AND user_id <> $2 \
-       AND EXISTS (SELECT 1 FROM done WHERE done.is_complete)) \
-     SELECT a.seq, done.is_complete FROM a, done";
-
 async fn submit_direct(
     ctx: &ServerContext,
     user: &user::Model,
@@ -657,27 +735,29 @@ async fn submit_direct(
     if check_answers(&c.slugs, s).is_err() {
         return Ok(None);
     }
-    let (id, now) = (Uuid::new_v4(), Utc::now());
-    let values: Vec<Value> = vec![
-        task_id.into(),
-        user.id.into(),
-        now.into(),
-        id.into(),
-        client_id.into(),
-        serde_json::to_string(&s.answers).unwrap_or_default().into(),
-        (s.play_count.min(i32::MAX as u32) as i32).into(),
-        (s.listening_ms.min(i64::MAX as u64) as i64).into(),
-        (s.time_to_submit_ms.min(i64::MAX as u64) as i64).into(),
-    ];
-    let row = match ctx.db.query_one_raw(stmt(&ctx.db, SUBMIT_PG, values)).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return Ok(None),
-        // Already answered, or the client id was used before: the careful path explains.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => return Ok(None),
-        Err(e) => return Err(e.into()),
+    let id = Uuid::new_v4();
+    let item = Answered {
+        task_id,
+        user_id: user.id,
+        id,
+        client_id: client_id.to_string(),
+        answers: serde_json::to_string(&s.answers).unwrap_or_default(),
+        play_count: s.play_count.min(i32::MAX as u32) as i32,
+        listening_ms: s.listening_ms.min(i64::MAX as u64) as i64,
+        time_to_submit_ms: s.time_to_submit_ms.min(i64::MAX as u64) as i64,
     };
-    let seq: i32 = row.try_get("", "seq")?;
-    if row.try_get::<bool>("", "is_complete")? {
+    let done = match batches(ctx).submit.call(item.clone()).await {
+        Some(done) => done,
+        // The batch failed as a whole: this answer alone.
+        None => match submit_batch(&ctx.db, &[item]).await {
+            Ok(mut v) => v.pop().flatten(),
+            // Already answered, or the client id was used before: the careful path explains.
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => None,
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let Some((seq, complete)) = done else { return Ok(None) };
+    if complete {
         let txn = crate::db::begin_write(&ctx.db).await?;
         update_labels(&txn, task_id, &c.slugs).await?;
         txn.commit().await?;

@@ -564,3 +564,101 @@ async fn gold_tasks_are_mixed_in_at_the_campaign_rate_and_leave_places_alone() {
     assert_eq!(stats["gold_answers"], 2);
     assert_eq!(stats["gold_accuracy"], 1.0);
 }
+
+/// Requests arriving together are served together (one database call per batch on PostgreSQL):
+/// a burst of annotators never gets more places than a task has, and an answer that makes its
+/// whole batch fail (a client id used before, for another task) gets its own precise refusal
+/// while the answers that travelled with it are stored, and keeps its lease.
+#[tokio::test]
+async fn bursts_never_over_promise_and_one_bad_answer_spoils_nothing() {
+    let app = TestApp::spawn().await;
+    let k = 4;
+    let _s = campaign_with_tasks(&app, 2, k).await;
+    let mut tokens = Vec::new();
+    for i in 0..24 {
+        tokens.push(app.user_with_token(&format!("burst{i}@example.org")).await);
+    }
+    let base = app.base.clone();
+    let http = reqwest::Client::new();
+    let grants = futures::future::join_all(tokens.iter().map(|token| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let res = http.post(format!("{base}/api/v1/annotate/next")).bearer_auth(token).send().await.unwrap();
+            match res.status() {
+                StatusCode::OK => Some(res.json::<Value>().await.unwrap()["task_id"].as_str().unwrap().to_string()),
+                StatusCode::NO_CONTENT => None,
+                s => panic!("next: {s}"),
+            }
+        }
+    }))
+    .await;
+    let mut per_task: BTreeMap<String, usize> = BTreeMap::new();
+    for t in grants.iter().flatten() {
+        *per_task.entry(t.clone()).or_default() += 1;
+    }
+    assert_eq!(per_task.len(), 2, "{per_task:?}");
+    assert!(per_task.values().all(|&n| n == k as usize), "every task promised exactly k times: {per_task:?}");
+    assert_eq!(grants.iter().filter(|g| g.is_none()).count(), 24 - 2 * k as usize);
+
+    // One holder answers its task with client id "same"; a holder of the other task skips it, so
+    // the first takes that place; then everyone answers at once, the first reusing "same".
+    let holders: Vec<(usize, String)> =
+        grants.iter().enumerate().filter_map(|(i, g)| g.clone().map(|t| (i, t))).collect();
+    let (first, first_task) = holders[0].clone();
+    let (skipper, second_task) = holders.iter().find(|(_, t)| *t != first_task).cloned().unwrap();
+    let res = http
+        .post(format!("{base}/api/v1/tasks/{first_task}/annotations"))
+        .bearer_auth(&tokens[first])
+        .json(&submission("same", answers("present", "absent")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = http
+        .delete(format!("{base}/api/v1/tasks/{second_task}/lease"))
+        .bearer_auth(&tokens[skipper])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = http.post(format!("{base}/api/v1/annotate/next")).bearer_auth(&tokens[first]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["task_id"].as_str().unwrap(), second_task);
+    let answering: Vec<(usize, String, String)> = holders
+        .iter()
+        .filter(|(i, _)| *i != first && *i != skipper)
+        .map(|(i, t)| (*i, t.clone(), format!("ok-{i}")))
+        .chain([(first, second_task.clone(), "same".to_string())])
+        .collect();
+    let results = futures::future::join_all(answering.iter().map(|(i, t, client)| {
+        let (http, base, token) = (http.clone(), base.clone(), tokens[*i].clone());
+        async move {
+            let res = http
+                .post(format!("{base}/api/v1/tasks/{t}/annotations"))
+                .bearer_auth(&token)
+                .json(&submission(client, answers("present", "absent")))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            (status, res.text().await.unwrap())
+        }
+    }))
+    .await;
+    let (bad, good) = results.split_last().unwrap();
+    assert!(good.iter().all(|(s, _)| *s == StatusCode::CREATED), "{good:?}");
+    assert_eq!(bad.0, StatusCode::CONFLICT, "{}", bad.1);
+    assert!(bad.1.contains("already used for another task"), "{}", bad.1);
+    // Its lease is still there: a fresh client id is accepted, and that completes both tasks.
+    let res = http
+        .post(format!("{base}/api/v1/tasks/{second_task}/annotations"))
+        .bearer_auth(&tokens[first])
+        .json(&submission("fresh", answers("present", "absent")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let tasks = app::db::task::Entity::find().all(&app.db).await.unwrap();
+    assert!(tasks.iter().all(|t| t.is_complete && t.annotations_count == k), "{tasks:?}");
+    assert_eq!(app::db::annotation::Entity::find().count(&app.db).await.unwrap(), 2 * k as u64);
+}
