@@ -105,7 +105,8 @@ free_port() {
 DB=tutti_bench
 createdb "$DB"
 psql -qX -d "$DB" -c 'CREATE EXTENSION pg_stat_statements' >/dev/null
-DATABASE_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$DB"
+# Same machine, loopback TCP: no TLS (sqlx would otherwise negotiate it with this cluster).
+DATABASE_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$DB?sslmode=disable"
 sql() { psql -qAtX -d "$DB" "$@"; }
 PGDATA_DIR="$(sql -c 'SHOW data_directory')"
 POSTMASTER_PID="$(head -1 "$PGDATA_DIR/postmaster.pid")"
@@ -189,6 +190,13 @@ POOL="$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$DB' AND 
 
 RUN_CYCLES="$(jq '.sent_total.cycles' "$WORK/run.json")"
 RUN_TOTALS="$(statements_total)"
+# Requests per database call: rows returned by the batch functions over their calls.
+batch_size() { # $1 = function name
+  sql -c "SELECT coalesce(round(sum(rows)::numeric / greatest(sum(calls), 1), 1), 0) || ' (' || coalesce(sum(calls), 0) || ' calls)'
+    FROM pg_stat_statements WHERE dbid = $DBOID AND query LIKE '%$1(%'"
+}
+RUN_NEXT_BATCH="$(batch_size tutti_next_batch)"
+RUN_SUBMIT_BATCH="$(batch_size tutti_submit_batch)"
 statements_table "$RUN_CYCLES" 25 >"$WORK/run-statements.md"
 CLOSED_RATE="$(jq '.cycles_per_s' "$WORK/run.json")"
 CLOSED_MEAN="$(jq '.latency.cycle.mean_ms * 10 | round / 10' "$WORK/run.json")"
@@ -206,7 +214,7 @@ if [ "$OPEN_RATE" != 0 ]; then
   flock "$LOCK" "${OPEN_CMD[@]}" | tee "$WORK/open.txt"
 fi
 
-# The serving pick (the `pick` part of NEXT_PG in app/src/annotate/ssr.rs) for one annotator, on the database
+# The serving pick (the `pick` part of tutti_next_batch, migration 0007) for one annotator, on the database
 # as the runs left it, once with a plan for these values and once with the generic plan a
 # long-lived prepared statement may switch to. Inside a rolled-back transaction: it locks a row.
 PICK_USER="$(sql -c "SELECT id FROM users WHERE email LIKE 'annotator-0000-%' ORDER BY created_at LIMIT 1")"
@@ -260,7 +268,7 @@ at once and none is asked for more tasks than exist.
 
 **How each side runs.** Everything shares one machine and nothing is pinned: the release server
 uses both cores (one tokio worker per core) and a pool of at most $DB_POOL database connections
-(${POOL} were open after the closed-loop run), PostgreSQL's backends run on the same cores, and so
+(${POOL} were open after the closed-loop run; loopback TCP, no TLS), PostgreSQL's backends run on the same cores, and so
 does the load generator (2 runtime threads), whose CPU use is reported below and is taken from
 what the server and PostgreSQL could otherwise have had. Latencies are measured in the generator,
 from sending a request to reading the whole response.
@@ -297,7 +305,9 @@ starts, for at most $QUIET_WAIT s.
 
 Earlier: 226 cycles/s, p50 435 ms, p99 559 ms, 33 SQL statements and about 8.7 ms of CPU
 (server, PostgreSQL and generator) per cycle, at commit \`81c10e9\`, before the lease grant and the
-answer became one statement each.
+answer became one statement each; then 703 cycles/s, p50 132 ms, p99 297 ms, 2.4 statements and
+2.8 ms of CPU per cycle (server 0.8, PostgreSQL 1.7, generator 0.3), at commit \`6068e7a\`, before
+concurrent requests were gathered into one database call (and with TLS to the database).
 
 **The target, checked by Little's law.** A closed loop keeps exactly $CLIENTS cycles in flight, so
 throughput × mean cycle latency = $CLIENTS. At exactly 1,500 cycles/s the mean cycle takes
@@ -317,6 +327,10 @@ worker counts too.
 $(cat "$WORK/open.md" 2>/dev/null)
 }
 ## SQL per cycle
+
+Counted per call from the server (a batch call counts once, not the statements it runs inside).
+Requests per call of the batch functions over the measured run: grants $RUN_NEXT_BATCH,
+answers $RUN_SUBMIT_BATCH.
 
 Over the measured run (warm-up included, $RUN_CYCLES completed cycles): **$(per "$RUN_CALLS" "$RUN_CYCLES") statements
 per cycle**, $(per "$RUN_MS" "$RUN_CYCLES") ms of PostgreSQL execution time per cycle ($RUN_CALLS statements, ${RUN_MS} ms;
@@ -341,8 +355,9 @@ $(cat "$WORK/run-statements.md")
 
 ## The serving pick
 
-The \`pick\` part of \`NEXT_PG\` in \`app/src/annotate/ssr.rs\` (it runs inside the one statement that
-also inserts the lease and raises the task's \`reserved\`), for one load annotator, after the runs
+The \`pick\` part of \`tutti_next_batch\` (migration 0007; it runs inside the one statement per request that
+also inserts the lease and raises the task's \`reserved\`, with the generic plan the function is set to use),
+for one load annotator, after the runs
 ($N_TASKS tasks, $N_COMPLETE complete, $N_ANNOTATIONS annotations, $N_LEASES leases, $N_USERS users).
 
 With a plan for these values:

@@ -41,15 +41,29 @@ use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::prefix::PrefixStore;
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// What every handler can reach. Axum clones the state for each request (more than once), so it
+/// is one `Arc`: the OAuth client and the Leptos options alone are a dozen strings.
+#[derive(Clone)]
+pub struct AppState(Arc<AppStateInner>);
+
+pub struct AppStateInner {
     pub leptos_options: LeptosOptions,
-    #[from_ref(skip)]
     pub ctx: ServerContext,
-    #[from_ref(skip)]
     pub oauth: Option<OAuth>,
-    #[from_ref(skip)]
     pub config: Arc<Config>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos_options.clone()
+    }
 }
 
 pub fn init_tracing(config: &Config) {
@@ -142,7 +156,12 @@ pub fn router(config: Arc<Config>, db: DatabaseConnection, addr: SocketAddr) -> 
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let state = AppState { leptos_options: leptos_options.clone(), ctx: ctx.clone(), oauth, config: config.clone() };
+    let state = AppState(Arc::new(AppStateInner {
+        leptos_options: leptos_options.clone(),
+        ctx: ctx.clone(),
+        oauth,
+        config: config.clone(),
+    }));
 
     let sessions = SessionManagerLayer::new(DbSessionStore::new(db))
         .with_name("tutti_session")
