@@ -376,11 +376,12 @@ mod bench {
         use std::path::Path;
         use std::time::Instant;
 
-        use audio::ingest::stages::{Digest, FrameEncoder, LoudnessMeter, Md5, pcm_bytes, quantise};
+        use audio::ingest::stages::{
+            Digest, FrameEncoder, LoudnessMeter, Md5, PcmChecksum, decoder_options, pcm_bytes, quantise,
+        };
         use audio::peaks::PeaksBuilder;
         use rubato::audioadapter_buffers::direct::SequentialSlice;
         use rubato::{Fft, FixedSync, Indexing, Resampler};
-        use symphonia::core::codecs::audio::AudioDecoderOptions;
         use symphonia::core::errors::Error as SymError;
         use symphonia::core::formats::probe::Hint;
         use symphonia::core::formats::{FormatOptions, TrackType};
@@ -489,8 +490,9 @@ mod bench {
             let track_id = track.id;
             let params = track.codec_params.as_ref().and_then(|p| p.audio()).cloned().ok_or("no audio parameters")?;
             let mut decoder = symphonia::default::get_codecs()
-                .make_audio_decoder(&params, &AudioDecoderOptions::default().verify(true))
+                .make_audio_decoder(&params, &decoder_options(&params))
                 .map_err(|e| e.to_string())?;
+            let mut checksum = PcmChecksum::for_decoder(decoder.as_ref());
             let mut out = File::create(out_path).map_err(|e| e.to_string())?;
             st.open += lap(&mut t);
 
@@ -510,6 +512,9 @@ mod bench {
                     Err(SymError::DecodeError(_) | SymError::IoError(_)) => continue,
                     Err(e) => return Err(e.to_string()),
                 };
+                if let Some(check) = &mut checksum {
+                    check.update(&buf);
+                }
                 if buf.frames() == 0 {
                     continue;
                 }
@@ -526,6 +531,7 @@ mod bench {
                 pipe.push(&scratch, &mut out, &mut st, &mut t)?;
             }
             let _ = decoder.finalize();
+            let _ = checksum.map(PcmChecksum::verify);
             st.decode += lap(&mut t);
             if let Some(pipe) = pipeline {
                 pipe.finish(&mut out, out_path, &mut st, &mut t)?;

@@ -383,6 +383,33 @@ fn truncated_flac_is_corrupt() {
     assert!(why.contains("truncated"), "{why}");
 }
 
+/// FLAC's STREAMINFO MD5 is checked against the decoded samples, for the
+/// specialised (16-bit mono and stereo) and the general layouts: a correct
+/// file passes, one whose declared MD5 is off by one bit is rejected.
+#[test]
+fn flac_md5_is_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (channels, extra, bits) in [(1u16, None, 16), (2, None, 16), (6, None, 16), (2, Some("s32"), 24)] {
+        let x = noise(channels as usize * 30_000, 0.5, 5 + u32::from(channels));
+        let mut args = vec!["-c:a", "flac"];
+        if let Some(fmt) = extra {
+            args.extend(["-sample_fmt", fmt]);
+        }
+        let name = format!("in-{channels}-{bits}.flac");
+        let path = encode_with_ffmpeg(dir.path(), &name, 48_000, channels, &x, &args);
+        let (report, _) = ingest_ok(&path);
+        assert_eq!(report.original_bits, Some(bits), "{name}");
+        let mut bytes = std::fs::read(&path).expect("read");
+        // "fLaC", the STREAMINFO block header, then the MD5 at byte 18 of the block.
+        assert!(&bytes[..4] == b"fLaC" && bytes[4] & 0x7F == 0, "{name}: no STREAMINFO first");
+        bytes[8 + 18 + 5] ^= 0x10;
+        let bad = dir.path().join(format!("bad-{name}"));
+        std::fs::write(&bad, &bytes).expect("write");
+        let why = expect_corrupt(ingest_path(&bad, &IngestOptions::default()));
+        assert!(why.contains("checksum"), "{name}: {why}");
+    }
+}
+
 /// An MP3 has no container-level length unless a Xing/LAME header declares
 /// one; ffmpeg writes that header, so cutting the file in half leaves fewer
 /// frames than declared. The cut usually lands inside a frame, so the reader

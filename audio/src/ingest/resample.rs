@@ -83,6 +83,13 @@ impl StreamResampler {
             let at = self.filled;
             if channels == 1 {
                 self.input[at..at + take].copy_from_slice(now);
+            } else if channels == 2 {
+                let (left, right) = self.input.split_at_mut(self.chunk_in);
+                for ((l, r), frame) in
+                    left[at..at + take].iter_mut().zip(&mut right[at..at + take]).zip(now.chunks_exact(2))
+                {
+                    (*l, *r) = (frame[0], frame[1]);
+                }
             } else {
                 for (ch, planar) in self.input.chunks_exact_mut(self.chunk_in).enumerate() {
                     for (y, &x) in planar[at..at + take].iter_mut().zip(now.iter().skip(ch).step_by(channels)) {
@@ -141,6 +148,16 @@ impl StreamResampler {
         if keep > 0 {
             if self.channels == 1 {
                 emit(&self.output[trim..trim + keep])?;
+            } else if self.channels == 2 {
+                self.interleaved.clear();
+                self.interleaved.resize(keep * 2, 0.0);
+                let (left, right) = self.output.split_at(self.output_frames);
+                for ((frame, &l), &r) in
+                    self.interleaved.chunks_exact_mut(2).zip(&left[trim..trim + keep]).zip(&right[trim..trim + keep])
+                {
+                    (frame[0], frame[1]) = (l, r);
+                }
+                emit(&self.interleaved)?;
             } else {
                 self.interleaved.clear();
                 self.interleaved.resize(keep * self.channels, 0.0);
@@ -159,10 +176,18 @@ impl StreamResampler {
 }
 
 /// Input chunk length for `FixedSync::Both`: a whole number of minimal
-/// blocks (`rate / gcd` frames on each side) near [`CHUNK_HINT`], chosen so
-/// the output FFT length is even. The resampler's delay is half the output FFT
-/// length; when that length is odd the delay is a fractional sample, which
-/// could not be trimmed and would leave the output half a sample late.
+/// blocks (`rate / gcd` frames on each side), at least [`CHUNK_HINT`] frames,
+/// chosen so the output FFT length is even. The resampler's delay is half the
+/// output FFT length; when that length is odd the delay is a fractional
+/// sample, which could not be trimmed and would leave the output half a
+/// sample late.
+///
+/// The number of blocks is the smallest `2^a × 3^b` that gets there: the FFT
+/// lengths are multiples of it, and FFTs of lengths with only small prime
+/// factors are the fastest (48 kHz → 44.1 kHz with 16 blocks of 160 → 147
+/// frames runs about a fifth faster than with 14, and its longer filter has a
+/// narrower transition band; the window, and so the stop-band attenuation, is
+/// the same).
 pub fn chunk_frames(rate_in: u32, rate_out: u32) -> usize {
     let (a, b) = (rate_in.max(1) as usize, rate_out.max(1) as usize);
     let gcd = {
@@ -173,10 +198,16 @@ pub fn chunk_frames(rate_in: u32, rate_out: u32) -> usize {
         x
     };
     let (min_in, min_out) = (a / gcd, b / gcd);
-    let mut blocks = CHUNK_HINT.div_ceil(min_in);
-    if blocks * min_out % 2 == 1 {
-        blocks += 1;
-    }
+    let needed = CHUNK_HINT.div_ceil(min_in);
+    let smooth = |mut n: usize| {
+        for p in [2, 3] {
+            while n.is_multiple_of(p) {
+                n /= p;
+            }
+        }
+        n == 1
+    };
+    let blocks = (needed..).find(|&n| smooth(n) && (n * min_out).is_multiple_of(2)).unwrap_or(needed);
     blocks * min_in
 }
 
@@ -226,6 +257,52 @@ mod tests {
                 let expected = expected_output_frames(frames as u64, rin.into(), rout.into());
                 assert_eq!(out.len() / 2, expected as usize, "{rin}->{rout} frames={frames} block={block}");
             }
+        }
+    }
+
+    #[test]
+    fn chunks_are_whole_smooth_block_counts() {
+        for &(rin, rout) in &[(48000u32, 44100u32), (32000, 44100), (96000, 44100), (22050, 44100), (8000, 44100)] {
+            let chunk = chunk_frames(rin, rout);
+            let gcd = (1..=rin.min(rout)).rev().find(|g| rin % g == 0 && rout % g == 0).expect("gcd") as usize;
+            let (min_in, min_out) = (rin as usize / gcd, rout as usize / gcd);
+            assert!(chunk >= CHUNK_HINT && chunk.is_multiple_of(min_in), "{rin}->{rout}: {chunk}");
+            let mut blocks = chunk / min_in;
+            assert!((blocks * min_out).is_multiple_of(2), "{rin}->{rout}: odd output FFT length");
+            while blocks.is_multiple_of(2) {
+                blocks /= 2;
+            }
+            while blocks.is_multiple_of(3) {
+                blocks /= 3;
+            }
+            assert_eq!(blocks, 1, "{rin}->{rout}: {chunk}");
+        }
+        assert_eq!(chunk_frames(48000, 44100), 16 * 160);
+    }
+
+    /// Tones above the output's Nyquist frequency must not alias back into
+    /// the audio band: the output stays more than 120 dB below the input.
+    #[test]
+    fn rejects_tones_above_the_output_nyquist() {
+        for &(rin, freq) in &[(48000u32, 22_600.0f32), (48000, 23_500.0), (96000, 23_000.0), (96000, 40_000.0)] {
+            let mut rs = StreamResampler::new(rin, 44_100, 1).expect("resampler");
+            // The phase in f64: f32 phase noise alone would be near -40 dB.
+            let input: Vec<f32> = (0..rin as usize)
+                .map(|i| {
+                    ((2.0 * std::f64::consts::PI * f64::from(freq) * i as f64 / f64::from(rin)).sin() * 0.5) as f32
+                })
+                .collect();
+            let mut out = Vec::new();
+            let mut emit = |s: &[f32]| -> Result<(), String> {
+                out.extend_from_slice(s);
+                Ok(())
+            };
+            rs.push(&input, &mut emit).expect("push");
+            rs.finish(&mut emit).expect("finish");
+            // Away from the ends, where the tone starts and stops abruptly.
+            let peak = out[4000..out.len() - 4000].iter().fold(0f32, |m, &y| m.max(y.abs()));
+            let db = 20.0 * (peak / 0.5).log10();
+            assert!(db < -120.0, "{rin} Hz, {freq} Hz tone: {db:.1} dB");
         }
     }
 
