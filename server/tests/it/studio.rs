@@ -45,6 +45,11 @@ async fn upload(app: &TestApp, who: &Who, seconds: f64) -> String {
     res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
 }
 
+/// Creates a composition as `who`; the server's answer.
+async fn compose(app: &TestApp, who: &Who, body: Value) -> Value {
+    who.req(app, reqwest::Method::POST, "/api/v1/compositions").json(&body).send().await.unwrap().json().await.unwrap()
+}
+
 async fn status(res: reqwest::RequestBuilder) -> StatusCode {
     res.send().await.unwrap().status()
 }
@@ -60,15 +65,12 @@ async fn the_permissions_matrix_holds_on_every_surface() {
     let stranger = user(&app, "stranger").await;
     let anonymous = Who { token: None, id: String::new() };
     for visibility in ["private", "members", "public"] {
-        let c: Value = owner
-            .req(&app, M::POST, "/api/v1/compositions")
-            .json(&json!({"title": format!("Song {visibility}"), "visibility": visibility, "tempo_bpm": 96}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let c = compose(
+            &app,
+            &owner,
+            json!({"title": format!("Song {visibility}"), "visibility": visibility, "tempo_bpm": 96}),
+        )
+        .await;
         let cid = c["id"].as_str().unwrap().to_string();
         for (who, role) in [(&editor, "editor"), (&contributor, "contributor"), (&viewer, "viewer")] {
             let res = owner
@@ -175,15 +177,7 @@ async fn an_open_composition_takes_tracks_from_anyone_who_sees_it() {
     let app = TestApp::spawn().await;
     let owner = user(&app, "owner").await;
     let guest = user(&app, "guest").await;
-    let c: Value = owner
-        .req(&app, M::POST, "/api/v1/compositions")
-        .json(&json!({"title": "Jam", "visibility": "members", "open_to_contribution": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c = compose(&app, &owner, json!({"title": "Jam", "visibility": "members", "open_to_contribution": true})).await;
     assert_eq!(c["my_role"], "owner");
     let cid = c["id"].as_str().unwrap();
     let mine: Value =
@@ -215,15 +209,7 @@ async fn invitations_are_single_use_and_expire() {
     let owner = user(&app, "owner").await;
     let guest = user(&app, "guest").await;
     let late = user(&app, "late").await;
-    let c: Value = owner
-        .req(&app, M::POST, "/api/v1/compositions")
-        .json(&json!({"title": "Secret"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c = compose(&app, &owner, json!({"title": "Secret"})).await;
     let cid = c["id"].as_str().unwrap().to_string();
     assert_eq!(status(guest.req(&app, M::GET, &format!("/api/v1/compositions/{cid}"))).await, StatusCode::NOT_FOUND);
 
@@ -286,15 +272,7 @@ async fn offsets_and_mixer_state_are_persisted_and_checked() {
     use reqwest::Method as M;
     let app = TestApp::spawn().await;
     let owner = user(&app, "owner").await;
-    let c: Value = owner
-        .req(&app, M::POST, "/api/v1/compositions")
-        .json(&json!({"title": "Mix"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c = compose(&app, &owner, json!({"title": "Mix"})).await;
     let cid = c["id"].as_str().unwrap();
     let audio = upload(&app, &owner, 0.5).await;
     let t: Value = owner
@@ -360,15 +338,7 @@ async fn the_server_mixdown_places_every_click_at_its_sample_with_the_pan_law() 
     use reqwest::Method as M;
     let app = TestApp::spawn().await;
     let owner = user(&app, "owner").await;
-    let c: Value = owner
-        .req(&app, M::POST, "/api/v1/compositions")
-        .json(&json!({"title": "Clicks"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c = compose(&app, &owner, json!({"title": "Clicks"})).await;
     let cid = c["id"].as_str().unwrap().to_string();
     let add = |bytes: Vec<u8>, name: &'static str| {
         let (app, owner, cid) = (&app, &owner, cid.clone());
@@ -485,15 +455,7 @@ async fn a_browser_take_is_stored_as_a_recording_with_its_provenance() {
     assert_eq!(back, samples);
 
     // Placed at an offset with its capture provenance, which reads back as stored.
-    let c: Value = musician
-        .req(&app, M::POST, "/api/v1/compositions")
-        .json(&json!({"title": "Takes"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c = compose(&app, &musician, json!({"title": "Takes"})).await;
     let capture = json!({"source": "browser", "input_device": "USB mic", "capture_sample_rate": 48000,
         "latency": {"round_trip_ms": 12.5, "quality_db": 31.0}, "compensation_ms": 12.5, "compensation_frames": 551});
     let res = musician
