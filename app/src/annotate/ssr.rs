@@ -6,9 +6,10 @@
 //! annotators than it still needs. On PostgreSQL the pick and the grant are one statement
 //! (`FOR UPDATE SKIP LOCKED`, whose re-check sees the row's latest `reserved`), and so is an
 //! accepted answer; requests that arrive together run as one call that does each in turn (the
-//! functions of migration 0007, fed by `batch`); anything unusual (gold tasks, retries, every rejection) takes the careful
-//! path, which locks the task row and re-reads everything. On SQLite, which has no row locks,
-//! every read-check-write section runs one at a time in this process.
+//! functions of migration 0007, fed by `batch`); anything unusual (gold tasks, retries, every
+//! rejection) takes the careful path, which locks the task row and re-reads everything. On
+//! SQLite, which has no row locks, every read-check-write section runs one at a time in this
+//! process.
 //!
 //! An expired lease keeps its place until it is found (when nothing else can be served, or every
 //! little while): then it stops counting, but stays, so its holder is told that it expired.
@@ -162,7 +163,7 @@ struct Granted {
 }
 
 impl Granted {
-    fn from_row(r: &QueryResult, fresh: bool) -> Result<Self, AppError> {
+    fn from_row(r: &QueryResult, fresh: bool) -> Result<Self, DbErr> {
         Ok(Granted {
             task_id: r.try_get("", "task_id")?,
             campaign_id: r.try_get("", "campaign_id")?,
@@ -202,15 +203,14 @@ pub struct Batches {
 
 fn batches(ctx: &ServerContext) -> &Batches {
     ctx.annotate_batches.get_or_init(|| {
-        let (db, lease_seconds) = (ctx.db.clone(), ctx.settings.lease_seconds);
-        let db2 = db.clone();
+        let (db_next, db_submit, lease_seconds) = (ctx.db.clone(), ctx.db.clone(), ctx.settings.lease_seconds);
         Batches {
             next: Batcher::new(MAX_BATCH, BATCHES_IN_FLIGHT, move |users| {
-                let db = db.clone();
+                let db = db_next.clone();
                 async move { next_batch(&db, lease_seconds, &users).await.map_err(|e| batch_failed("grant", e)).ok() }
             }),
             submit: Batcher::new(MAX_BATCH, BATCHES_IN_FLIGHT, move |items| {
-                let db = db2.clone();
+                let db = db_submit.clone();
                 async move { submit_batch(&db, &items).await.map_err(|e| batch_failed("answer", e)).ok() }
             }),
         }
@@ -238,7 +238,8 @@ async fn next_batch(
     let rows = db
         .query_all_raw(stmt(
             db,
-            "SELECT * FROM tutti_next_batch($1, $2, $3)",
+            "SELECT r_index, r_task AS task_id, r_campaign AS campaign_id, r_clip AS clip_id, \
+             r_expires AS expires_at, r_fresh AS fresh FROM tutti_next_batch($1, $2, $3)",
             vec![serde_json::Value::Array(items).into(), now.into(), expires.into()],
         ))
         .await?;
@@ -246,13 +247,7 @@ async fn next_batch(
     for r in rows {
         let i: i32 = r.try_get("", "r_index")?;
         let slot = out.get_mut(i as usize).ok_or_else(|| DbErr::Custom(format!("no item {i} in the batch")))?;
-        *slot = Some(Granted {
-            task_id: r.try_get("", "r_task")?,
-            campaign_id: r.try_get("", "r_campaign")?,
-            clip_id: r.try_get("", "r_clip")?,
-            expires_at: r.try_get("", "r_expires")?,
-            fresh: r.try_get("", "r_fresh")?,
-        });
+        *slot = Some(Granted::from_row(&r, r.try_get("", "fresh")?)?);
     }
     Ok(out)
 }
@@ -315,7 +310,7 @@ async fn lease_next(ctx: &ServerContext, user_id: Uuid) -> Result<Option<Granted
     let txn = crate::db::begin_write(&ctx.db).await?;
     if let Some(r) = txn.query_one_raw(stmt(&txn, HELD_SQL, vec![user_id.into(), now.into()])).await? {
         txn.commit().await?;
-        return Granted::from_row(&r, false).map(Some);
+        return Ok(Some(Granted::from_row(&r, false)?));
     }
     let pick = format!(
         "SELECT t.id, t.campaign_id, t.clip_id FROM tasks t JOIN campaigns c ON c.id = t.campaign_id \
