@@ -84,23 +84,42 @@ test('a musician records a take over the master track with count-in; every sampl
   await page.locator('#record-calibrate').click();
   await expect(page.locator('.recorder .error')).toContainText('not heard clearly', { timeout: 30_000 });
 
-  await page.locator('#take-name').fill('Take A');
-  await page.locator('#take-instrument').selectOption('voice');
-  await page.locator('#record-limit').fill('5');
-  await page.locator('#record-start').click();
-  await expect(page.locator('.record-status')).toContainText('Count-in');
-  await expect(page.locator('.record-status')).toContainText('Recording');
-  // The take's waveform grows while recording.
-  await expect(page.locator('.live-take svg.waveform')).toBeVisible();
-  await expect(page.locator('.composition-page .transport')).toHaveAttribute('data-playing', 'true');
-  const lane = page.locator('.lane[data-track="Take A"]');
-  await expect(lane).toBeVisible({ timeout: 30_000 });
-  await expect(lane).toContainText('voice');
+  // Chromium's fake microphone and speakers run on timers: on a machine too busy to keep them on
+  // time they skip ahead and the captured signal jumps. The recorder sees that (the audio clock
+  // falls behind the page clock), reports it in `capture.stalled_ms` and tells the musician; such
+  // a take says nothing about the pipeline, so it is recorded again (at most twice).
+  let take: any;
+  for (let attempt = 1; ; attempt++) {
+    const name = attempt === 1 ? 'Take A' : `Take A${attempt}`;
+    await page.locator('#take-name').fill(name);
+    await page.locator('#take-instrument').selectOption('voice');
+    await page.locator('#record-limit').fill('5');
+    await page.locator('#record-start').click();
+    await expect(page.locator('.record-status')).toContainText('Count-in');
+    await expect(page.locator('.record-status')).toContainText('Recording');
+    // The take's waveform grows while recording.
+    await expect(page.locator('.live-take svg.waveform')).toBeVisible();
+    await expect(page.locator('.composition-page .transport')).toHaveAttribute('data-playing', 'true');
+    const lane = page.locator(`.lane[data-track="${name}"]`);
+    await expect(lane).toBeVisible({ timeout: 30_000 });
+    await expect(lane).toContainText('voice');
+    const tracks = await (await page.request.get(`/api/v1/compositions/${compositionId}/tracks`)).json();
+    take = tracks.find((t: { name: string }) => t.name === name);
+    if (attempt === 1) {
+      // Recorded from the cursor (0).
+      expect(take.offset_frames).toBe(0);
+    }
+    expect(take.offset_frames).toBe(Math.round(take.capture.punch_in_seconds * 44_100));
+    if (take.capture.stalled_ms === 0) {
+      await expect(lane).not.toContainText('audio stalled');
+      break;
+    }
+    await expect(lane).toContainText(`audio stalled ${take.capture.stalled_ms} ms`);
+    console.log(`${name}: the browser's audio stalled for ${take.capture.stalled_ms} ms; recording again`);
+    expect(attempt, 'the machine was too busy for the browser to capture audio on time').toBeLessThan(3);
+  }
 
-  const tracks = await (await page.request.get(`/api/v1/compositions/${compositionId}/tracks`)).json();
-  const take = tracks.find((t: { name: string }) => t.name === 'Take A');
-  // Recorded from the cursor (0), with nothing to compensate yet, and its provenance kept.
-  expect(take.offset_frames).toBe(0);
+  // Nothing to compensate yet, and the take's provenance kept.
   expect(take.capture.source).toBe('browser');
   expect(take.capture.compensation_ms).toBe(0);
   expect(take.capture.latency).toBeNull();

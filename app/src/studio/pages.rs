@@ -387,6 +387,11 @@ fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
     }
 }
 
+/// A take whose capture reported a stall of the browser's audio (see `stall_step`).
+fn stalled_ms(track: &TrackInfo) -> Option<f64> {
+    track.capture.as_ref()?.get("stalled_ms")?.as_f64().filter(|ms| *ms > 0.0)
+}
+
 #[component]
 fn Lane(
     track: TrackInfo,
@@ -416,6 +421,11 @@ fn Lane(
             <div class="lane-head">
                 <strong>{track.name.clone()}</strong>
                 <span class="muted">{format!(" {}{}", track.instrument, if track.is_master { " · master" } else { "" })}</span>
+                {stalled_ms(&track).map(|ms| view! {
+                    <span class="warning" title="The browser's audio stalled while this take was recorded (the computer was too busy): listen for a click or a gap, and record again if you hear one.">
+                        {format!(" · audio stalled {ms:.0} ms")}
+                    </span>
+                })}
                 <div class="mixer">
                     <label>"Gain" <input type="range" min="-60" max="12" step="0.5" value=gain disabled=!can_edit
                         on:change=move |ev| save(TrackPatch { gain_db: event_target_value(&ev).parse().ok(), ..Default::default() }) /></label>

@@ -162,6 +162,7 @@ pub fn Recorder(
                 p.capture["frames"] = take.samples.len().into();
                 p.capture["duration_seconds"] = (take.samples.len() as f64 / f64::from(take.rate)).into();
                 p.capture["dropped_frames"] = take.gaps.into();
+                p.capture["stalled_ms"] = (take.stalled * 1000.0).round().into();
                 pending.set_value(Some(p));
             }
             match super::recorder::take_file(&take, &format!("{}.wav", take_name.get_untracked())) {

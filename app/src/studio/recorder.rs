@@ -34,6 +34,9 @@ struct Capture {
     next: u64,
     samples: Vec<f32>,
     gaps: u64,
+    /// Seconds the audio clock fell behind the page clock while capturing (see `stall_step`).
+    stalled: f64,
+    last_lag: Option<f64>,
     /// (min, max) of each stretch kept, for the live waveform.
     columns: Vec<(f32, f32)>,
 }
@@ -192,6 +195,7 @@ fn receive(data: JsValue) {
     };
     let samples = samples.to_vec();
     let frame = frame as u64;
+    let lag = player::context().ok().and_then(|c| clock_lag(&c));
     let end = frame + samples.len() as u64;
     SHARED.with(|s| {
         let mut s = s.borrow_mut();
@@ -199,6 +203,10 @@ fn receive(data: JsValue) {
         s.level = peak.max(s.level * 0.7);
         s.received_to = s.received_to.max(end);
         if let Some(c) = s.capture.as_mut() {
+            if let Some(lag) = lag {
+                c.stalled += super::stall_step(c.last_lag, lag);
+                c.last_lag = Some(lag);
+            }
             let lo = c.start.max(frame).max(c.next);
             let hi = c.end.map_or(end, |e| e.min(end));
             if hi > lo {
@@ -215,6 +223,16 @@ fn receive(data: JsValue) {
     });
 }
 
+/// How far the context's audio clock is behind the page's clock (s), from the context's own
+/// `getOutputTimestamp` pair (web-sys has no binding for it).
+fn clock_lag(ctx: &web_sys::AudioContext) -> Option<f64> {
+    let f: js_sys::Function = Reflect::get(ctx, &"getOutputTimestamp".into()).ok()?.dyn_into().ok()?;
+    let t = f.call0(ctx).ok()?;
+    let context = Reflect::get(&t, &"contextTime".into()).ok()?.as_f64()?;
+    let page = Reflect::get(&t, &"performanceTime".into()).ok()?.as_f64()?;
+    (page > 0.0).then(|| page / 1000.0 - context)
+}
+
 /// The input level (peak, 0..1) for the meter.
 pub fn level() -> f32 {
     SHARED.with(|s| s.borrow().level)
@@ -222,13 +240,21 @@ pub fn level() -> f32 {
 
 fn begin_capture(start: u64, end: Option<u64>) {
     SHARED.with(|s| {
-        s.borrow_mut().capture =
-            Some(Capture { start, end, next: start, samples: Vec::new(), gaps: 0, columns: Vec::new() });
+        s.borrow_mut().capture = Some(Capture {
+            start,
+            end,
+            next: start,
+            samples: Vec::new(),
+            gaps: 0,
+            stalled: 0.0,
+            last_lag: None,
+            columns: Vec::new(),
+        });
     });
 }
 
 /// Waits until the capture's last frame arrived, then hands the samples over.
-async fn end_capture(timeout_ms: i32) -> Result<(Vec<f32>, u64), JsValue> {
+async fn end_capture(timeout_ms: i32) -> Result<Capture, JsValue> {
     let mut waited = 0;
     loop {
         let done = SHARED.with(|s| {
@@ -245,8 +271,7 @@ async fn end_capture(timeout_ms: i32) -> Result<(Vec<f32>, u64), JsValue> {
         sleep(20).await;
         waited += 20;
     }
-    let c = SHARED.with(|s| s.borrow_mut().capture.take()).ok_or("no capture")?;
-    Ok((c.samples, c.gaps))
+    Ok(SHARED.with(|s| s.borrow_mut().capture.take()).ok_or("no capture")?)
 }
 
 fn schedule_click(at: f64, accent: bool) -> Result<(), JsValue> {
@@ -368,6 +393,8 @@ pub struct Take {
     pub rate: f32,
     /// Frames of silence inserted where the worklet skipped (0 on a healthy machine).
     pub gaps: u64,
+    /// Seconds the browser's audio stalled during the take (0 on a machine that kept up).
+    pub stalled: f64,
 }
 
 /// Stops a take now (or at its set length, if reached) and returns it once every frame arrived.
@@ -382,8 +409,8 @@ pub async fn finish_take() -> Result<Take, JsValue> {
     });
     stop_clicks();
     let _ = player::pause();
-    let (samples, gaps) = end_capture(5_000).await?;
-    Ok(Take { samples, rate, gaps })
+    let c = end_capture(5_000).await?;
+    Ok(Take { samples: c.samples, rate, gaps: c.gaps, stalled: c.stalled })
 }
 
 /// Abandons a take (or a measurement) without keeping anything.
@@ -443,7 +470,7 @@ pub async fn measure_latency(runs: u32) -> Result<Measurement, String> {
         source.set_buffer(Some(&buffer));
         source.connect_with_audio_node(&ctx.destination()).map_err(fail)?;
         source.start_with_when(at).map_err(fail)?;
-        let (recorded, _) = end_capture(4_000).await.map_err(|e| e.as_string().unwrap_or_else(|| format!("{e:?}")))?;
+        let recorded = end_capture(4_000).await.map_err(|e| e.as_string().unwrap_or_else(|| format!("{e:?}")))?.samples;
         estimates.push(estimate_delay(&burst, &recorded, max_lag, DEFAULT_GATE_DB));
         sleep(120).await;
     }
