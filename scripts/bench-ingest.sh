@@ -6,9 +6,9 @@
 #
 # 1. Generates a corpus once into ${TUTTI_BENCH_DIR:-~/.cache/tutti/bench-corpus}/corpus-<hash of
 #    its recipe> (synthetic signals made with ffmpeg: pink noise, tones, one beeping, tremolo;
-#    different per channel): "short" = 40 files of 5 s, "long" = 16 files of 180 s, spread over
-#    WAV 16/24-bit, AIFF, FLAC, MP3, Ogg Vorbis, AAC (M4A) and ALAC (M4A), at 22.05/32/44.1/48/96
-#    kHz, mono, stereo and 5.1. Files are written under a hidden name and renamed when complete,
+#    different per channel): "mixed" = 56 files of 2 to 25 s (about ten minutes in all), the
+#    corpus the acceptance goal names, and "long" = 16 files of 180 s, spread over WAV 16/24-bit,
+#    AIFF, FLAC, MP3, Ogg Vorbis, AAC (M4A) and ALAC (M4A), at 16 to 96 kHz, mono, stereo and 5.1. Files are written under a hidden name and renamed when complete,
 #    and the corpus is stamped when all of it exists, so an interrupted run resumes and a complete
 #    corpus is reused.
 # 2. Builds the example twice (see the build step): with the build flags used for quick release
@@ -44,7 +44,7 @@ OUT="$BENCH_DIR/out"
 RESULTS="$BENCH_DIR/results"
 LOCK=/tmp/tutti-bench.lock
 REPORT="$ROOT/bench/INGEST.md"
-SETS=(short long)
+SETS=(mixed long)
 # Sides, in run order: Tutti (workspace release profile), Tutti (LTO off build), ffmpeg.
 TOOLS=(tutti tutti_lto_off ffmpeg)
 declare -A TOOL_NAME=([tutti]="Tutti" [tutti_lto_off]="Tutti, LTO-off build" [ffmpeg]="ffmpeg")
@@ -54,7 +54,8 @@ export BENCH_DIR JOBS OUT RESULTS
 
 FORMATS=(wav16 wav24 aiff flac mp3 ogg aac alac)
 RATES=(22050 32000 44100 48000 96000)
-SHORT_SECONDS=5
+MIXED_RATES=(16000 22050 32000 44100 48000 88200 96000)
+MIXED_SECONDS=(2 4 6 10 15 25)
 LONG_SECONDS=180
 
 # ---------------------------------------------------------------------------------------------
@@ -65,15 +66,15 @@ LONG_SECONDS=180
 corpus_spec() {
   local fx rx f r ch n=0 p picks
   for fx in "${!FORMATS[@]}"; do
-    for rx in "${!RATES[@]}"; do
-      f=${FORMATS[fx]} r=${RATES[rx]}
+    for rx in "${!MIXED_RATES[@]}"; do
+      f=${FORMATS[fx]} r=${MIXED_RATES[rx]}
       ch=$(((fx + rx) % 2 ? 1 : 2))
       # 5.1 only as FLAC: symphonia's AAC decoder takes AAC-LC with at most 2 channels, so Tutti
       # rejects 5.1 AAC (and HE-AAC); Vorbis 5.1 or MP3 are rare.
       [[ $f == flac && $r == 48000 ]] && ch=6
-      [[ $f == mp3 && $r == 96000 ]] && r=48000 # MP3 stops at 48 kHz
+      ((r > 48000)) && [[ $f == mp3 ]] && r=48000 # MP3 stops at 48 kHz
       n=$((n + 1))
-      spec_line short "$n" "$f" "$r" "$ch" "$SHORT_SECONDS"
+      spec_line mixed "$n" "$f" "$r" "$ch" "${MIXED_SECONDS[n % ${#MIXED_SECONDS[@]}]}"
     done
   done
   n=0
@@ -95,7 +96,7 @@ spec_line() { # set n format rate channels seconds
   case $f in
     wav16) bits=16 ext=wav ;;
     wav24) bits=24 ext=wav ;;
-    aiff | flac | alac) bits=$([[ $r == 96000 ]] && echo 24 || echo 16) ext=$f ;;
+    aiff | flac | alac) bits=$( ((r > 48000)) && echo 24 || echo 16) ext=$f ;;
     mp3 | ogg) bits=lossy ext=$f ;;
     aac) bits=lossy ext=m4a ;;
   esac
@@ -144,7 +145,7 @@ make_corpus() {
     return
   fi
   step "generating the corpus in $CORPUS (once)"
-  mkdir -p "$CORPUS/short" "$CORPUS/long"
+  mkdir -p "$CORPUS/mixed" "$CORPUS/long"
   local set name f r ch bits secs seed=0 tmp
   while read -r set name f r ch bits secs; do
     seed=$((seed + 1))
@@ -433,11 +434,12 @@ corpus_rows=$(sort -k1,1r -k3,3 -k4,4n -k5,5n "$CORPUS/manifest" | awk '
   echo "* *Wall s* is the fastest undisturbed run of two scheduled runs (every run is listed below), *CPU s*"
   echo "  the user + system time of that run's processes. *Throughput / ffmpeg's* is the side's files/s over ffmpeg's: above 1 the"
   echo "  side is faster than ffmpeg, below 1 slower."
-  echo "* The *short* set is dominated by per-file start-up (for ffmpeg, one process per file), the *long* set"
-  echo "  by signal processing, so the two ratios answer different questions."
+  echo "* The *mixed* set is the corpus the goal names (at least 50 files of mixed formats and rates, several"
+  echo "  minutes in all); per-file start-up (for ffmpeg, one process per file) weighs in it. The *long* set is"
+  echo "  dominated by signal processing, so the two ratios answer different questions."
   echo "* *Audio s* is the source duration per ffprobe, the same for every row; *× realtime* = audio s / wall s."
   echo "  *FLAC out MB*: $(awk '$2 == "tutti" { t[$1] = $7 } $2 == "ffmpeg" { f[$1] = $7 }
-    END { printf "Tutti'"'"'s files are %.1f %% (short) and %.1f %% (long) of the size of ffmpeg'"'"'s", 100 * t["short"] / f["short"],
+    END { printf "Tutti'"'"'s files are %.1f %% (mixed) and %.1f %% (long) of the size of ffmpeg'"'"'s", 100 * t["mixed"] / f["mixed"],
       100 * t["long"] / f["long"] }' "$ROWS") (same bytes from both Tutti builds)."
   echo
   echo "Every run, in the order it ran. *Others' CPU s* is the CPU time other processes on the machine used"
@@ -488,7 +490,7 @@ corpus_rows=$(sort -k1,1r -k3,3 -k4,4n -k5,5n "$CORPUS/manifest" | awk '
   echo
   echo "Synthetic signals made with ffmpeg (per channel: pink noise and three tones, one of them beeping,"
   echo "with tremolo; every channel different), generated once into \`\$TUTTI_BENCH_DIR\` (default"
-  echo "\`~/.cache/tutti/bench-corpus\`). *short*: $(awk '$1 == "short"' "$CORPUS/manifest" | wc -l) files of $SHORT_SECONDS s; *long*: $(awk '$1 == "long"' "$CORPUS/manifest" | wc -l) files of $LONG_SECONDS s."
+  echo "\`~/.cache/tutti/bench-corpus\`). *mixed*: $(awk '$1 == "mixed"' "$CORPUS/manifest" | wc -l) files of ${MIXED_SECONDS[*]} s in turn ($(awk '$1 == "mixed" { s += $7 } END { printf "%.0f", s }' "$CORPUS/manifest") s in all); *long*: $(awk '$1 == "long"' "$CORPUS/manifest" | wc -l) files of $LONG_SECONDS s."
   echo "5.1 appears only as FLAC: symphonia's AAC decoder accepts AAC-LC with at most two channels, so"
   echo "Tutti rejects 5.1 (and HE-AAC) uploads."
   echo
@@ -505,7 +507,7 @@ corpus_rows=$(sort -k1,1r -k3,3 -k4,4n -k5,5n "$CORPUS/manifest" | awk '
   echo "$BUILD_LTO_OFF   # Tutti, LTO-off build"
   echo '```'
   echo
-  echo "Tutti, per set (\`\$BENCH\` = the bench directory, \`\$SET\` = short or long):"
+  echo "Tutti, per set (\`\$BENCH\` = the bench directory, \`\$SET\` = mixed or long):"
   echo
   echo '```sh'
   echo "ingest_bench --jobs $JOBS --out \$BENCH/out/tutti \$BENCH/${CORPUS#"$BENCH_DIR"/}/\$SET"

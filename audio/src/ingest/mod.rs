@@ -24,6 +24,10 @@
 //!   deterministic and makes integer sources at the target rate lossless.
 //! * The FLAC STREAMINFO carries the total sample count, the frame-size range
 //!   and the MD5 of the PCM, so any FLAC decoder can verify the file.
+//! * Only the signal is kept: encoder priming and padding are dropped where
+//!   the file says how much (MP3's LAME/Xing tag and Vorbis granule positions,
+//!   applied by symphonia; an MP4/M4A edit list, applied here, see `mp4`), so
+//!   the canonical audio starts where the recording starts.
 //!
 //! # Error policy
 //!
@@ -61,6 +65,7 @@
 mod flac;
 mod meter;
 mod mix;
+mod mp4;
 mod names;
 mod resample;
 mod riff;
@@ -329,7 +334,13 @@ pub fn ingest<'a, W: Write + Seek>(
         if seconds > opts.max_seconds {
             return Err(IngestError::TooLong { seconds, max: opts.max_seconds });
         }
-        pipe.push(&scratch)?;
+        let signal = match &mut source.trim {
+            Some(t) => t.apply(&scratch, layout.count()),
+            None => &scratch[..],
+        };
+        if !signal.is_empty() {
+            pipe.push(signal)?;
+        }
     }
 
     health.verdict(source.codec.display)?;
@@ -410,6 +421,9 @@ struct Source<'a> {
     original_bits: Option<u32>,
     /// WAV `LIST/INFO` tags, which symphonia's WAV reader does not expose.
     riff_tags: Vec<(String, String)>,
+    /// The MP4 edit list's trim of encoder priming and padding, which
+    /// symphonia's MP4 reader does not apply.
+    trim: Option<mp4::Trim>,
     /// The MD5 of the decoded PCM that FLAC's STREAMINFO declares, when it
     /// declares one; checked here instead of by the decoder.
     checksum: Option<PcmChecksum>,
@@ -418,6 +432,7 @@ struct Source<'a> {
 impl<'a> Source<'a> {
     fn open(mut input: impl MediaSource + 'a, ext: Option<&str>) -> Result<Self, IngestError> {
         let riff_tags = if input.is_seekable() { riff::read_info_tags(&mut input) } else { Vec::new() };
+        let edit = if input.is_seekable() { mp4::audio_edit(&mut input) } else { None };
         let mss = MediaSourceStream::new(Box::new(input), Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = ext {
@@ -438,6 +453,7 @@ impl<'a> Source<'a> {
             .ok_or_else(|| IngestError::Unsupported { what: format!("the {container} file has no audio track") })?;
         let codec = names::codec_name(params.codec);
         let decoder = make_decoder(&params, codec.display)?;
+        let trim = edit.zip(params.sample_rate).and_then(|(e, rate)| e.at_rate(rate)).map(mp4::Trim::new);
         let checksum = PcmChecksum::for_decoder(decoder.as_ref());
         let original_bits =
             params.bits_per_sample.or_else(|| names::pcm_bits(params.codec)).or_else(|| names::alac_bits(&params));
@@ -452,6 +468,7 @@ impl<'a> Source<'a> {
             declared_frames,
             original_bits,
             riff_tags,
+            trim,
             checksum,
         })
     }
