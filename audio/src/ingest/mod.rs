@@ -263,6 +263,7 @@ pub fn ingest<'a, W: Write + Seek>(
     let mut health = Health::default();
     let mut scratch: Vec<f32> = Vec::new();
     let mut decoded_frames: u64 = 0;
+    let mut trim: Option<mp4::Trim> = None;
 
     while let Some(packet) = source.next_packet(&mut tags, decoded_frames, pipeline.as_ref())? {
         health.check_continuity(&packet)?;
@@ -326,6 +327,9 @@ pub fn ingest<'a, W: Write + Seek>(
                 });
             }
             None => {
+                // In frames of the decoded rate: the track header's rate can be missing (AAC at
+                // 88.2 and 96 kHz).
+                trim = source.edit.and_then(|e| e.at_rate(rate)).map(mp4::Trim::new);
                 let writer = out.take().ok_or_else(|| String::from("output already in use"))?;
                 pipeline.insert(Pipeline::new(writer, rate, &layout, canonical_bits, opts)?)
             }
@@ -334,7 +338,7 @@ pub fn ingest<'a, W: Write + Seek>(
         if seconds > opts.max_seconds {
             return Err(IngestError::TooLong { seconds, max: opts.max_seconds });
         }
-        let signal = match &mut source.trim {
+        let signal = match &mut trim {
             Some(t) => t.apply(&scratch, layout.count()),
             None => &scratch[..],
         };
@@ -421,9 +425,9 @@ struct Source<'a> {
     original_bits: Option<u32>,
     /// WAV `LIST/INFO` tags, which symphonia's WAV reader does not expose.
     riff_tags: Vec<(String, String)>,
-    /// The MP4 edit list's trim of encoder priming and padding, which
-    /// symphonia's MP4 reader does not apply.
-    trim: Option<mp4::Trim>,
+    /// The MP4 edit list, which symphonia's MP4 reader does not apply: it
+    /// trims encoder priming and padding.
+    edit: Option<mp4::StatedEdit>,
     /// The MD5 of the decoded PCM that FLAC's STREAMINFO declares, when it
     /// declares one; checked here instead of by the decoder.
     checksum: Option<PcmChecksum>,
@@ -453,7 +457,6 @@ impl<'a> Source<'a> {
             .ok_or_else(|| IngestError::Unsupported { what: format!("the {container} file has no audio track") })?;
         let codec = names::codec_name(params.codec);
         let decoder = make_decoder(&params, codec.display)?;
-        let trim = edit.zip(params.sample_rate).and_then(|(e, rate)| e.at_rate(rate)).map(mp4::Trim::new);
         let checksum = PcmChecksum::for_decoder(decoder.as_ref());
         let original_bits =
             params.bits_per_sample.or_else(|| names::pcm_bits(params.codec)).or_else(|| names::alac_bits(&params));
@@ -468,7 +471,7 @@ impl<'a> Source<'a> {
             declared_frames,
             original_bits,
             riff_tags,
-            trim,
+            edit,
             checksum,
         })
     }

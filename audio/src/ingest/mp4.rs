@@ -35,6 +35,9 @@ impl StatedEdit {
     /// In frames at `sample_rate`; `None` when there is nothing to trim.
     pub(crate) fn at_rate(&self, sample_rate: u32) -> Option<Edit> {
         let rate = u64::from(sample_rate);
+        if rate == 0 {
+            return None;
+        }
         let skip = scale(self.media_time, rate, self.media_timescale);
         let keep = self.duration.map(|(d, timescale)| scale(d, rate, timescale));
         (skip > 0 || keep.is_some()).then_some(Edit { skip, keep })
