@@ -20,10 +20,10 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tutti-e2e-'));
 // The fake microphone's signal, made here: a known sweep (see `sweep` in tests/helpers.ts), 48 kHz
 // mono 16-bit. Chromium resamples it to its capture rate; every captured sample then sits on the
 // known curve at one fixed time shift, so a dropped or repeated sample shows as a change of shift.
-// A minute long, because Chromium's loop back to the file's start is not seamless (it jumps by a
-// few milliseconds), and a take must not cross it.
+// Three minutes long, because Chromium's loop back to the file's start is not seamless (it jumps by
+// a few milliseconds), and no take may cross it, even the last retry on a slow machine.
 export const fakeMic = path.resolve(__dirname, '.fixtures/sweep48k.wav');
-writeWav(fakeMic, 48_000, 60, sweep);
+writeWav(fakeMic, 48_000, 180, sweep);
 
 export default defineConfig({
   testDir: './tests',

@@ -49,15 +49,25 @@ test('latency measured through a real audio loopback lines a take up with the ma
   expect(measured.latency_ms).toBeLessThan(500);
 
   // A take of what the loopback hears while the master plays: its clicks, one round trip late.
-  await page.locator('#take-name').fill('Heard');
+  // A take during which the browser's audio stalled (a busy machine: PulseAudio's buffering
+  // shifts) is recorded again, at most twice, as in record.spec.ts.
   await page.locator('#record-metronome').uncheck();
-  await page.locator('#record-limit').fill('4');
-  await page.locator('#record-start').click();
-  await expect(page.locator('.lane[data-track="Heard"]')).toBeVisible({ timeout: 40_000 });
-  const tracks = await (await page.request.get(`/api/v1/compositions/${compositionId}/tracks`)).json();
-  const take = tracks.find((t: { name: string }) => t.name === 'Heard');
+  let take: any;
+  for (let attempt = 1; ; attempt++) {
+    const name = attempt === 1 ? 'Heard' : `Heard${attempt}`;
+    await page.locator('#take-name').fill(name);
+    await page.locator('#record-limit').fill('4');
+    await page.locator('#record-start').click();
+    await expect(page.locator(`.lane[data-track="${name}"]`)).toBeVisible({ timeout: 40_000 });
+    const tracks = await (await page.request.get(`/api/v1/compositions/${compositionId}/tracks`)).json();
+    take = tracks.find((t: { name: string }) => t.name === name);
+    if (attempt === 1) expect(take.capture.punch_in_seconds).toBe(0);
+    if (take.capture.stalled_ms === 0) break;
+    console.log(`${name}: the browser's audio stalled for ${take.capture.stalled_ms} ms; recording again`);
+    expect(attempt, 'the machine was too busy for the browser to capture audio on time').toBeLessThan(3);
+  }
   expect(take.capture.compensation_ms).toBe(measured.latency_ms);
-  expect(take.offset_frames).toBe(Math.round((-measured.latency_ms / 1000) * rate));
+  expect(take.offset_frames).toBe(Math.round((take.capture.punch_in_seconds - measured.latency_ms / 1000) * rate));
   const captureRate: number = take.capture.capture_sample_rate;
   const samples = floatWav(Buffer.from(await (await page.request.get(`/api/v1/audio/${take.audio_id}/original`)).body()));
 

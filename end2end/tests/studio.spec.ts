@@ -5,6 +5,8 @@ import path from 'node:path';
 import { hydrated, signInDemo, sine, watchConsole, writeWav } from './helpers';
 
 test('a musician sets up a private composition; a second user needs the invitation to open it', async ({ browser }) => {
+  // Three page loads that each hydrate a debug build, two ingests, decoding and a mixdown.
+  test.setTimeout(120_000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tutti-studio-'));
   const page = await browser.newPage();
   const problems = watchConsole(page);
@@ -91,7 +93,8 @@ test('a musician sets up a private composition; a second user needs the invitati
   expect(invite).toMatch(/^\/invite\//);
   expect(problems).toEqual([]);
 
-  const other = await (await browser.newContext()).newPage();
+  const otherContext = await browser.newContext();
+  const other = await otherContext.newPage();
   await signInDemo(other, 'annotator');
   const denied = await other.goto(url);
   expect(denied?.status()).toBe(404);
@@ -102,4 +105,6 @@ test('a musician sets up a private composition; a second user needs the invitati
   await expect(other.locator('.composition-page')).toHaveAttribute('data-role', 'contributor');
   const allowed = await other.goto(url);
   expect(allowed?.status()).toBe(200);
+  await otherContext.close();
+  await page.close();
 });

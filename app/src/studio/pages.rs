@@ -303,12 +303,16 @@ fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
     };
     #[cfg(feature = "hydrate")]
     {
-        // The clock shown follows the AudioContext while playing.
+        // The transport follows the player, which outlives this view: after a refresh rebuilds
+        // the page while audio plays (a track saved, a take stored), Play/Pause and the clock
+        // still say what is sounding.
         if let Ok(h) = set_interval_with_handle(
             move || {
-                if playing.get_untracked()
-                    && let Ok(p) = super::player::position()
-                {
+                let now = super::player::is_playing();
+                if playing.get_untracked() != now {
+                    playing.set(now);
+                }
+                if now && let Ok(p) = super::player::position() {
                     position.set(p);
                 }
             },
