@@ -40,20 +40,25 @@ test('latency measured through a real audio loopback lines a take up with the ma
 
   await page.locator('#record-arm').click();
   await expect(page.locator('#record-device')).toBeVisible();
-  await page.locator('#record-calibrate').click();
-  await expect(page.locator('.latency-status')).toContainText('Round trip', { timeout: 30_000 });
-  const [measured] = await (await page.request.get('/api/v1/me/latency')).json();
-  expect(measured.quality_db).toBeGreaterThanOrEqual(20);
-  expect(measured.accepted).toBeGreaterThanOrEqual(3);
-  expect(measured.latency_ms).toBeGreaterThan(0);
-  expect(measured.latency_ms).toBeLessThan(500);
-
-  // A take of what the loopback hears while the master plays: its clicks, one round trip late.
-  // A take during which the browser's audio stalled (a busy machine: PulseAudio's buffering
-  // shifts) is recorded again, at most twice, as in record.spec.ts.
   await page.locator('#record-metronome').uncheck();
-  let take: any;
+
+  // Measure, then take what the loopback hears while the master plays: its clicks, one round trip
+  // late. On a busy machine PulseAudio may change its buffering between the two (the take then
+  // lands off by that change) or the browser's audio may stall during the take; either way the
+  // pair is measured and taken again, at most twice, and the last one must hold.
+  const latencies = async () => (await (await page.request.get('/api/v1/me/latency')).json()) as any[];
+  let measured: any, take: any, residuals: number[] = [], median = NaN;
   for (let attempt = 1; ; attempt++) {
+    const before = (await latencies()).length;
+    await page.locator('#record-calibrate').click();
+    await expect.poll(async () => (await latencies()).length, { timeout: 30_000 }).toBe(before + 1);
+    await expect(page.locator('.latency-status')).toContainText('Round trip');
+    [measured] = await latencies();
+    expect(measured.quality_db).toBeGreaterThanOrEqual(20);
+    expect(measured.accepted).toBeGreaterThanOrEqual(3);
+    expect(measured.latency_ms).toBeGreaterThan(0);
+    expect(measured.latency_ms).toBeLessThan(500);
+
     const name = attempt === 1 ? 'Heard' : `Heard${attempt}`;
     await page.locator('#take-name').fill(name);
     await page.locator('#record-limit').fill('4');
@@ -62,32 +67,32 @@ test('latency measured through a real audio loopback lines a take up with the ma
     const tracks = await (await page.request.get(`/api/v1/compositions/${compositionId}/tracks`)).json();
     take = tracks.find((t: { name: string }) => t.name === name);
     if (attempt === 1) expect(take.capture.punch_in_seconds).toBe(0);
-    if (take.capture.stalled_ms === 0) break;
-    console.log(`${name}: the browser's audio stalled for ${take.capture.stalled_ms} ms; recording again`);
-    expect(attempt, 'the machine was too busy for the browser to capture audio on time').toBeLessThan(3);
-  }
-  expect(take.capture.compensation_ms).toBe(measured.latency_ms);
-  expect(take.offset_frames).toBe(Math.round((take.capture.punch_in_seconds - measured.latency_ms / 1000) * rate));
-  const captureRate: number = take.capture.capture_sample_rate;
-  const samples = floatWav(Buffer.from(await (await page.request.get(`/api/v1/audio/${take.audio_id}/original`)).body()));
+    expect(take.capture.compensation_ms).toBe(measured.latency_ms);
+    expect(take.offset_frames).toBe(Math.round((take.capture.punch_in_seconds - measured.latency_ms / 1000) * rate));
+    const captureRate: number = take.capture.capture_sample_rate;
+    const samples = floatWav(Buffer.from(await (await page.request.get(`/api/v1/audio/${take.audio_id}/original`)).body()));
 
-  // Where each heard click lands on the timeline, against the beat it was played on.
-  const residuals: number[] = [];
-  const window = Math.round(captureRate / 2);
-  for (let from = 0; from + window <= samples.length; from += window) {
-    let peak = from;
-    for (let i = from; i < from + window; i++) if (Math.abs(samples[i]) > Math.abs(samples[peak])) peak = i;
-    if (Math.abs(samples[peak]) < 0.2) continue;
-    const onTimeline = take.offset_frames / rate + peak / captureRate;
-    residuals.push((onTimeline - Math.round(onTimeline * 2) / 2) * 1000);
+    // Where each heard click lands on the timeline, against the beat it was played on.
+    residuals = [];
+    const window = Math.round(captureRate / 2);
+    for (let from = 0; from + window <= samples.length; from += window) {
+      let peak = from;
+      for (let i = from; i < from + window; i++) if (Math.abs(samples[i]) > Math.abs(samples[peak])) peak = i;
+      if (Math.abs(samples[peak]) < 0.2) continue;
+      const onTimeline = take.offset_frames / rate + peak / captureRate;
+      residuals.push((onTimeline - Math.round(onTimeline * 2) / 2) * 1000);
+    }
+    residuals.sort((a, b) => a - b);
+    median = residuals[Math.floor(residuals.length / 2)];
+    console.log(`loopback (${name}): round trip ${measured.latency_ms.toFixed(2)} ms (peak-to-noise ${measured.quality_db.toFixed(1)} dB, spread ${measured.spread_ms.toFixed(2)} ms); ${residuals.length} clicks, residual after compensation: median ${median?.toFixed(2)} ms, range ${residuals[0]?.toFixed(2)}..${residuals[residuals.length - 1]?.toFixed(2)} ms; stalled ${take.capture.stalled_ms} ms`);
+    const lined = residuals.length >= 6 && Math.abs(median) <= Math.min(10, measured.latency_ms / 4);
+    if ((lined && take.capture.stalled_ms === 0) || attempt === 3) break;
   }
-  residuals.sort((a, b) => a - b);
-  const median = residuals[Math.floor(residuals.length / 2)];
-  console.log(`loopback: round trip ${measured.latency_ms.toFixed(2)} ms (peak-to-noise ${measured.quality_db.toFixed(1)} dB, spread ${measured.spread_ms.toFixed(2)} ms); ${residuals.length} clicks, residual after compensation: median ${median.toFixed(2)} ms, range ${residuals[0].toFixed(2)}..${residuals[residuals.length - 1].toFixed(2)} ms`);
   expect(residuals.length).toBeGreaterThanOrEqual(6);
   // Compensated, the take sits within a few milliseconds of the beat (PulseAudio's own buffering
   // drifts a little between the measurement and the take), far closer than the uncompensated
   // round trip would put it.
   expect(Math.abs(median)).toBeLessThanOrEqual(Math.min(10, measured.latency_ms / 4));
+  expect(take.capture.stalled_ms).toBe(0);
   expect(problems).toEqual([]);
 });
