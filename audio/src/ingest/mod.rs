@@ -51,7 +51,9 @@
 //!   lossy ones, whose declared length may be an estimate). A stream that
 //!   does not declare its length (a WAV written while streaming, a raw ADTS
 //!   or MP3 stream without a Xing header) simply ends where the data ends, as
-//!   it cannot be told apart from a complete one.
+//!   it cannot be told apart from a complete one. A WAV size that is a known
+//!   placeholder (0, or sox's `0x7ffff000`) counts as undeclared; RF64 sizes
+//!   are taken from its `ds64` chunk (see `riff`).
 //! * No audio frames at all → [`IngestError::Empty`].
 //! * Longer than [`IngestOptions::max_seconds`] → [`IngestError::TooLong`],
 //!   up front when the container declares its length, otherwise as soon as
@@ -66,6 +68,7 @@ mod flac;
 mod meter;
 mod mix;
 mod mp4;
+mod mpa;
 mod names;
 mod resample;
 mod riff;
@@ -83,6 +86,7 @@ use symphonia::core::formats::{FormatOptions, FormatReader, Track, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::{MetadataOptions, MetadataRevision, RawValue, StandardTag};
 use symphonia::core::packet::Packet;
+use symphonia::core::units::Duration;
 
 pub use symphonia::core::io::MediaSource;
 
@@ -422,6 +426,9 @@ struct Source<'a> {
     lossless: bool,
     /// Frames the container says the track has, when it says.
     declared_frames: Option<u64>,
+    /// The reader estimated the length from the bitrate (see `mpa`); its
+    /// packets must not be cut to that estimate.
+    length_estimated: bool,
     original_bits: Option<u32>,
     /// WAV `LIST/INFO` tags, which symphonia's WAV reader does not expose.
     riff_tags: Vec<(String, String)>,
@@ -437,7 +444,10 @@ impl<'a> Source<'a> {
     fn open(mut input: impl MediaSource + 'a, ext: Option<&str>) -> Result<Self, IngestError> {
         let riff_tags = if input.is_seekable() { riff::read_info_tags(&mut input) } else { Vec::new() };
         let edit = if input.is_seekable() { mp4::audio_edit(&mut input) } else { None };
-        let mss = MediaSourceStream::new(Box::new(input), Default::default());
+        // The MP3 and ADTS readers estimate the length of a seekable stream that does not state it.
+        let mpa_estimate = input.is_seekable() && !mpa::states_length(&mut input);
+        let fixes = if input.is_seekable() { riff::header_fixes(&mut input) } else { Vec::new() };
+        let mss = MediaSourceStream::new(Box::new(riff::Patched::new(input, fixes)), Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = ext {
             hint.with_extension(ext);
@@ -448,7 +458,15 @@ impl<'a> Source<'a> {
         let container = names::container_name(format.format_info());
         let track = select_track(format.as_ref(), &container)?;
         let track_id = track.id;
-        let declared_frames = track.num_frames.filter(|&n| n > 0);
+        // A length estimated from the bitrate is not a declaration: on a VBR file it is off by
+        // seconds, and would make a complete file look truncated (or too long) and, for MP3,
+        // cut the audio at the estimate.
+        let length_estimated = match container.as_str() {
+            "aac" => true,
+            "mp3" | "mp2" | "mp1" => mpa_estimate,
+            _ => false,
+        };
+        let declared_frames = track.num_frames.filter(|&n| n > 0 && !length_estimated);
         let params = track
             .codec_params
             .as_ref()
@@ -469,6 +487,7 @@ impl<'a> Source<'a> {
             container,
             codec,
             declared_frames,
+            length_estimated,
             original_bits,
             riff_tags,
             edit,
@@ -490,7 +509,7 @@ impl<'a> Source<'a> {
         pipeline: Option<&Pipeline<'_, W>>,
     ) -> Result<Option<Packet>, IngestError> {
         loop {
-            let packet = match self.format.next_packet() {
+            let mut packet = match self.format.next_packet() {
                 Ok(Some(packet)) => packet,
                 Ok(None) => return Ok(None),
                 Err(SymError::ResetRequired) => {
@@ -498,11 +517,11 @@ impl<'a> Source<'a> {
                     continue;
                 }
                 Err(SymError::IoError(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    // Only raw PCM without a declared length legitimately runs
+                    // Only raw PCM (A-law and μ-law too) without a declared length legitimately runs
                     // until the file ends (WAV written while streaming).
                     // Every other container marks its own end, so running
                     // out of bytes mid-packet means the file was cut short.
-                    if self.declared_frames.is_none() && names::pcm_bits(self.params.codec).is_some() {
+                    if self.declared_frames.is_none() && names::is_raw(self.params.codec) {
                         return Ok(None);
                     }
                     return Err(self.truncated(decoded_frames, pipeline));
@@ -520,6 +539,11 @@ impl<'a> Source<'a> {
                 collect_metadata(self.format.as_mut(), self.track_id, tags, false);
             }
             if packet.track_id == self.track_id {
+                if self.length_estimated {
+                    // Keep what the reader would cut at its estimated end.
+                    packet.dur = packet.dur.saturating_add(packet.trim_end);
+                    packet.trim_end = Duration::ZERO;
+                }
                 return Ok(Some(packet));
             }
         }
@@ -719,6 +743,13 @@ pub fn decoder_options(params: &AudioCodecParameters) -> AudioDecoderOptions {
 
 fn make_decoder(params: &AudioCodecParameters, display: &str) -> Result<Box<dyn AudioDecoder>, IngestError> {
     symphonia::default::get_codecs().make_audio_decoder(params, &decoder_options(params)).map_err(|e| match e {
+        // The AAC decoder reads AAC-LC only, in mono or stereo: say which AAC this is rather than
+        // that AAC is not supported.
+        SymError::Unsupported(_) if let Some(kind) = names::unsupported_aac(params) => IngestError::Unsupported {
+            what: format!(
+                "{kind} audio is not supported (only AAC-LC in mono or stereo is); convert it to FLAC, WAV or Ogg Vorbis"
+            ),
+        },
         SymError::Unsupported(_) => IngestError::Unsupported {
             what: format!(
                 "{display} audio is not supported (the decoder cannot read {display}); convert it to FLAC, WAV or Ogg Vorbis"

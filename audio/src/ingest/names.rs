@@ -142,6 +142,12 @@ pub(crate) fn pcm_bits(id: AudioCodecId) -> Option<u32> {
     }
 }
 
+/// Whether the stream is samples one after another (PCM, A-law, μ-law), so
+/// that without a declared length it may end after any whole frame.
+pub(crate) fn is_raw(id: AudioCodecId) -> bool {
+    pcm_bits(id).is_some() || matches!(id, codec::CODEC_ID_PCM_ALAW | codec::CODEC_ID_PCM_MULAW)
+}
+
 /// Whether the codec reproduces its input exactly, so a declared frame count
 /// can be compared with what was decoded to detect truncation.
 pub(crate) fn is_lossless(id: AudioCodecId) -> bool {
@@ -170,4 +176,44 @@ pub(crate) fn alac_bits(params: &AudioCodecParameters) -> Option<u32> {
         }
     }
     cookie.get(5).map(|&b| u32::from(b)).filter(|&b| b > 0)
+}
+
+/// What kind of AAC an `AudioSpecificConfig` (the MP4 reader's extra data)
+/// describes, when it is one the decoder cannot read: anything but AAC-LC in
+/// mono or stereo, e.g. `"HE-AAC"` or `"6-channel AAC"`. For messages.
+pub(crate) fn unsupported_aac(params: &AudioCodecParameters) -> Option<String> {
+    if params.codec != codec::CODEC_ID_AAC {
+        return None;
+    }
+    let asc = params.extra_data.as_deref()?;
+    let mut word = [0u8; 8];
+    let n = asc.len().min(8);
+    word[..n].copy_from_slice(&asc[..n]);
+    let bits = u64::from_be_bytes(word);
+    let field = |at: u32, len: u32| ((bits >> (64 - at - len)) & ((1 << len) - 1)) as u32;
+    let (object_type, mut at) = match field(0, 5) {
+        31 => (32 + field(5, 6), 11),
+        t => (t, 5),
+    };
+    // Sampling frequency index; 15 means an explicit 24-bit frequency follows.
+    at += if field(at, 4) == 15 { 28 } else { 4 };
+    let channel_config = field(at, 4);
+    let kind = match object_type {
+        1 => "AAC Main".to_owned(),
+        2 => match channel_config {
+            1 | 2 => return None,
+            0 => "AAC with a custom channel layout".to_owned(),
+            3..=6 => format!("{}-channel AAC", channel_config),
+            _ => "8-channel AAC".to_owned(),
+        },
+        3 => "AAC SSR".to_owned(),
+        4 => "AAC LTP".to_owned(),
+        5 => "HE-AAC".to_owned(),
+        23 => "AAC-LD".to_owned(),
+        29 => "HE-AAC v2".to_owned(),
+        39 => "AAC-ELD".to_owned(),
+        42 => "xHE-AAC".to_owned(),
+        t => format!("AAC of object type {t}"),
+    };
+    Some(kind)
 }
