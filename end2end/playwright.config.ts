@@ -57,8 +57,9 @@ export default defineConfig({
         TUTTI_OAUTH_USERINFO_URL: `${mockURL}/userinfo`,
         LEPTOS_SITE_ROOT: siteRoot,
         TUTTI_LOG: 'warn',
-        // Short leases, so a test can watch one run out.
-        TUTTI_LEASE_SECONDS: '12',
+        // Short leases, so a test can watch one run out; long enough for a slow machine to load,
+        // hydrate and answer the first clip of the page that leased it.
+        TUTTI_LEASE_SECONDS: '20',
       },
     },
   ],

@@ -105,6 +105,4 @@ test('a musician sets up a private composition; a second user needs the invitati
   await expect(other.locator('.composition-page')).toHaveAttribute('data-role', 'contributor');
   const allowed = await other.goto(url);
   expect(allowed?.status()).toBe(200);
-  await otherContext.close();
-  await page.close();
 });
