@@ -24,6 +24,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tower_http::services::ServeDir;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
@@ -187,7 +188,14 @@ pub fn router(config: Arc<Config>, db: DatabaseConnection, addr: SocketAddr) -> 
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        // Site files are served outside Leptos: leptos_axum's file handler builds its reactive
+        // owner under whatever owner the worker thread last ran, so a file served while a page
+        // rendered on the same thread took that page's response options (its CSP among them)
+        // and the page went out without them. Only misses reach Leptos, for the 404 page.
+        .fallback_service(ServeDir::new(&config.site_root).fallback(axum::handler::Handler::with_state(
+            leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell),
+            state.clone(),
+        )))
         .with_state(state)
         .layer(Extension(ctx))
         .layer(sessions);

@@ -26,6 +26,36 @@ async fn pages_carry_the_security_headers_and_a_nonce_csp() {
     assert_eq!(html.matches(&format!("nonce=\"{nonce}\"")).count(), scripts, "{html}");
 }
 
+/// Pages and site files requested together, as a browser does while it loads: every page keeps
+/// its own nonce CSP and no file gets one. (leptos_axum's file handler once nested its owner
+/// under the page rendering on the same thread and took that page's headers.)
+#[tokio::test]
+async fn site_files_never_take_a_page_s_headers() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    std::fs::write(site.path().join("pkg/tutti.css"), "body { margin: 0 }").unwrap();
+    std::fs::write(site.path().join("favicon.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+    let app = TestApp::spawn_with(&[("LEPTOS_SITE_ROOT", site.path().to_str().unwrap())]).await;
+    let b = Browser::new();
+    app.sign_in_demo(&b, "musician").await;
+    for _ in 0..20 {
+        let pages = futures::future::join_all(["/studio", "/upload", "/library"].map(|p| app.get(&b, p)));
+        let files = futures::future::join_all(
+            ["/favicon.svg", "/pkg/tutti.css", "/favicon.svg", "/pkg/tutti.css"].map(|p| app.get(&b, p)),
+        );
+        let (pages, files) = tokio::join!(pages, files);
+        for res in pages {
+            assert_eq!(res.status(), StatusCode::OK);
+            let csp = res.headers()["content-security-policy"].to_str().unwrap();
+            assert!(csp.contains("'nonce-"), "{} went out without its CSP: {csp}", res.url());
+        }
+        for res in files {
+            assert_eq!(res.status(), StatusCode::OK);
+            assert_eq!(res.headers()["content-security-policy"], server::security::DEFAULT_CSP, "{}", res.url());
+        }
+    }
+}
+
 #[tokio::test]
 async fn nonces_differ_between_responses() {
     let app = TestApp::spawn().await;
