@@ -11,36 +11,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use audio::ingest::{IngestError, IngestOptions, IngestReport};
+use audio::ingest::{IngestError, IngestOptions};
 use common::*;
-
-const TARGET: u32 = 44_100;
-/// As in tests/ingest.rs: one codec frame at 44.1/48 kHz.
-const LOSSY_DURATION_TOLERANCE: f64 = 0.05;
-
-fn assert_lossless_duration(report: &IngestReport, source_frames: usize, source_rate: u32) {
-    let source_seconds = source_frames as f64 / f64::from(source_rate);
-    assert!(
-        (report.duration_seconds - source_seconds).abs() <= 1.0 / f64::from(TARGET),
-        "duration {} vs source {source_seconds}",
-        report.duration_seconds
-    );
-}
-
-fn assert_lossy_duration(report: &IngestReport, source_seconds: f64) {
-    assert!(
-        (report.duration_seconds - source_seconds).abs() <= LOSSY_DURATION_TOLERANCE,
-        "duration {} vs source {source_seconds}",
-        report.duration_seconds
-    );
-}
-
-/// Frequency of channel `ch`, away from the edges.
-fn tone(decoded: &Decoded, ch: usize) -> f64 {
-    let x = decoded.channel(ch);
-    let edge = (decoded.rate / 20) as usize;
-    zero_crossing_frequency(&x[edge..x.len() - edge], decoded.rate)
-}
 
 fn max_error(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "lengths differ");
@@ -50,19 +22,6 @@ fn max_error(a: &[f32], b: &[f32]) -> f32 {
 /// The source quantised to 16 bits, as the 16-bit WAV given to ffmpeg holds it.
 fn as_16_bit(x: &[f32]) -> Vec<f32> {
     x.iter().map(|&v| to_int(v, 16) as f32 / 32_768.0).collect()
-}
-
-/// Converts a 16-bit WAV of `samples` with ffmpeg; `args` go between input and output.
-fn convert(dir: &Path, name: &str, rate: u32, channels: u16, samples: &[f32], args: &[&str]) -> PathBuf {
-    encode_with_ffmpeg(dir, name, rate, channels, samples, args)
-}
-
-fn expect_unsupported(result: Result<(IngestReport, Vec<u8>), IngestError>) -> String {
-    match result {
-        Err(IngestError::Unsupported { what }) => what,
-        Err(other) => panic!("expected Unsupported, got {other:?}"),
-        Ok((r, _)) => panic!("expected Unsupported, got a report: {r:?}"),
-    }
 }
 
 #[test]
@@ -80,12 +39,12 @@ fn wav_sample_formats_other_than_16_bit_decode_to_the_same_signal() {
         ("pcm_f64le", "pcm_f64le", 24, 1e-6),
     ];
     for (codec, short, bits, tolerance) in cases {
-        let path = convert(dir.path(), &format!("{codec}.wav"), TARGET, 2, &x, &["-c:a", codec]);
+        let path = encode_with_ffmpeg(dir.path(), &format!("{codec}.wav"), TARGET, 2, &x, &["-c:a", codec]);
         let (report, decoded) = ingest_ok(&path);
         assert_eq!(report.codec, short);
         assert_eq!((report.original_rate, report.original_channels), (TARGET, 2), "{codec}");
         assert_eq!((report.canonical_channels, report.canonical_bits), (2, bits), "{codec}");
-        assert_lossless_duration(&report, x.len() / 2, TARGET);
+        assert_lossless_duration(report.duration_seconds, x.len() / 2, TARGET);
         let err = max_error(&decoded.samples, &source);
         assert!(err <= tolerance, "{codec}: samples off by up to {err}");
     }
@@ -141,11 +100,11 @@ fn aiff_variants_decode_exactly() {
         ("s8.aiff", "pcm_s8", 16, 1.0 / 128.0),
     ];
     for (name, codec, bits, tolerance) in cases {
-        let path = convert(dir.path(), name, TARGET, 1, &x, &["-c:a", codec, "-f", "aiff"]);
+        let path = encode_with_ffmpeg(dir.path(), name, TARGET, 1, &x, &["-c:a", codec, "-f", "aiff"]);
         let (report, decoded) = ingest_ok(&path);
         assert_eq!((report.container.as_str(), report.codec.as_str()), ("aiff", codec), "{name}");
         assert_eq!(report.canonical_bits, bits, "{name}");
-        assert_lossless_duration(&report, x.len(), TARGET);
+        assert_lossless_duration(report.duration_seconds, x.len(), TARGET);
         let err = max_error(&decoded.samples, &source);
         assert!(err <= tolerance, "{name}: samples off by up to {err}");
     }
@@ -178,12 +137,12 @@ fn cover_art_and_id3_tags_in_front_of_flac_and_mp3_are_skipped() {
     let art = |codec: &'static str| {
         ["-i", png, "-map", "0:a", "-map", "1:v", "-c:a", codec, "-c:v", "copy", "-disposition:v", "attached_pic"]
     };
-    let flac = convert(dir.path(), "art.flac", TARGET, 2, &x, &art("flac"));
+    let flac = encode_with_ffmpeg(dir.path(), "art.flac", TARGET, 2, &x, &art("flac"));
     let (report, decoded) = ingest_ok(&flac);
     assert_eq!(report.codec, "flac");
     assert_eq!(decoded.samples, as_16_bit(&x));
 
-    let mp3 = convert(
+    let mp3 = encode_with_ffmpeg(
         dir.path(),
         "art.mp3",
         TARGET,
@@ -194,11 +153,11 @@ fn cover_art_and_id3_tags_in_front_of_flac_and_mp3_are_skipped() {
     assert!(std::fs::metadata(&mp3).expect("mp3").len() > 1_000_000);
     let (report, decoded) = ingest_ok(&mp3);
     assert_eq!(report.title.as_deref(), Some("Cover"));
-    assert_lossy_duration(&report, 2.0);
-    assert!((tone(&decoded, 0) - 440.0).abs() < 0.5);
+    assert_lossy_duration(report.duration_seconds, 2.0);
+    assert!((tone_frequency(&decoded, 0) - 440.0).abs() < 0.5);
 
     // Some taggers put an ID3v2 tag (here 64 KiB, padded) in front of a FLAC file.
-    let plain = convert(dir.path(), "plain.flac", TARGET, 2, &x, &["-c:a", "flac"]);
+    let plain = encode_with_ffmpeg(dir.path(), "plain.flac", TARGET, 2, &x, &["-c:a", "flac"]);
     let mut tagged = b"ID3\x03\x00\x00\x00\x04\x00\x00".to_vec(); // syncsafe 65 536
     tagged.extend_from_slice(b"TIT2\x00\x00\x00\x06\x00\x00\x03Hello");
     tagged.resize(10 + 65_536, 0);
@@ -223,11 +182,18 @@ fn vbr_mp3_without_a_xing_tag_keeps_its_full_length() {
     for (name, x) in
         [("quiet_start.mp3", [&silence[..], &loud].concat()), ("loud_start.mp3", [&loud[..], &silence].concat())]
     {
-        let path = convert(dir.path(), name, TARGET, 1, &x, &["-c:a", "libmp3lame", "-q:a", "4", "-write_xing", "0"]);
+        let path = encode_with_ffmpeg(
+            dir.path(),
+            name,
+            TARGET,
+            1,
+            &x,
+            &["-c:a", "libmp3lame", "-q:a", "4", "-write_xing", "0"],
+        );
         let (report, decoded) = ingest_path(&path, &IngestOptions::default())
             .map(|(r, flac)| (r, decode_flac(&flac)))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_lossy_duration(&report, 10.0);
+        assert_lossy_duration(report.duration_seconds, 10.0);
         // The noise is where the source has it: compare the level of each second.
         let y = decoded.channel(0);
         for s in 0..10 {
@@ -246,21 +212,21 @@ fn raw_aac_with_a_quiet_start_is_not_called_truncated() {
     let dir = tempfile::tempdir().expect("tempdir");
     let rate = TARGET as usize;
     let x = [vec![0.0f32; 3 * rate], noise(9 * rate, 0.5, 9)].concat();
-    let path = convert(dir.path(), "in.aac", TARGET, 1, &x, &["-c:a", "aac", "-b:a", "256k", "-f", "adts"]);
+    let path = encode_with_ffmpeg(dir.path(), "in.aac", TARGET, 1, &x, &["-c:a", "aac", "-b:a", "256k", "-f", "adts"]);
     let (report, _) = ingest_path(&path, &IngestOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.container, "aac");
-    assert_lossy_duration(&report, 12.0);
+    assert_lossy_duration(report.duration_seconds, 12.0);
 }
 
 #[test]
 fn mpeg_2_5_mp3_at_8_khz_and_a_wav_named_mp3() {
     let dir = tempfile::tempdir().expect("tempdir");
     let x = sine(8_000, 1, 2.0, 440.0, 0.5);
-    let path = convert(dir.path(), "low.mp3", 8_000, 1, &x, &["-c:a", "libmp3lame"]);
+    let path = encode_with_ffmpeg(dir.path(), "low.mp3", 8_000, 1, &x, &["-c:a", "libmp3lame"]);
     let (report, decoded) = ingest_ok(&path);
     assert_eq!((report.codec.as_str(), report.original_rate, report.canonical_rate), ("mp3", 8_000, TARGET));
-    assert_lossy_duration(&report, 2.0);
-    assert!((tone(&decoded, 0) - 440.0).abs() < 0.5);
+    assert_lossy_duration(report.duration_seconds, 2.0);
+    assert!((tone_frequency(&decoded, 0) - 440.0).abs() < 0.5);
 
     let wav = dir.path().join("actually_wav.mp3");
     let y = noise(2 * 10_000, 0.5, 3);
@@ -279,8 +245,8 @@ fn extreme_sample_rates_keep_duration_and_pitch() {
         write_wav(&path, &WavSpec::new(rate, channels, WavFormat::Int16), &x);
         let (report, decoded) = ingest_ok(&path);
         assert_eq!((report.original_rate, report.canonical_channels), (rate, channels));
-        assert_lossless_duration(&report, x.len() / usize::from(channels), rate);
-        let f = tone(&decoded, 0);
+        assert_lossless_duration(report.duration_seconds, x.len() / usize::from(channels), rate);
+        let f = tone_frequency(&decoded, 0);
         assert!((f - 1000.0).abs() < 0.2, "{rate} Hz: frequency {f}");
     }
 }
@@ -288,14 +254,16 @@ fn extreme_sample_rates_keep_duration_and_pitch() {
 #[test]
 fn chained_ogg_of_the_same_format_plays_both_parts() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let a = convert(dir.path(), "a.ogg", TARGET, 2, &sine(TARGET, 2, 2.0, 440.0, 0.5), &["-c:a", "libvorbis"]);
-    let b = convert(dir.path(), "b.ogg", TARGET, 2, &sine(TARGET, 2, 1.0, 880.0, 0.5), &["-c:a", "libvorbis"]);
+    let a =
+        encode_with_ffmpeg(dir.path(), "a.ogg", TARGET, 2, &sine(TARGET, 2, 2.0, 440.0, 0.5), &["-c:a", "libvorbis"]);
+    let b =
+        encode_with_ffmpeg(dir.path(), "b.ogg", TARGET, 2, &sine(TARGET, 2, 1.0, 880.0, 0.5), &["-c:a", "libvorbis"]);
     let path = dir.path().join("chained.ogg");
     std::fs::write(&path, [std::fs::read(a).expect("a"), std::fs::read(b).expect("b")].concat()).expect("write");
     let (report, decoded) = ingest_ok(&path);
-    assert_lossy_duration(&report, 3.0);
+    assert_lossy_duration(report.duration_seconds, 3.0);
     let first = Decoded { samples: decoded.samples[..2 * 2 * TARGET as usize].to_vec(), ..decoded };
-    assert!((tone(&first, 0) - 440.0).abs() < 0.5);
+    assert!((tone_frequency(&first, 0) - 440.0).abs() < 0.5);
 }
 
 #[test]
@@ -318,11 +286,11 @@ fn alac_24_bit_and_5_1() {
     for i in 0..frames {
         six[6 * i] = tone_fl[i];
     }
-    let path = convert(dir.path(), "surround.m4a", 48_000, 6, &six, &["-c:a", "alac"]);
+    let path = encode_with_ffmpeg(dir.path(), "surround.m4a", 48_000, 6, &six, &["-c:a", "alac"]);
     let (report, decoded) = ingest_ok(&path);
     assert_eq!((report.original_channels, report.canonical_channels), (6, 2));
-    assert_lossless_duration(&report, frames, 48_000);
-    assert!((tone(&decoded, 0) - 500.0).abs() < 0.5);
+    assert_lossless_duration(report.duration_seconds, frames, 48_000);
+    assert!((tone_frequency(&decoded, 0) - 500.0).abs() < 0.5);
     let right_peak = decoded.channel(1).iter().fold(0.0f32, |m, &v| m.max(v.abs()));
     assert!(right_peak < 0.001, "front-left leaked into the right channel: {right_peak}");
 }
@@ -336,7 +304,7 @@ fn aac_with_apple_priming_starts_where_the_signal_starts() {
     let chirp = |t: f64| 0.5 * (2.0 * std::f64::consts::PI * (100.0 * t + 1_450.0 / 3.0 * t * t)).sin();
     let signal: Vec<f32> = (0..2 * TARGET as usize).map(|i| chirp(i as f64 / f64::from(TARGET)) as f32).collect();
     let x = [noise(1088, 0.5, 4), signal].concat();
-    let path = convert(dir.path(), "apple.m4a", TARGET, 1, &x, &["-c:a", "aac", "-b:a", "128k"]);
+    let path = encode_with_ffmpeg(dir.path(), "apple.m4a", TARGET, 1, &x, &["-c:a", "aac", "-b:a", "128k"]);
     let mut bytes = std::fs::read(&path).expect("read");
     let at = bytes.windows(4).position(|w| w == b"elst").expect("edit list");
     assert_eq!(bytes[at + 4], 0, "version 0 edit list");
@@ -379,14 +347,14 @@ fn aac_the_decoder_cannot_read_is_named_in_the_error() {
     let x = sine(TARGET, 1, 1.0, 440.0, 0.5);
     // Explicit hierarchical signalling: core LC at 22.05 kHz, mono, SBR to 44.1 kHz (and PS for v2).
     for (name, asc, kind) in [("he.m4a", [0x2B, 0x8A, 0x08], "HE-AAC"), ("hev2.m4a", [0xEB, 0x8A, 0x08], "HE-AAC v2")] {
-        let path = convert(dir.path(), name, TARGET, 1, &x, &["-c:a", "aac"]);
+        let path = encode_with_ffmpeg(dir.path(), name, TARGET, 1, &x, &["-c:a", "aac"]);
         with_audio_specific_config(&path, &asc);
         let what = expect_unsupported(ingest_path(&path, &IngestOptions::default()));
         assert!(what.starts_with(&format!("{kind} audio is not supported")), "{name}: {what}");
         assert!(what.contains("AAC-LC"), "{name}: {what}");
     }
     let six = sine(TARGET, 6, 1.0, 440.0, 0.5);
-    let path = convert(dir.path(), "surround.m4a", TARGET, 6, &six, &["-c:a", "aac"]);
+    let path = encode_with_ffmpeg(dir.path(), "surround.m4a", TARGET, 6, &six, &["-c:a", "aac"]);
     let what = expect_unsupported(ingest_path(&path, &IngestOptions::default()));
     assert!(what.starts_with("6-channel AAC audio is not supported"), "{what}");
 }
@@ -395,8 +363,8 @@ fn aac_the_decoder_cannot_read_is_named_in_the_error() {
 fn m4a_with_the_index_before_or_after_the_audio_is_the_same() {
     let dir = tempfile::tempdir().expect("tempdir");
     let x = sine(TARGET, 2, 2.0, 440.0, 0.5);
-    let back = convert(dir.path(), "back.m4a", TARGET, 2, &x, &["-c:a", "aac"]);
-    let front = convert(dir.path(), "front.m4a", TARGET, 2, &x, &["-c:a", "aac", "-movflags", "+faststart"]);
+    let back = encode_with_ffmpeg(dir.path(), "back.m4a", TARGET, 2, &x, &["-c:a", "aac"]);
+    let front = encode_with_ffmpeg(dir.path(), "front.m4a", TARGET, 2, &x, &["-c:a", "aac", "-movflags", "+faststart"]);
     let order = |p: &Path| {
         let b = std::fs::read(p).expect("read");
         let find = |k: &[u8]| b.windows(4).position(|w| w == k).expect("box");
@@ -422,13 +390,13 @@ fn one_frame_files_ingest_in_every_codec() {
         ("one.ogg", &["-c:a", "libvorbis"]),
         ("one_aac.m4a", &["-c:a", "aac"]),
     ] {
-        let path = convert(dir.path(), name, TARGET, 2, &x, args);
+        let path = encode_with_ffmpeg(dir.path(), name, TARGET, 2, &x, args);
         let (report, decoded) = ingest_ok(&path);
         if report.original_bits.is_some() {
             assert_eq!(report.frames, 1, "{name}");
             assert_eq!(decoded.samples, as_16_bit(&x), "{name}");
         } else {
-            assert_lossy_duration(&report, 1.0 / f64::from(TARGET));
+            assert_lossy_duration(report.duration_seconds, 1.0 / f64::from(TARGET));
         }
     }
 }
@@ -441,7 +409,7 @@ fn assert_streamed_wav_ingests(path: &Path, source: &[f32], codec: &str, toleran
             panic!("{}: {e}", path.display());
         });
     assert_eq!(report.codec, codec);
-    assert_lossless_duration(&report, source.len(), TARGET);
+    assert_lossless_duration(report.duration_seconds, source.len(), TARGET);
     let err = max_error(&decoded.samples, source);
     assert!(err <= tolerance, "{}: samples off by up to {err}", path.display());
 }
@@ -511,7 +479,7 @@ fn wav_with_placeholder_sizes_ingests_to_the_end_of_the_file() {
 fn rf64_wav_ingests() {
     let dir = tempfile::tempdir().expect("tempdir");
     let x = noise(2 * 30_000, 0.6, 13);
-    let path = convert(dir.path(), "long.wav", TARGET, 2, &x, &["-c:a", "pcm_s24le", "-rf64", "always"]);
+    let path = encode_with_ffmpeg(dir.path(), "long.wav", TARGET, 2, &x, &["-c:a", "pcm_s24le", "-rf64", "always"]);
     let mut bytes = std::fs::read(&path).expect("read");
     assert_eq!(&bytes[..4], b"RF64");
     let (report, decoded) = ingest_ok(&path);

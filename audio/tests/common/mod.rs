@@ -352,3 +352,51 @@ pub fn write_long_wav(path: &Path, seconds: u64) {
     }
     w.flush().expect("flush");
 }
+
+/// The canonical rate the tests ingest to (the default).
+pub const TARGET: u32 = 44_100;
+
+pub fn assert_lossless_duration(report_seconds: f64, source_frames: usize, source_rate: u32) {
+    let source_seconds = source_frames as f64 / f64::from(source_rate);
+    assert!(
+        (report_seconds - source_seconds).abs() <= 1.0 / f64::from(TARGET),
+        "duration {report_seconds} vs source {source_seconds}"
+    );
+}
+
+/// Lossy codecs pad the stream to whole codec frames and add priming samples.
+/// symphonia removes both when the file says how much (LAME/Xing tag for MP3,
+/// edit list for MP4); the tolerance allows one full codec frame (1152
+/// samples for MP3, 1024 for AAC, up to 2048 for Vorbis) at 44.1/48 kHz, i.e.
+/// 50 ms.
+pub const LOSSY_DURATION_TOLERANCE: f64 = 0.05;
+
+pub fn assert_lossy_duration(report_seconds: f64, source_seconds: f64) {
+    assert!(
+        (report_seconds - source_seconds).abs() <= LOSSY_DURATION_TOLERANCE,
+        "duration {report_seconds} vs source {source_seconds}"
+    );
+}
+
+/// The tone frequency of one output channel, skipping the first and last 50 ms where codec edges live.
+pub fn tone_frequency(decoded: &Decoded, ch: usize) -> f64 {
+    let x = decoded.channel(ch);
+    let edge = (decoded.rate / 20) as usize;
+    zero_crossing_frequency(&x[edge..x.len() - edge], decoded.rate)
+}
+
+pub fn expect_unsupported(result: Result<(IngestReport, Vec<u8>), IngestError>) -> String {
+    match result {
+        Err(IngestError::Unsupported { what }) => what,
+        Err(other) => panic!("expected Unsupported, got {other:?}"),
+        Ok((r, _)) => panic!("expected Unsupported, got a report: {r:?}"),
+    }
+}
+
+pub fn expect_corrupt(result: Result<(IngestReport, Vec<u8>), IngestError>) -> String {
+    match result {
+        Err(IngestError::Corrupt(why)) => why,
+        Err(other) => panic!("expected Corrupt, got {other:?}"),
+        Ok((r, _)) => panic!("expected Corrupt, got a report: {r:?}"),
+    }
+}
