@@ -662,3 +662,46 @@ async fn bursts_never_over_promise_and_one_bad_answer_spoils_nothing() {
     assert!(tasks.iter().all(|t| t.is_complete && t.annotations_count == k), "{tasks:?}");
     assert_eq!(app::db::annotation::Entity::find().count(&app.db).await.unwrap(), 2 * k as u64);
 }
+
+#[tokio::test]
+async fn answers_that_finish_a_task_together_are_all_stored_and_counted_once() {
+    let app = TestApp::spawn().await;
+    let k = 8;
+    let _s = campaign_with_tasks(&app, 1, k).await;
+    let http = reqwest::Client::new();
+    let base = app.base.clone();
+    let mut holders = Vec::new();
+    for i in 0..k {
+        let token = app.user_with_token(&format!("together{i}@example.org")).await;
+        let res = http.post(format!("{base}/api/v1/annotate/next")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let task = res.json::<Value>().await.unwrap()["task_id"].as_str().unwrap().to_string();
+        holders.push((token, task));
+    }
+    // Everyone answers at once, so that answers to the one task meet in the same database call;
+    // the first `present` answers make piano present on 5 of 8.
+    let results = futures::future::join_all(holders.iter().enumerate().map(|(i, (token, task))| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let piano = if i < 5 { "present" } else { "absent" };
+            let res = http
+                .post(format!("{base}/api/v1/tasks/{task}/annotations"))
+                .bearer_auth(token)
+                .json(&submission(&format!("t-{i}"), answers(piano, "absent")))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            (status, res.text().await.unwrap())
+        }
+    }))
+    .await;
+    assert!(results.iter().all(|(s, _)| *s == StatusCode::CREATED), "{results:?}");
+    let tasks = app::db::task::Entity::find().all(&app.db).await.unwrap();
+    assert!(tasks.iter().all(|t| t.is_complete && t.annotations_count == k), "{tasks:?}");
+    assert_eq!(app::db::annotation::Entity::find().count(&app.db).await.unwrap(), k as u64);
+    assert_eq!(app::db::lease::Entity::find().count(&app.db).await.unwrap(), 0);
+    let labels = app::db::task_label::Entity::find().all(&app.db).await.unwrap();
+    let piano = labels.iter().find(|l| l.instrument == "piano").expect("piano label");
+    assert_eq!((piano.present, piano.absent, labels.len()), (5, 3, 2), "{labels:?}");
+}
