@@ -1,6 +1,7 @@
 //! The public REST API under `/api/v1`: JSON in and out, session cookie or bearer token.
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::Response;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -26,6 +27,44 @@ pub fn router(config: &crate::config::Config) -> Router<AppState> {
         .route("/tokens", get(tokens).post(create_token))
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
         .fallback(|| async { AppError::NotFound })
+        .layer(axum::middleware::map_response(json_errors))
+}
+
+/// Axum's own rejections (a body that is not JSON or not the expected shape, a malformed id in
+/// the path, a wrong content type, a method the address does not take) answer in plain text;
+/// clients of the API get every error in the one JSON shape of [`AppError`], with the same words.
+async fn json_errors(res: Response) -> Response {
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let (code, message) = match status {
+        // The route adds its `Allow` header outside this layer.
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("method_not_allowed", "This address does not take that method (see the Allow header).".to_string())
+        }
+        StatusCode::BAD_REQUEST => ("bad_request", text),
+        StatusCode::NOT_FOUND => ("not_found", "Not found.".to_string()),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", text),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", text),
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid", text),
+        _ => ("error", text),
+    };
+    let message = if message.is_empty() { status.canonical_reason().unwrap_or("Error").to_string() } else { message };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    let body = serde_json::json!({ "error": code, "message": message }).to_string();
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 async fn get_me(RequireUser(user): RequireUser) -> Json<Me> {

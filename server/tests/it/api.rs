@@ -167,3 +167,58 @@ async fn unknown_api_paths_are_json_404s() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(res.json::<Value>().await.unwrap()["error"], "not_found");
 }
+
+#[tokio::test]
+async fn malformed_requests_get_json_errors_that_say_what_is_wrong() {
+    let app = TestApp::spawn().await;
+    let b = Browser::new();
+    app.sign_in_demo(&b, "annotator").await;
+    let nil = "/api/v1/tasks/00000000-0000-0000-0000-000000000000/annotations";
+    let json_body =
+        |body: &'static str| b.http.post(app.url(nil)).header("content-type", "application/json").body(body).send();
+    let cases = [
+        (json_body("not json").await.unwrap(), StatusCode::BAD_REQUEST, "bad_request", "parse the request body as JSON"),
+        (json_body("{}").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "missing field `client_id`"),
+        (
+            json_body(r#"{"client_id":"x","answers":{"piano":"maybe"},"play_count":1,"listening_ms":1,"time_to_submit_ms":1}"#)
+                .await
+                .unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "unknown variant `maybe`",
+        ),
+        (
+            b.http.post(app.url(nil)).body("{}").send().await.unwrap(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Content-Type: application/json",
+        ),
+        (
+            b.http.post(app.url("/api/v1/tasks/not-a-uuid/annotations")).json(&json!({})).send().await.unwrap(),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "not-a-uuid",
+        ),
+        (
+            b.http.delete(app.url("/api/v1/annotate/next")).send().await.unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Allow header",
+        ),
+    ];
+    for (res, status, code, says) in cases {
+        assert_eq!(res.status(), status);
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            assert_eq!(res.headers()["allow"], "POST");
+        }
+        assert_eq!(res.headers()["content-type"], "application/json");
+        let v: Value = res.json().await.unwrap();
+        assert_eq!(v["error"], code, "{v}");
+        assert!(v["message"].as_str().unwrap().contains(says), "{v}");
+    }
+    // Errors the API raises itself keep their shape, and successes are untouched.
+    let res = b.http.post(app.url("/api/v1/annotate/next")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = app.get(&b, "/api/v1/me").await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
