@@ -92,7 +92,7 @@ async fn update_campaign(
         a.is_open = Set(open);
     }
     if let Some(text) = body.instructions {
-        a.instructions = Set(text.trim().to_string());
+        a.instructions = Set(app::tasks::ssr::check_instructions(&text)?);
     }
     let c = a.update(&s.ctx.db).await?;
     app::annotate::ssr::forget_campaign(c.id);

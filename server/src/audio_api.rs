@@ -75,11 +75,13 @@ async fn upload(
                 staged = Some((filename, stage(&s.ctx, field).await?));
             }
             Some("file") => return Err(AppError::Invalid("Send one file per request.".into())),
-            Some("license") => license = Some(field.text().await.map_err(bad_form)?),
-            Some("public") => public = matches!(field.text().await.map_err(bad_form)?.trim(), "true" | "on" | "1"),
+            Some("license") => license = Some(short_text(field, "license", &bad_form).await?),
+            Some("public") => {
+                public = matches!(short_text(field, "public", &bad_form).await?.trim(), "true" | "on" | "1")
+            }
             // A take recorded in the studio; clips and mixdowns are only ever made by the server.
             Some("kind") => {
-                kind = match field.text().await.map_err(bad_form)?.trim() {
+                kind = match short_text(field, "kind", &bad_form).await?.trim() {
                     "" | "upload" => "upload",
                     "recording" => "recording",
                     other => {
@@ -145,6 +147,27 @@ async fn metadata(
     Ok(Json(info(&visible_audio(&s.ctx, id, viewer.as_ref()).await?)))
 }
 
+/// The longest text field the upload form takes; a longer one is refused before it is held whole.
+const SHORT_FIELD_BYTES: usize = 1024;
+
+/// A text field of the upload form (licence, flags), read in chunks up to [`SHORT_FIELD_BYTES`].
+async fn short_text(
+    mut field: axum::extract::multipart::Field<'_>,
+    name: &str,
+    bad_form: &impl Fn(axum::extract::multipart::MultipartError) -> AppError,
+) -> Result<String, AppError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
+        if bytes.len() + chunk.len() > SHORT_FIELD_BYTES {
+            return Err(AppError::Invalid(format!(
+                "The form field '{name}' is longer than {SHORT_FIELD_BYTES} bytes."
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| AppError::Invalid(format!("The form field '{name}' is not UTF-8 text.")))
+}
+
 #[derive(Deserialize)]
 struct Update {
     public: Option<bool>,
@@ -170,6 +193,9 @@ async fn update(
     }
     if let Some(t) = body.title {
         let t = t.trim().to_string();
+        if t.chars().count() > 200 {
+            return Err(AppError::Invalid("Keep the title under 200 characters.".into()));
+        }
         active.title = Set((!t.is_empty()).then_some(t));
     }
     if let Some(l) = body.license {

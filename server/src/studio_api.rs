@@ -92,7 +92,7 @@ async fn add_track(
     Json(body): Json<NewTrack>,
 ) -> Result<(StatusCode, Json<TrackInfo>), AppError> {
     let (c, role) = studio::find(&s.ctx.db, Some(&u), id, Role::Contributor).await?;
-    let t = studio::add_track(&s.ctx.db, &c, role, &u, body).await?;
+    let t = studio::add_track(&s.ctx.db, &s.ctx.settings, &c, role, &u, body).await?;
     Ok((StatusCode::CREATED, Json(studio::track_info(&s.ctx.db, &t).await?)))
 }
 
@@ -111,7 +111,7 @@ async fn update_track(
     Path(id): Path<Uuid>,
     Json(body): Json<TrackPatch>,
 ) -> Result<Json<TrackInfo>, AppError> {
-    let t = studio::update_track(&s.ctx.db, &u, id, body).await?;
+    let t = studio::update_track(&s.ctx.db, &s.ctx.settings, &u, id, body).await?;
     Ok(Json(studio::track_info(&s.ctx.db, &t).await?))
 }
 

@@ -67,9 +67,23 @@ pub async fn visible_audio(
         && let Some(u) = viewer
         && annotates_clip(ctx, u.id, a.id).await?
     {
-        return Ok(a);
+        return Ok(anonymous_clip(a));
     }
     Err(AppError::NotFound)
+}
+
+/// What an annotator may know of a clip they were served: its sound, not where it was cut from
+/// (the source's file name, owner, position and tags stay with the source).
+fn anonymous_clip(mut a: audio::Model) -> audio::Model {
+    a.original_filename = format!("clip-{}.wav", a.id);
+    a.owner_id = Uuid::nil();
+    a.parent_id = None;
+    a.parent_offset_frames = None;
+    a.title = None;
+    a.artist = None;
+    a.album = None;
+    a.tags = "[]".into();
+    a
 }
 
 async fn annotates_clip(ctx: &ServerContext, user_id: Uuid, clip_id: Uuid) -> Result<bool, AppError> {

@@ -363,7 +363,7 @@ pub async fn add_track_fn(composition_id: Uuid, track: NewTrack) -> Result<Track
     let ctx = crate::context::ServerContext::current()?;
     let result = async {
         let (c, role) = ssr::find(&ctx.db, Some(&user), composition_id, Role::Contributor).await?;
-        let t = ssr::add_track(&ctx.db, &c, role, &user, track).await?;
+        let t = ssr::add_track(&ctx.db, &ctx.settings, &c, role, &user, track).await?;
         ssr::track_info(&ctx.db, &t).await
     }
     .await;
@@ -375,7 +375,7 @@ pub async fn update_track_fn(track_id: Uuid, patch: TrackPatch) -> Result<TrackI
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
     let result = async {
-        let t = ssr::update_track(&ctx.db, &user, track_id, patch).await?;
+        let t = ssr::update_track(&ctx.db, &ctx.settings, &user, track_id, patch).await?;
         ssr::track_info(&ctx.db, &t).await
     }
     .await;

@@ -11,6 +11,7 @@ use super::{
     CalibrationInfo, CollectionInfo, CollectionView, CompositionInfo, CompositionPatch, InvitationLink, MemberInfo,
     NewCalibration, NewCollection, NewComposition, NewInvitation, NewTrack, Role, TrackInfo, TrackPatch, Visibility,
 };
+use crate::context::AppSettings;
 use crate::db::{audio, collection, composition, instrument, invitation, latency_calibration, member, track, user};
 use crate::error::AppError;
 
@@ -79,6 +80,24 @@ pub fn info(c: &composition::Model, role: Role) -> CompositionInfo {
     }
 }
 
+/// A take's capture record (devices, latency, stalls) is small; 64 KiB is far more than it needs.
+fn check_capture(c: &serde_json::Value) -> Result<String, AppError> {
+    let text = c.to_string();
+    if text.len() > 64 * 1024 {
+        return Err(AppError::Invalid("The capture record is larger than 64 KiB.".into()));
+    }
+    Ok(text)
+}
+
+/// A free-text description: trimmed, at most 5,000 characters.
+pub fn check_description(d: &str) -> Result<String, AppError> {
+    let d = d.trim();
+    if d.chars().count() > 5_000 {
+        return Err(AppError::Invalid("Keep the description under 5,000 characters.".into()));
+    }
+    Ok(d.to_string())
+}
+
 fn check_title(t: &str) -> Result<String, AppError> {
     let t = t.trim();
     if t.is_empty() || t.chars().count() > 200 {
@@ -128,7 +147,7 @@ pub async fn create(
         collection_id: Set(new.collection_id),
         owner_id: Set(owner.id),
         title: Set(title),
-        description: Set(new.description.trim().to_string()),
+        description: Set(check_description(&new.description)?),
         tempo_bpm: Set(tempo),
         meter_beats: Set(beats),
         meter_unit: Set(unit),
@@ -163,7 +182,7 @@ pub async fn update(
         a.title = Set(check_title(&t)?);
     }
     if let Some(d) = patch.description {
-        a.description = Set(d.trim().to_string());
+        a.description = Set(check_description(&d)?);
     }
     if let Some(bpm) = patch.tempo_bpm {
         a.tempo_bpm = Set(check_tempo(bpm)?);
@@ -371,13 +390,32 @@ fn check_mixer(gain_db: Option<f64>, pan: Option<f64>) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The longest composition Tutti renders, in frames: as long as the longest audio it takes.
+fn longest_frames(settings: &AppSettings) -> i64 {
+    i64::try_from(settings.max_audio_seconds.saturating_mul(u64::from(settings.canonical_rate))).unwrap_or(i64::MAX)
+}
+
+/// A track starts within the longest composition, before or after frame 0; anything further would
+/// make the mixdown longer than Tutti renders.
+fn check_offset(offset: i64, settings: &AppSettings) -> Result<i64, AppError> {
+    if offset.unsigned_abs() > longest_frames(settings).unsigned_abs() {
+        return Err(AppError::Invalid(format!(
+            "A track can start at most {} from the start of the composition.",
+            crate::ingest::ssr::human_duration(settings.max_audio_seconds as f64)
+        )));
+    }
+    Ok(offset)
+}
+
 pub async fn add_track(
     db: &impl ConnectionTrait,
+    settings: &AppSettings,
     c: &composition::Model,
     role: Role,
     author: &user::Model,
     new: NewTrack,
 ) -> Result<track::Model, AppError> {
+    check_offset(new.offset_frames, settings)?;
     let a = audio::Entity::find_by_id(new.audio_id).one(db).await?.ok_or(AppError::NotFound)?;
     // Contributors bring their own audio; editors may place any audio they can see.
     let own = a.owner_id == author.id;
@@ -415,7 +453,7 @@ pub async fn add_track(
         mute: Set(false),
         solo: Set(false),
         is_master: Set(new.is_master),
-        capture: Set(new.capture.map(|c| c.to_string())),
+        capture: Set(new.capture.map(|c| check_capture(&c)).transpose()?),
         created_at: Set(Utc::now()),
     }
     .insert(db)
@@ -440,6 +478,7 @@ fn may_edit(t: &track::Model, role: Role, u: &user::Model) -> bool {
 
 pub async fn update_track(
     db: &impl ConnectionTrait,
+    settings: &AppSettings,
     u: &user::Model,
     id: Uuid,
     patch: TrackPatch,
@@ -457,7 +496,7 @@ pub async fn update_track(
         a.instrument = Set(check_instrument(db, &i).await?);
     }
     if let Some(o) = patch.offset_frames {
-        a.offset_frames = Set(o);
+        a.offset_frames = Set(check_offset(o, settings)?);
     }
     if let Some(g) = patch.gain_db {
         a.gain_db = Set(g);
@@ -533,9 +572,28 @@ pub async fn render_mixdown(
     if rows.is_empty() {
         return Err(AppError::Invalid("The composition has no tracks to mix.".into()));
     }
-    let mut decoded = Vec::with_capacity(rows.len());
+    let mut sources = Vec::with_capacity(rows.len());
     for t in &rows {
-        let a = audio::Entity::find_by_id(t.audio_id).one(&ctx.db).await?.ok_or(AppError::Internal)?;
+        sources.push(audio::Entity::find_by_id(t.audio_id).one(&ctx.db).await?.ok_or(AppError::Internal)?);
+    }
+    // The mix is allocated whole: refuse one longer than Tutti renders before decoding anything
+    // (tracks stored before offsets were checked could place audio arbitrarily far out).
+    let any_solo = rows.iter().any(|t| t.solo);
+    let end = rows
+        .iter()
+        .zip(&sources)
+        .filter(|(t, _)| !t.mute && (t.solo || !any_solo))
+        .map(|(t, a)| i128::from(t.offset_frames) + i128::from(a.frames.max(0)))
+        .max()
+        .unwrap_or(0);
+    if end > i128::from(longest_frames(&ctx.settings)) {
+        return Err(AppError::Invalid(format!(
+            "The mixdown would end after {}, later than Tutti renders; move the tracks closer to the start.",
+            crate::ingest::ssr::human_duration(ctx.settings.max_audio_seconds as f64)
+        )));
+    }
+    let mut decoded = Vec::with_capacity(rows.len());
+    for (t, a) in rows.iter().zip(sources) {
         if a.canonical_rate as u32 != ctx.settings.canonical_rate {
             return Err(AppError::Conflict(format!(
                 "Track '{}' is stored at {} Hz; re-ingest it at the canonical rate.",
@@ -731,7 +789,7 @@ pub async fn create_collection(
         id: Set(Uuid::new_v4()),
         owner_id: Set(owner.id),
         title: Set(title),
-        description: Set(new.description.trim().chars().take(5_000).collect()),
+        description: Set(check_description(&new.description)?),
         visibility: Set(new.visibility.unwrap_or(Visibility::Private).as_str().to_string()),
         created_at: Set(Utc::now()),
     }

@@ -48,6 +48,15 @@ pub fn instruments_of(c: &campaign::Model) -> Vec<String> {
     serde_json::from_str(&c.instruments).unwrap_or_default()
 }
 
+/// Campaign instructions (Markdown): trimmed, at most 20,000 characters.
+pub fn check_instructions(text: &str) -> Result<String, AppError> {
+    let text = text.trim();
+    if text.chars().count() > 20_000 {
+        return Err(AppError::Invalid("Keep the instructions under 20,000 characters.".into()));
+    }
+    Ok(text.to_string())
+}
+
 pub async fn create_campaign(
     db: &impl ConnectionTrait,
     creator: &user::Model,
@@ -95,7 +104,7 @@ pub async fn create_campaign(
     Ok(campaign::ActiveModel {
         id: Set(Uuid::new_v4()),
         name: Set(name.to_string()),
-        instructions: Set(new.instructions.trim().to_string()),
+        instructions: Set(check_instructions(&new.instructions)?),
         clip_seconds: Set(clip_seconds),
         annotations_per_task: Set(k),
         instruments: Set(serde_json::to_string(&instruments).unwrap_or_else(|_| "[]".into())),

@@ -705,3 +705,35 @@ async fn answers_that_finish_a_task_together_are_all_stored_and_counted_once() {
     let piano = labels.iter().find(|l| l.instrument == "piano").expect("piano label");
     assert_eq!((piano.present, piano.absent, labels.len()), (5, 3, 2), "{labels:?}");
 }
+
+#[tokio::test]
+async fn an_annotator_learns_nothing_of_a_clip_s_source_nor_of_closed_campaigns() {
+    let app = TestApp::spawn().await;
+    let s = campaign_with_tasks(&app, 1, 3).await;
+    let cid = s.campaign["id"].as_str().unwrap();
+    let annotator = signed_in(&app, "annotator").await;
+    let a = next(&app, &annotator).await.expect("a task");
+    let clip = a["clip_id"].as_str().unwrap();
+    let seen: Value = app.get(&annotator, &format!("/api/v1/audio/{clip}")).await.json().await.unwrap();
+    assert_eq!(seen["original_filename"], format!("clip-{clip}.wav"), "{seen}");
+    assert!(seen["parent_id"].is_null() && seen["parent_offset_frames"].is_null(), "{seen}");
+    assert_eq!(seen["owner_id"], Uuid::nil().to_string());
+    let res = app.get(&annotator, &format!("/api/v1/audio/{clip}/original")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let disposition = res.headers().get("content-disposition").map(|v| v.to_str().unwrap().to_string());
+    assert!(!disposition.unwrap_or_default().contains("long"));
+    // The admin who built it sees where it came from.
+    let full: Value = app.get(&s.admin, &format!("/api/v1/audio/{clip}")).await.json().await.unwrap();
+    assert!(full["parent_id"].is_string() && full["original_filename"].as_str().unwrap().contains("long"), "{full}");
+
+    assert_eq!(app.get(&annotator, &format!("/api/v1/campaigns/{cid}/stats")).await.status(), StatusCode::OK);
+    let res = s.admin.http.patch(app.url(&format!("/api/v1/campaigns/{cid}"))).json(&json!({"is_open": false}));
+    assert_eq!(res.send().await.unwrap().status(), StatusCode::OK);
+    for path in [format!("/api/v1/campaigns/{cid}"), format!("/api/v1/campaigns/{cid}/stats")] {
+        assert_eq!(app.get(&annotator, &path).await.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(app.get(&s.admin, &path).await.status(), StatusCode::OK, "{path}");
+    }
+    let long = "x".repeat(20_001);
+    let res = s.admin.http.patch(app.url(&format!("/api/v1/campaigns/{cid}"))).json(&json!({"instructions": long}));
+    assert_eq!(res.send().await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

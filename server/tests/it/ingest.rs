@@ -269,6 +269,26 @@ async fn an_unknown_licence_is_refused_with_the_choices() {
 }
 
 #[tokio::test]
+async fn an_oversized_form_field_is_refused_without_being_echoed() {
+    let app = TestApp::spawn().await;
+    let b = signed_in(&app, "musician").await;
+    for field in ["kind", "license", "public"] {
+        let form = Form::new()
+            .text(field, "x".repeat(4 << 20))
+            .part("file", Part::bytes(wav(8_000, 1, 0.5)).file_name("a.wav"));
+        let res = b.http.post(app.url("/api/v1/audio")).multipart(form).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let body = res.text().await.unwrap();
+        assert!(
+            body.len() < 1024 && body.contains("longer than 1024 bytes"),
+            "{field}: {}",
+            &body[..body.len().min(200)]
+        );
+    }
+    assert_nothing_left(&app).await;
+}
+
+#[tokio::test]
 async fn private_audio_is_404_to_others_on_every_endpoint() {
     let app = TestApp::spawn().await;
     let owner = signed_in(&app, "musician").await;

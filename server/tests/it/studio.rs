@@ -640,3 +640,59 @@ async fn pages_are_compressed_and_audio_bytes_are_not() {
     assert!(res.headers().get("content-encoding").is_none());
     assert_eq!(res.bytes().await.unwrap(), whole.slice(100..200));
 }
+
+#[tokio::test]
+async fn far_off_tracks_and_long_texts_are_refused_before_anything_is_allocated() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let owner = user(&app, "owner").await;
+    let c = compose(&app, &owner, json!({"title": "Far"})).await;
+    let cid = c["id"].as_str().unwrap();
+    let audio = upload(&app, &owner, 0.5).await;
+    let add = |offset: i64| {
+        owner
+            .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/tracks"))
+            .json(&json!({"audio_id": audio, "name": "Keys", "instrument": "piano", "offset_frames": offset}))
+            .send()
+    };
+    for offset in [i64::MAX, i64::MIN, 10_000_000_000] {
+        let res = add(offset).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{offset}");
+        let v: Value = res.json().await.unwrap();
+        assert!(v["message"].as_str().unwrap().contains("can start at most"), "{v}");
+    }
+    let t: Value = add(0).await.unwrap().json().await.unwrap();
+    let tid = t["id"].as_str().unwrap();
+    let res = owner
+        .req(&app, M::PATCH, &format!("/api/v1/tracks/{tid}"))
+        .json(&json!({"offset_frames": i64::MAX}))
+        .send()
+        .await;
+    assert_eq!(res.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A track stored far out before offsets were checked: the mixdown refuses, and the server lives.
+    app::db::track::Entity::update_many()
+        .col_expr(app::db::track::Column::OffsetFrames, sea_orm::sea_query::Expr::value(i64::MAX - 1))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let res = owner.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/mixdown")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = res.json().await.unwrap();
+    assert!(v["message"].as_str().unwrap().contains("later than Tutti renders"), "{v}");
+    assert_eq!(owner.req(&app, M::GET, "/api/v1/me").send().await.unwrap().status(), StatusCode::OK);
+
+    let long = "x".repeat(5_001);
+    let res = owner.req(&app, M::POST, "/api/v1/compositions").json(&json!({"title": "T", "description": long})).send();
+    assert_eq!(res.await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = owner.req(&app, M::PATCH, &format!("/api/v1/compositions/{cid}")).json(&json!({"description": long}));
+    assert_eq!(res.send().await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = owner.req(&app, M::PATCH, &format!("/api/v1/audio/{audio}")).json(&json!({"title": "t".repeat(201)}));
+    assert_eq!(res.send().await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = owner
+        .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/tracks"))
+        .json(&json!({"audio_id": audio, "name": "K", "instrument": "piano", "capture": {"note": "y".repeat(70_000)}}))
+        .send();
+    assert_eq!(res.await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = owner.req(&app, M::PATCH, &format!("/api/v1/compositions/{cid}")).json(&json!({"description": "fine"}));
+    assert_eq!(res.send().await.unwrap().status(), StatusCode::OK);
+}
