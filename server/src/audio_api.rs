@@ -267,7 +267,9 @@ pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
         return RangeRequest::Full;
     };
     let (a, b) = (a.trim(), b.trim());
-    let (start, end) = match (a.parse::<u64>().ok(), b.parse::<u64>().ok()) {
+    // Positions are plain digits (RFC 9110); Rust's parser would also take a leading '+'.
+    let digits = |t: &str| if t.bytes().all(|c| c.is_ascii_digit()) { t.parse::<u64>().ok() } else { None };
+    let (start, end) = match (digits(a), digits(b)) {
         (Some(s), Some(e)) if s <= e => (s, e.min(size.saturating_sub(1))),
         (Some(_), Some(_)) => return RangeRequest::Full,
         (Some(s), None) if b.is_empty() => (s, size.saturating_sub(1)),
@@ -353,6 +355,8 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=0-1,4-5"), 100), Full);
         assert_eq!(parse_range(Some("items=0-1"), 100), Full);
         assert_eq!(parse_range(Some("bytes=9-1"), 100), Full);
+        assert_eq!(parse_range(Some("bytes=+0-9"), 100), Full);
+        assert_eq!(parse_range(Some("bytes=-+5"), 100), Full);
         assert_eq!(parse_range(Some("bytes=abc"), 100), Full);
     }
 

@@ -984,14 +984,27 @@ pub async fn stats(ctx: &ServerContext, user: &user::Model, campaign_id: Uuid) -
     let mine = annotation::Entity::find().filter(annotation::Column::UserId.eq(user.id)).all(&ctx.db).await?;
     let midnight = Utc::now().date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_else(Utc::now);
     let done_today = mine.iter().filter(|a| a.created_at >= midnight).count() as u64;
-    // Agreement: your decided answers on complete tasks against their majority label.
+    // Agreement: your decided answers on complete tasks against their majority label. The labels of
+    // every complete task you answered come in one query, not one per answer.
+    let answered = sea_orm::sea_query::Query::select()
+        .column(annotation::Column::TaskId)
+        .from(annotation::Entity)
+        .and_where(annotation::Column::UserId.eq(user.id))
+        .and_where(annotation::Column::IsGold.eq(false))
+        .to_owned();
+    let complete = sea_orm::sea_query::Query::select()
+        .column(task::Column::Id)
+        .from(task::Entity)
+        .and_where(task::Column::IsComplete.eq(true))
+        .and_where(task::Column::Id.in_subquery(answered))
+        .to_owned();
+    let mut labels_of: HashMap<Uuid, Vec<task_label::Model>> = HashMap::new();
+    for l in task_label::Entity::find().filter(task_label::Column::TaskId.in_subquery(complete)).all(&ctx.db).await? {
+        labels_of.entry(l.task_id).or_default().push(l);
+    }
     let (mut agree, mut decided) = (0u64, 0u64);
     for a in mine.iter().filter(|a| !a.is_gold) {
-        let Some(t) = task::Entity::find_by_id(a.task_id).one(&ctx.db).await? else { continue };
-        if !t.is_complete {
-            continue;
-        }
-        let labels = task_label::Entity::find().filter(task_label::Column::TaskId.eq(t.id)).all(&ctx.db).await?;
+        let Some(labels) = labels_of.get(&a.task_id) else { continue };
         let answers: BTreeMap<String, AnswerValue> = serde_json::from_str(&a.answers).unwrap_or_default();
         for l in labels {
             let majority = match (l.present, l.absent) {
