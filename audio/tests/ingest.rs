@@ -21,7 +21,7 @@ fn wav_16_bit_at_target_rate_round_trips_exactly() {
         *s += n;
     }
     let spec = WavSpec {
-        info: vec![("INAM", "Wav Title"), ("IART", "Wav Artist"), ("IPRD", "Wav Album")],
+        info: vec![("INAM", "Wav Title".into()), ("IART", "Wav Artist".into()), ("IPRD", "Wav Album".into())],
         ..WavSpec::new(TARGET, 2, WavFormat::Int16)
     };
     write_wav(&path, &spec, &x);

@@ -495,3 +495,18 @@ fn rf64_wav_ingests() {
     assert_eq!(report.frames, 30_000);
     assert_eq!(decoded.samples, as_16_bit(&x));
 }
+
+#[test]
+fn a_file_with_thousands_of_tags_keeps_a_bounded_few() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("tags.wav");
+    let mut info = vec![("INAM", "x".repeat(5_000))];
+    info.extend((0..20_000).map(|i| ("ICMT", format!("comment {i}"))));
+    let spec = WavSpec { info, ..WavSpec::new(TARGET, 1, WavFormat::Int16) };
+    write_wav(&path, &spec, &sine(TARGET, 1, 0.5, 440.0, 0.5));
+    let (report, _) = ingest_ok(&path);
+    assert_eq!(report.tags.len(), 256);
+    assert_eq!(report.title.as_deref().map(|t| t.chars().count()), Some(1_000));
+    assert!(report.tags.iter().all(|(k, v)| k.chars().count() <= 1_000 && v.chars().count() <= 1_000));
+    assert!(report.tags.iter().any(|(_, v)| v == "comment 0"));
+}

@@ -869,6 +869,17 @@ fn position<W: Write + Seek>(frames: u64, pipeline: Option<&Pipeline<'_, W>>) ->
     }
 }
 
+/// The most tags kept from one file, and the longest key or value kept (in characters).
+const MAX_TAGS: usize = 256;
+const MAX_TAG_CHARS: usize = 1_000;
+
+fn clip_chars(mut s: String) -> String {
+    if let Some((cut, _)) = s.char_indices().nth(MAX_TAG_CHARS) {
+        s.truncate(cut);
+    }
+    s
+}
+
 /// Tags gathered from every metadata revision (file-level and per-track).
 #[derive(Default)]
 struct TagCollector {
@@ -899,7 +910,7 @@ impl TagCollector {
                 _ => None,
             };
             if let Some(slot) = slot {
-                slot.get_or_insert_with(|| value.clone());
+                slot.get_or_insert_with(|| clip_chars(value.clone()));
             }
             self.push(tag.raw.key.clone(), value);
         }
@@ -913,13 +924,18 @@ impl TagCollector {
             _ => None,
         };
         if let Some(slot) = slot {
-            slot.get_or_insert_with(|| value.clone());
+            slot.get_or_insert_with(|| clip_chars(value.clone()));
         }
         self.push(key, value);
     }
 
     fn push(&mut self, key: String, value: String) {
-        let pair = (key, value);
+        // A file may carry any number of tags (a hostile one millions); the record keeps the first
+        // MAX_TAGS distinct ones, each cut to MAX_TAG_CHARS, so this stays linear and small.
+        if self.tags.len() >= MAX_TAGS {
+            return;
+        }
+        let pair = (clip_chars(key), clip_chars(value));
         if !self.tags.contains(&pair) {
             self.tags.push(pair);
         }

@@ -65,7 +65,7 @@ pub struct WavSpec {
     /// Write 0xFFFFFFFF as the RIFF and data sizes, as streaming writers do.
     pub unknown_length: bool,
     /// RIFF `LIST/INFO` entries such as `("INAM", "title")`.
-    pub info: Vec<(&'static str, &'static str)>,
+    pub info: Vec<(&'static str, String)>,
 }
 
 impl WavSpec {
