@@ -349,6 +349,10 @@ async fn consensus_is_aggregated_at_completion_and_gold_never_moves_it() {
     assert_eq!(stats["done_total"], 2);
     // The annotator's piano "present" and drums "absent" match the majority on the complete task.
     assert_eq!(stats["agreement"], 1.0);
+    // The musician's drums "present" went against the majority: half of their decided answers agree.
+    let musician = signed_in(&app, "musician").await;
+    let stats: Value = app.get(&musician, &format!("/api/v1/campaigns/{cid}/stats")).await.json().await.unwrap();
+    assert_eq!((stats["agreement"].as_f64(), stats["done_total"].as_u64()), (Some(0.5), Some(1)));
 }
 
 #[tokio::test]
