@@ -727,7 +727,7 @@ async fn submit_direct(
 ) -> Result<Option<Receipt>, AppError> {
     let Some(campaign_id) = campaign_of_task(&ctx.db, task_id).await? else { return Ok(None) };
     let Some(c) = campaign_view(&ctx.db, campaign_id).await? else { return Ok(None) };
-    if check_answers(&c.slugs, s).is_err() {
+    if !c.model.is_open || check_answers(&c.slugs, s).is_err() {
         return Ok(None);
     }
     let id = Uuid::new_v4();
@@ -783,6 +783,9 @@ async fn submit_locked(
         .await?;
     if already > 0 {
         return Err(AppError::Conflict("You have already annotated this clip.".into()));
+    }
+    if !c.model.is_open {
+        return Err(AppError::Conflict("This campaign has been closed; it takes no more answers.".into()));
     }
     if t.is_complete {
         return Err(AppError::Conflict(

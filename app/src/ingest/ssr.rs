@@ -87,9 +87,16 @@ fn anonymous_clip(mut a: audio::Model) -> audio::Model {
 }
 
 async fn annotates_clip(ctx: &ServerContext, user_id: Uuid, clip_id: Uuid) -> Result<bool, AppError> {
-    use crate::db::{annotation, lease, task};
+    use crate::db::{annotation, campaign, lease, task};
+    // Only tasks of open campaigns: a closed campaign is seen by admins only.
+    let open = sea_orm::sea_query::Query::select()
+        .column(campaign::Column::Id)
+        .from(campaign::Entity)
+        .and_where(campaign::Column::IsOpen.eq(true))
+        .to_owned();
     let tasks: Vec<Uuid> = task::Entity::find()
         .filter(task::Column::ClipId.eq(clip_id))
+        .filter(task::Column::CampaignId.in_subquery(open))
         .all(&ctx.db)
         .await?
         .into_iter()

@@ -13,6 +13,9 @@ use super::{
 use crate::auth::use_me;
 use crate::components::{ErrorNotice, SignInRequired, Waveform};
 
+/// The most bar marks the ruler of a composition draws.
+const MAX_RULER_MARKS: usize = 400;
+
 #[component]
 pub fn StudioPage() -> impl IntoView {
     let version = RwSignal::new(0u32);
@@ -254,7 +257,10 @@ fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
         .map(|t| t.offset_frames as f64 / t.canonical_rate.max(1) as f64 + t.duration_seconds)
         .fold(10.0, f64::max);
     let seconds_per_bar = 60.0 / c.tempo_bpm * c.meter_beats as f64 * (4.0 / c.meter_unit as f64);
-    let bars = (longest / seconds_per_bar).ceil() as usize + 1;
+    // A mark per bar, but never more than MAX_RULER_MARKS: a long or fast composition marks every
+    // k-th bar, so the page costs the same whatever the tracks' offsets.
+    let bars = (longest / seconds_per_bar).ceil().clamp(0.0, 1e12) as usize + 1;
+    let bar_step = bars.div_ceil(MAX_RULER_MARKS).max(1);
     let can_edit = c.my_role >= Role::Contributor;
     let can_master = c.my_role >= Role::Editor;
     let snap = RwSignal::new(true);
@@ -363,7 +369,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
                     }
                 >
                     <div class="playhead" style=move || format!("left: {:.1}px", position.get() * zoom.get())></div>
-                    {(0..bars).map(|b| view! {
+                    {(0..bars).step_by(bar_step).map(|b| view! {
                         <span class="bar" style=move || format!("left: {:.1}px", b as f64 * seconds_per_bar * zoom.get())>{b + 1}</span>
                     }).collect_view()}
                 </div>

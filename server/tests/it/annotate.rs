@@ -733,10 +733,21 @@ async fn an_annotator_learns_nothing_of_a_clip_s_source_nor_of_closed_campaigns(
     assert_eq!(app.get(&annotator, &format!("/api/v1/campaigns/{cid}/stats")).await.status(), StatusCode::OK);
     let res = s.admin.http.patch(app.url(&format!("/api/v1/campaigns/{cid}"))).json(&json!({"is_open": false}));
     assert_eq!(res.send().await.unwrap().status(), StatusCode::OK);
-    for path in [format!("/api/v1/campaigns/{cid}"), format!("/api/v1/campaigns/{cid}/stats")] {
+    for path in [
+        format!("/api/v1/campaigns/{cid}"),
+        format!("/api/v1/campaigns/{cid}/stats"),
+        format!("/api/v1/audio/{clip}"),
+        format!("/api/v1/audio/{clip}/canonical"),
+    ] {
         assert_eq!(app.get(&annotator, &path).await.status(), StatusCode::NOT_FOUND, "{path}");
         assert_eq!(app.get(&s.admin, &path).await.status(), StatusCode::OK, "{path}");
     }
+    // The lease is still held, but a closed campaign takes no more answers.
+    let task = a["task_id"].as_str().unwrap();
+    let res = submit(&app, &annotator, task, submission("after-close", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(message(res).await.contains("closed"));
+    assert_eq!(app::db::annotation::Entity::find().count(&app.db).await.unwrap(), 0);
     let long = "x".repeat(20_001);
     let res = s.admin.http.patch(app.url(&format!("/api/v1/campaigns/{cid}"))).json(&json!({"instructions": long}));
     assert_eq!(res.send().await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -222,3 +222,13 @@ async fn malformed_requests_get_json_errors_that_say_what_is_wrong() {
     let res = app.get(&b, "/api/v1/me").await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_build_job_that_does_not_exist_is_a_404_from_its_server_function() {
+    let app = TestApp::spawn().await;
+    let admin = Browser::new();
+    app.sign_in_demo(&admin, "admin").await;
+    let id = uuid::Uuid::new_v4().to_string();
+    let res = admin.http.post(app.url("/api/get_build_job")).form(&[("id", id.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

@@ -696,3 +696,32 @@ async fn far_off_tracks_and_long_texts_are_refused_before_anything_is_allocated(
     let res = owner.req(&app, M::PATCH, &format!("/api/v1/compositions/{cid}")).json(&json!({"description": "fine"}));
     assert_eq!(res.send().await.unwrap().status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_composition_page_costs_the_same_whatever_the_offsets() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let owner = user(&app, "owner").await;
+    // The fastest tempo and the shortest bar the meter allows, and a track an hour out.
+    let c = compose(
+        &app,
+        &owner,
+        json!({"title": "Far", "visibility": "public", "tempo_bpm": 400, "meter_beats": 1, "meter_unit": 32}),
+    )
+    .await;
+    let cid = c["id"].as_str().unwrap();
+    let audio = upload(&app, &owner, 0.5).await;
+    let res = owner
+        .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/tracks"))
+        .json(&json!({"audio_id": audio, "name": "Far", "instrument": "piano", "offset_frames": 3_600 * 48_000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let page = reqwest::get(app.url(&format!("/studio/{cid}"))).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    let marks = html.matches("class=\"bar\"").count();
+    assert!((100..=400).contains(&marks), "{marks} bar marks, {} bytes", html.len());
+    assert!(html.len() < 1 << 20, "{} bytes", html.len());
+}
