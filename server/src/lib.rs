@@ -197,6 +197,7 @@ pub fn router(config: Arc<Config>, db: DatabaseConnection, addr: SocketAddr) -> 
             state.clone(),
         )))
         .with_state(state)
+        .layer(axum::middleware::from_fn(server_fn_status))
         .layer(Extension(ctx))
         .layer(sessions);
     let router = security::layer(router, config.cookies_secure()).layer(compression()).layer(
@@ -205,6 +206,28 @@ pub fn router(config: Arc<Config>, db: DatabaseConnection, addr: SocketAddr) -> 
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
     );
     Ok(router)
+}
+
+/// Server functions answer an error with 500 unless the function set another status, and errors
+/// raised before the function runs (arguments that do not parse) cannot set one. Every
+/// server-function error therefore gets the status of its `AppError` variant here (400 for bad
+/// arguments, 404, 409 …), read back from the JSON the error is sent as.
+async fn server_fn_status(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::StatusCode;
+    let path = req.uri().path();
+    let server_fn = path.starts_with("/api/") && !path.starts_with("/api/v1/");
+    let res = next.run(req).await;
+    if !server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return axum::response::IntoResponse::into_response(app::error::AppError::Internal);
+    };
+    if let Ok(e) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        parts.status = e.status_code();
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// gzip or brotli for text, scripts, styles and WebAssembly, as the browser accepts. Audio and

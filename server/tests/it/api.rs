@@ -224,11 +224,16 @@ async fn malformed_requests_get_json_errors_that_say_what_is_wrong() {
 }
 
 #[tokio::test]
-async fn a_build_job_that_does_not_exist_is_a_404_from_its_server_function() {
+async fn server_function_errors_carry_their_status() {
     let app = TestApp::spawn().await;
     let admin = Browser::new();
     app.sign_in_demo(&admin, "admin").await;
     let id = uuid::Uuid::new_v4().to_string();
     let res = admin.http.post(app.url("/api/get_build_job")).form(&[("id", id.as_str())]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // Arguments that do not parse are the caller's mistake: 400, not a server error.
+    let res = admin.http.post(app.url("/api/get_build_job")).form(&[("id", "nope")]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{}", res.text().await.unwrap());
+    let res = admin.http.post(app.url("/api/skip_task")).form(&[("wrong", "field")]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{}", res.text().await.unwrap());
 }
