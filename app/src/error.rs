@@ -58,6 +58,15 @@ impl AppError {
     }
 }
 
+/// `text` trimmed, or `Invalid(message)` when it is longer than `max_chars` characters.
+pub fn within(text: &str, max_chars: usize, message: &str) -> Result<String, AppError> {
+    let text = text.trim();
+    if text.chars().count() > max_chars {
+        return Err(AppError::Invalid(message.into()));
+    }
+    Ok(text.to_string())
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

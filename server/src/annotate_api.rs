@@ -68,10 +68,7 @@ async fn get_campaign(
     RequireUser(user): RequireUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<CampaignInfo>, AppError> {
-    let c = find_campaign(&s, id).await?;
-    if !c.is_open && !user.is_admin {
-        return Err(AppError::NotFound);
-    }
+    let c = app::tasks::ssr::visible_campaign(&s.ctx.db, &user, id).await?;
     Ok(Json(campaign_info(&s.ctx.db, &c).await?))
 }
 

@@ -192,10 +192,7 @@ async fn update(
         active.is_public = Set(p);
     }
     if let Some(t) = body.title {
-        let t = t.trim().to_string();
-        if t.chars().count() > 200 {
-            return Err(AppError::Invalid("Keep the title under 200 characters.".into()));
-        }
+        let t = app::error::within(&t, 200, "Keep the title under 200 characters.")?;
         active.title = Set((!t.is_empty()).then_some(t));
     }
     if let Some(l) = body.license {

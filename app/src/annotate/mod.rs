@@ -109,7 +109,7 @@ pub async fn submit_annotation(task_id: Uuid, submission: Submission) -> Result<
 pub async fn skip_task(task_id: Uuid) -> Result<(), AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    ssr::release(&ctx, &user, task_id).await.inspect_err(|e| e.set_response_status())
+    ssr::release(&ctx, &user, task_id).await
 }
 
 #[server(endpoint = "get_annotator_stats")]

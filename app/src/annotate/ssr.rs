@@ -979,11 +979,7 @@ pub async fn update_labels(txn: &impl ConnectionTrait, task_id: Uuid, instrument
 }
 
 pub async fn stats(ctx: &ServerContext, user: &user::Model, campaign_id: Uuid) -> Result<AnnotatorStats, AppError> {
-    let c = campaign::Entity::find_by_id(campaign_id).one(&ctx.db).await?.ok_or(AppError::NotFound)?;
-    // As the campaign itself: a closed campaign is seen by admins only.
-    if !c.is_open && !user.is_admin {
-        return Err(AppError::NotFound);
-    }
+    let c = crate::tasks::ssr::visible_campaign(&ctx.db, user, campaign_id).await?;
     let mine = annotation::Entity::find().filter(annotation::Column::UserId.eq(user.id)).all(&ctx.db).await?;
     let midnight = Utc::now().date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_else(Utc::now);
     let done_today = mine.iter().filter(|a| a.created_at >= midnight).count() as u64;

@@ -91,11 +91,7 @@ fn check_capture(c: &serde_json::Value) -> Result<String, AppError> {
 
 /// A free-text description: trimmed, at most 5,000 characters.
 pub fn check_description(d: &str) -> Result<String, AppError> {
-    let d = d.trim();
-    if d.chars().count() > 5_000 {
-        return Err(AppError::Invalid("Keep the description under 5,000 characters.".into()));
-    }
-    Ok(d.to_string())
+    crate::error::within(d, 5_000, "Keep the description under 5,000 characters.")
 }
 
 fn check_title(t: &str) -> Result<String, AppError> {

@@ -210,8 +210,7 @@ pub async fn get_build_job(id: Uuid) -> Result<BuildJobInfo, AppError> {
     use sea_orm::EntityTrait;
     crate::auth::ssr::require_admin().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let job = crate::db::build_job::Entity::find_by_id(id).one(&ctx.db).await.map_err(AppError::from);
-    let job = job.and_then(|j| j.ok_or(AppError::NotFound)).inspect_err(|e| e.set_response_status())?;
+    let job = crate::db::build_job::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AppError::NotFound)?;
     Ok(ssr::job_info(&job))
 }
 

@@ -48,13 +48,23 @@ pub fn instruments_of(c: &campaign::Model) -> Vec<String> {
     serde_json::from_str(&c.instruments).unwrap_or_default()
 }
 
+/// The campaign, if `viewer` may see it: open campaigns are seen by everyone signed in, closed
+/// ones by admins only (404 to anyone else).
+pub async fn visible_campaign(
+    db: &impl ConnectionTrait,
+    viewer: &user::Model,
+    id: Uuid,
+) -> Result<campaign::Model, AppError> {
+    let c = campaign::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    if !c.is_open && !viewer.is_admin {
+        return Err(AppError::NotFound);
+    }
+    Ok(c)
+}
+
 /// Campaign instructions (Markdown): trimmed, at most 20,000 characters.
 pub fn check_instructions(text: &str) -> Result<String, AppError> {
-    let text = text.trim();
-    if text.chars().count() > 20_000 {
-        return Err(AppError::Invalid("Keep the instructions under 20,000 characters.".into()));
-    }
-    Ok(text.to_string())
+    crate::error::within(text, 20_000, "Keep the instructions under 20,000 characters.")
 }
 
 pub async fn create_campaign(

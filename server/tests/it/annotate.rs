@@ -99,6 +99,25 @@ async fn submit(app: &TestApp, b: &Browser, task: &str, body: Value) -> reqwest:
     b.http.post(app.url(&format!("/api/v1/tasks/{task}/annotations"))).json(&body).send().await.unwrap()
 }
 
+/// `submit` for a script holding an API token: the status and the body.
+async fn submit_with_token(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    task: &str,
+    body: Value,
+) -> (StatusCode, String) {
+    let res = http
+        .post(format!("{base}/api/v1/tasks/{task}/annotations"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.text().await.unwrap())
+}
+
 fn submission(client: &str, answers: Value) -> Value {
     json!({"client_id": client, "answers": answers, "play_count": 1, "listening_ms": 9000, "time_to_submit_ms": 12000})
 }
@@ -610,14 +629,10 @@ async fn bursts_never_over_promise_and_one_bad_answer_spoils_nothing() {
         grants.iter().enumerate().filter_map(|(i, g)| g.clone().map(|t| (i, t))).collect();
     let (first, first_task) = holders[0].clone();
     let (skipper, second_task) = holders.iter().find(|(_, t)| *t != first_task).cloned().unwrap();
-    let res = http
-        .post(format!("{base}/api/v1/tasks/{first_task}/annotations"))
-        .bearer_auth(&tokens[first])
-        .json(&submission("same", answers("present", "absent")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    let (status, _) =
+        submit_with_token(&http, &base, &tokens[first], &first_task, submission("same", answers("present", "absent")))
+            .await;
+    assert_eq!(status, StatusCode::CREATED);
     let res = http
         .delete(format!("{base}/api/v1/tasks/{second_task}/lease"))
         .bearer_auth(&tokens[skipper])
@@ -634,34 +649,30 @@ async fn bursts_never_over_promise_and_one_bad_answer_spoils_nothing() {
         .map(|(i, t)| (*i, t.clone(), format!("ok-{i}")))
         .chain([(first, second_task.clone(), "same".to_string())])
         .collect();
-    let results = futures::future::join_all(answering.iter().map(|(i, t, client)| {
-        let (http, base, token) = (http.clone(), base.clone(), tokens[*i].clone());
-        async move {
-            let res = http
-                .post(format!("{base}/api/v1/tasks/{t}/annotations"))
-                .bearer_auth(&token)
-                .json(&submission(client, answers("present", "absent")))
-                .send()
-                .await
-                .unwrap();
-            let status = res.status();
-            (status, res.text().await.unwrap())
-        }
-    }))
-    .await;
+    let results =
+        futures::future::join_all(
+            answering.iter().map(|(i, t, client)| {
+                let (http, base, token) = (http.clone(), base.clone(), tokens[*i].clone());
+                async move {
+                    submit_with_token(&http, &base, &token, t, submission(client, answers("present", "absent"))).await
+                }
+            }),
+        )
+        .await;
     let (bad, good) = results.split_last().unwrap();
     assert!(good.iter().all(|(s, _)| *s == StatusCode::CREATED), "{good:?}");
     assert_eq!(bad.0, StatusCode::CONFLICT, "{}", bad.1);
     assert!(bad.1.contains("already used for another task"), "{}", bad.1);
     // Its lease is still there: a fresh client id is accepted, and that completes both tasks.
-    let res = http
-        .post(format!("{base}/api/v1/tasks/{second_task}/annotations"))
-        .bearer_auth(&tokens[first])
-        .json(&submission("fresh", answers("present", "absent")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let (status, body) = submit_with_token(
+        &http,
+        &base,
+        &tokens[first],
+        &second_task,
+        submission("fresh", answers("present", "absent")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     let tasks = app::db::task::Entity::find().all(&app.db).await.unwrap();
     assert!(tasks.iter().all(|t| t.is_complete && t.annotations_count == k), "{tasks:?}");
     assert_eq!(app::db::annotation::Entity::find().count(&app.db).await.unwrap(), 2 * k as u64);
@@ -688,15 +699,7 @@ async fn answers_that_finish_a_task_together_are_all_stored_and_counted_once() {
         let (http, base) = (http.clone(), base.clone());
         async move {
             let piano = if i < 5 { "present" } else { "absent" };
-            let res = http
-                .post(format!("{base}/api/v1/tasks/{task}/annotations"))
-                .bearer_auth(token)
-                .json(&submission(&format!("t-{i}"), answers(piano, "absent")))
-                .send()
-                .await
-                .unwrap();
-            let status = res.status();
-            (status, res.text().await.unwrap())
+            submit_with_token(&http, &base, token, task, submission(&format!("t-{i}"), answers(piano, "absent"))).await
         }
     }))
     .await;
