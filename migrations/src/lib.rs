@@ -9,6 +9,7 @@ mod m20261122_000004_studio;
 mod m20261122_000005_latency;
 mod m20261122_000006_annotation_perf;
 mod m20261122_000007_annotation_batches;
+mod m20261122_000008_skips_and_clip_identity;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_latency::Migration),
             Box::new(m20261122_000006_annotation_perf::Migration),
             Box::new(m20261122_000007_annotation_batches::Migration),
+            Box::new(m20261122_000008_skips_and_clip_identity::Migration),
         ]
     }
 }

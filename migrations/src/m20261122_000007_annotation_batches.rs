@@ -17,7 +17,7 @@ pub struct Migration;
 /// in order: the user's live lease on an unfinished task of an open campaign,
 /// or else the open normal task with a free place that the user has neither answered nor reserved,
 /// closest to completion first, leased and reserved. Items given nothing return no row.
-const NEXT_BATCH: &str = r#"
+pub(crate) const NEXT_BATCH: &str = r#"
 CREATE OR REPLACE FUNCTION tutti_next_batch(p_items jsonb, p_now timestamptz, p_expires timestamptz)
 RETURNS TABLE (r_index integer, r_task uuid, r_campaign uuid, r_clip uuid, r_expires timestamptz, r_fresh boolean)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $fn$

@@ -15,7 +15,7 @@ use app::auth::ssr::{RequireAdmin, RequireUser};
 use app::db::{build_job, campaign, task, task_label};
 use app::error::AppError;
 use app::tasks::ssr::{campaign_info, create_campaign, instruments_of, job_info, start_build};
-use app::tasks::{BuildJobInfo, BuildRequest, CampaignInfo, NewCampaign};
+use app::tasks::{BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign};
 
 use crate::AppState;
 
@@ -72,27 +72,13 @@ async fn get_campaign(
     Ok(Json(campaign_info(&s.ctx.db, &c).await?))
 }
 
-#[derive(Deserialize)]
-struct CampaignUpdate {
-    is_open: Option<bool>,
-    instructions: Option<String>,
-}
-
 async fn update_campaign(
     State(s): State<AppState>,
     _: RequireAdmin,
     Path(id): Path<Uuid>,
-    Json(body): Json<CampaignUpdate>,
+    Json(body): Json<CampaignChanges>,
 ) -> Result<Json<CampaignInfo>, AppError> {
-    let mut a: campaign::ActiveModel = find_campaign(&s, id).await?.into();
-    if let Some(open) = body.is_open {
-        a.is_open = Set(open);
-    }
-    if let Some(text) = body.instructions {
-        a.instructions = Set(app::tasks::ssr::check_instructions(&text)?);
-    }
-    let c = a.update(&s.ctx.db).await?;
-    app::annotate::ssr::forget_campaign(c.id);
+    let c = app::tasks::ssr::update_campaign(&s.ctx.db, id, body).await?;
     Ok(Json(campaign_info(&s.ctx.db, &c).await?))
 }
 
@@ -217,8 +203,15 @@ async fn skip(
 
 #[derive(Deserialize)]
 struct Gold {
-    /// Instrument slug → present. `null` turns the task back into a normal one.
-    answers: Option<BTreeMap<String, bool>>,
+    /// Instrument slug → present. `null` turns the task back into a normal one; leaving the field
+    /// out is a mistake, not an undo.
+    #[serde(default, deserialize_with = "given")]
+    answers: Option<Option<BTreeMap<String, bool>>>,
+}
+
+/// A field that is present, even as `null` (`Some(None)`); absent stays `None` by `default`.
+fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 async fn set_gold(
@@ -229,7 +222,15 @@ async fn set_gold(
 ) -> Result<StatusCode, AppError> {
     let t = task::Entity::find_by_id(id).one(&s.ctx.db).await?.ok_or(AppError::NotFound)?;
     let c = find_campaign(&s, t.campaign_id).await?;
-    if let Some(answers) = &body.answers {
+    let answers = body.answers.ok_or_else(|| {
+        AppError::Invalid(
+            "Send \"answers\": the known answers of the gold task, or null to make it a normal task again.".into(),
+        )
+    })?;
+    if let Some(answers) = &answers {
+        if answers.is_empty() {
+            return Err(AppError::Invalid("A gold task needs at least one known answer.".into()));
+        }
         let wanted = instruments_of(&c);
         let unknown: Vec<_> = answers.keys().filter(|k| !wanted.contains(k)).cloned().collect();
         if !unknown.is_empty() {
@@ -237,8 +238,8 @@ async fn set_gold(
         }
     }
     let mut a: task::ActiveModel = t.into();
-    a.is_gold = Set(body.answers.is_some());
-    a.gold_answers = Set(body.answers.map(|g| serde_json::to_string(&g).unwrap_or_default()));
+    a.is_gold = Set(answers.is_some());
+    a.gold_answers = Set(answers.map(|g| serde_json::to_string(&g).unwrap_or_default()));
     let t = a.update(&s.ctx.db).await?;
     // Leases on gold tasks hold no place; recount the task's places for its new kind.
     app::annotate::ssr::recount_task(&s.ctx, t.id).await?;

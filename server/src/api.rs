@@ -58,6 +58,9 @@ async fn json_errors(res: Response) -> Response {
         StatusCode::PAYLOAD_TOO_LARGE => ("too_large", text),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", text),
         StatusCode::UNPROCESSABLE_ENTITY => ("invalid", text),
+        StatusCode::RANGE_NOT_SATISFIABLE => {
+            ("range_not_satisfiable", "The byte range asked for lies outside the file (see Content-Range).".to_string())
+        }
         _ => ("error", text),
     };
     let message = if message.is_empty() { status.canonical_reason().unwrap_or("Error").to_string() } else { message };

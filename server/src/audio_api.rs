@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use object_store::{GetOptions, GetRange, ObjectStore};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -42,8 +43,14 @@ async fn upload(
     State(s): State<AppState>,
     RequireUser(user): RequireUser,
     headers: HeaderMap,
-    mut form: Multipart,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, AppError> {
+    let mut form = form.map_err(|e| {
+        AppError::Unsupported(format!(
+            "Send the file as multipart/form-data, in a field named 'file' ({}).",
+            e.body_text()
+        ))
+    })?;
     let limit = s.ctx.settings.max_upload_bytes;
     // Refuse an announced oversize body before reading any of it.
     if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
@@ -198,7 +205,19 @@ async fn update(
     if let Some(l) = body.license {
         active.license = Set(check_license(Some(&l), &s.ctx.settings.default_license)?);
     }
-    Ok(Json(info(&active.update(&s.ctx.db).await?)))
+    // The clips cut from this audio share its visibility and licence, or the clips of a source
+    // made private would still give it away, piece by piece.
+    let txn = app::db::begin_write(&s.ctx.db).await?;
+    let a = active.update(&txn).await?;
+    audio::Entity::update_many()
+        .col_expr(audio::Column::IsPublic, Expr::value(a.is_public))
+        .col_expr(audio::Column::License, Expr::value(a.license.clone()))
+        .filter(audio::Column::ParentId.eq(a.id))
+        .filter(audio::Column::Kind.eq("clip"))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Json(info(&a)))
 }
 
 async fn canonical(

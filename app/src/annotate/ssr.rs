@@ -178,15 +178,15 @@ impl Granted {
 /// same rule as `tutti_next_batch` on PostgreSQL).
 const HELD_SQL: &str = "SELECT l.task_id, t.campaign_id, t.clip_id, l.expires_at FROM leases l \
      JOIN tasks t ON t.id = l.task_id JOIN campaigns c ON c.id = t.campaign_id \
-     WHERE l.user_id = $1 AND l.expires_at > $2 AND NOT t.is_complete AND c.is_open \
+     WHERE l.user_id = $1 AND l.expires_at > $2 AND NOT l.skipped AND NOT t.is_complete AND c.is_open \
      ORDER BY l.created_at DESC LIMIT 1";
 
-/// Open normal tasks with a free place that this annotator has neither answered nor reserved,
-/// closest to completion first.
+/// Open normal tasks with a free place that this annotator has neither answered, reserved nor
+/// skipped, closest to completion first.
 const PICK_WHERE: &str = "c.is_open AND NOT t.is_complete AND NOT t.is_gold \
        AND t.reserved < t.annotations_required \
        AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.user_id = $1) \
-       AND NOT EXISTS (SELECT 1 FROM leases o WHERE o.task_id = t.id AND o.user_id = $1 AND o.counted)";
+       AND NOT EXISTS (SELECT 1 FROM leases o WHERE o.task_id = t.id AND o.user_id = $1 AND (o.counted OR o.skipped))";
 
 // ---- PostgreSQL batches ------------------------------------------------------------------------
 
@@ -427,6 +427,10 @@ pub async fn next_task(ctx: &ServerContext, user: &user::Model) -> Result<Option
     if got.is_none() && release_expired(ctx).await? > 0 {
         got = lease_next(ctx, user.id).await?;
     }
+    // Nothing but what this annotator skipped is left: the skipped tasks come back, last.
+    if got.is_none() && forget_skips(ctx, user.id).await? > 0 {
+        got = lease_next(ctx, user.id).await?;
+    }
     let Some(mut g) = got else { return Ok(None) };
     // The answer to this lease will need the task's campaign: remember it now.
     if !TASK_CAMPAIGN.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&g.task_id) {
@@ -472,25 +476,29 @@ async fn gold_candidate(
     campaign_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<task::Model>, AppError> {
-    let done: Vec<Uuid> = annotation::Entity::find()
-        .filter(annotation::Column::UserId.eq(user_id))
-        .filter(annotation::Column::CampaignId.eq(campaign_id))
-        .filter(annotation::Column::IsGold.eq(true))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|a| a.task_id)
-        .collect();
-    let golds = task::Entity::find()
+    // One query, a random pick among the gold tasks this annotator has neither answered (as gold
+    // or before it became gold) nor skipped.
+    use crate::db::lease;
+    let answered = sea_orm::sea_query::Query::select()
+        .column(annotation::Column::TaskId)
+        .from(annotation::Entity)
+        .and_where(annotation::Column::UserId.eq(user_id))
+        .and_where(annotation::Column::CampaignId.eq(campaign_id))
+        .to_owned();
+    let skipped = sea_orm::sea_query::Query::select()
+        .column(lease::Column::TaskId)
+        .from(lease::Entity)
+        .and_where(lease::Column::UserId.eq(user_id))
+        .and_where(lease::Column::Skipped.eq(true))
+        .to_owned();
+    Ok(task::Entity::find()
         .filter(task::Column::CampaignId.eq(campaign_id))
         .filter(task::Column::IsGold.eq(true))
-        .all(txn)
-        .await?;
-    let open: Vec<_> = golds.into_iter().filter(|g| !done.contains(&g.id)).collect();
-    if open.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(open[rand::random::<u64>() as usize % open.len()].clone()))
+        .filter(task::Column::Id.not_in_subquery(answered))
+        .filter(task::Column::Id.not_in_subquery(skipped))
+        .order_by_asc(sea_orm::sea_query::Expr::cust("random()"))
+        .one(txn)
+        .await?)
 }
 
 async fn assignment(ctx: &ServerContext, g: &Granted, c: &CampaignView) -> Result<Assignment, AppError> {
@@ -523,13 +531,33 @@ pub fn markdown_html(text: &str) -> String {
     out
 }
 
-/// Give a lease back (skip).
+/// Skip: give the lease's place back and remember the skip, so that the task is not served to
+/// this annotator again while anything else is left for them (see [`forget_skips`]).
 pub async fn release(ctx: &ServerContext, user: &user::Model, task_id: Uuid) -> Result<(), AppError> {
     let _serial = serial(ctx).await;
     let txn = crate::db::begin_write(&ctx.db).await?;
+    let now = Utc::now();
     take_lease(&txn, task_id, user.id).await?;
+    if task::Entity::find_by_id(task_id).one(&txn).await?.is_some() {
+        txn.execute_raw(stmt(
+            &txn,
+            "INSERT INTO leases (id, task_id, user_id, expires_at, created_at, counted, skipped) \
+             VALUES ($1, $2, $3, $4, $4, false, true)",
+            vec![Uuid::new_v4().into(), task_id.into(), user.id.into(), now.into()],
+        ))
+        .await?;
+    }
     txn.commit().await?;
     Ok(())
+}
+
+/// Forget the annotator's skips; returns how many there were.
+async fn forget_skips(ctx: &ServerContext, user_id: Uuid) -> Result<u64, AppError> {
+    let done = ctx
+        .db
+        .execute_raw(stmt(&ctx.db, "DELETE FROM leases WHERE user_id = $1 AND skipped", vec![user_id.into()]))
+        .await?;
+    Ok(done.rows_affected())
 }
 
 /// After a task's places are changed by hand (it became gold, or normal again): leases on gold
@@ -670,7 +698,7 @@ pub async fn submit(
     s: Submission,
 ) -> Result<Receipt, AppError> {
     let client_id = s.client_id.trim().to_string();
-    if client_id.is_empty() || client_id.len() > 100 {
+    if client_id.is_empty() || client_id.chars().count() > 100 {
         return Err(AppError::Invalid("A submission needs a client id of 1 to 100 characters.".into()));
     }
     if is_postgres(&ctx.db)
@@ -796,7 +824,7 @@ async fn submit_locked(
     let mine = txn
         .query_one_raw(stmt(
             txn,
-            "SELECT expires_at, counted FROM leases WHERE task_id = $1 AND user_id = $2",
+            "SELECT expires_at, counted, skipped FROM leases WHERE task_id = $1 AND user_id = $2",
             vec![t.id.into(), user.id.into()],
         ))
         .await?;
@@ -817,6 +845,9 @@ async fn submit_locked(
             } else {
                 "You do not hold this clip (no lease). Load the next one.".into()
             }));
+        }
+        Some(l) if l.try_get::<bool>("", "skipped")? => {
+            return Err(AppError::Conflict("You skipped this clip. Load the next one.".into()));
         }
         Some(l) if l.try_get::<DateTime<Utc>>("", "expires_at")? <= now => {
             return Err(AppError::Conflict(
@@ -980,7 +1011,12 @@ pub async fn update_labels(txn: &impl ConnectionTrait, task_id: Uuid, instrument
 
 pub async fn stats(ctx: &ServerContext, user: &user::Model, campaign_id: Uuid) -> Result<AnnotatorStats, AppError> {
     let c = crate::tasks::ssr::visible_campaign(&ctx.db, user, campaign_id).await?;
-    let mine = annotation::Entity::find().filter(annotation::Column::UserId.eq(user.id)).all(&ctx.db).await?;
+    // Your work in this campaign (the receipt's submission number counts the same way).
+    let mine = annotation::Entity::find()
+        .filter(annotation::Column::UserId.eq(user.id))
+        .filter(annotation::Column::CampaignId.eq(c.id))
+        .all(&ctx.db)
+        .await?;
     let midnight = Utc::now().date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_else(Utc::now);
     let done_today = mine.iter().filter(|a| a.created_at >= midnight).count() as u64;
     // Agreement: your decided answers on complete tasks against their majority label. The labels of
@@ -989,6 +1025,7 @@ pub async fn stats(ctx: &ServerContext, user: &user::Model, campaign_id: Uuid) -
         .column(annotation::Column::TaskId)
         .from(annotation::Entity)
         .and_where(annotation::Column::UserId.eq(user.id))
+        .and_where(annotation::Column::CampaignId.eq(c.id))
         .and_where(annotation::Column::IsGold.eq(false))
         .to_owned();
     let complete = sea_orm::sea_query::Query::select()

@@ -150,7 +150,14 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
         let ctx = parts.extensions.get::<ServerContext>().cloned().ok_or(AppError::Internal)?;
         if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
             // A malformed or unknown token is a 401, not a silent fall-back to the cookie.
-            let secret = header.to_str().ok().and_then(|h| h.strip_prefix("Bearer ")).ok_or(AppError::Unauthorized)?;
+            // The scheme's name is case-insensitive (RFC 9110 §11.1).
+            let secret = header
+                .to_str()
+                .ok()
+                .and_then(|h| h.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, secret)| secret)
+                .ok_or(AppError::Unauthorized)?;
             return match user_for_token(&ctx.db, secret.trim()).await? {
                 Some(u) => Ok(CurrentUser(Some(u))),
                 None => Err(AppError::Unauthorized),

@@ -10,6 +10,10 @@ pub struct Model {
     pub user_id: Uuid,
     pub expires_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
+    /// Holds one of the task's places (see `annotate::ssr`).
+    pub counted: bool,
+    /// A skip: no live lease, only a note that keeps the task from being served again too soon.
+    pub skipped: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -268,7 +268,7 @@ pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Resul
     if staged.bytes == 0 {
         return Err(AppError::Invalid(format!("{} is empty.", new.filename)));
     }
-    if let Some(existing) = find_by_hash(ctx, new.owner_id, &staged.sha256).await? {
+    if let Some(existing) = find_same(ctx, &new, &staged.sha256).await? {
         return Ok(Ingested { audio: existing, created: false });
     }
     let permit = ctx.audio_jobs.clone().acquire_owned().await.map_err(internal)?;
@@ -339,7 +339,7 @@ pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Resul
             keys.delete(ctx).await;
             // The same bytes arrived concurrently for this owner: the other upload won.
             if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-                && let Some(existing) = find_by_hash(ctx, new.owner_id, &staged.sha256).await?
+                && let Some(existing) = find_same(ctx, &new, &staged.sha256).await?
             {
                 return Ok(Ingested { audio: existing, created: false });
             }
@@ -348,12 +348,21 @@ pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Resul
     }
 }
 
-async fn find_by_hash(ctx: &ServerContext, owner: Uuid, sha256: &str) -> Result<Option<audio::Model>, AppError> {
-    Ok(audio::Entity::find()
-        .filter(audio::Column::OwnerId.eq(owner))
-        .filter(audio::Column::Sha256.eq(sha256))
-        .one(&ctx.db)
-        .await?)
+/// The audio these bytes already are: for a clip, the same bytes cut at the same place of the same
+/// source; otherwise the owner's audio of the same kind with the same bytes (uploading a file
+/// twice is idempotent, and never reveals someone else's audio).
+async fn find_same(ctx: &ServerContext, new: &NewAudio, sha256: &str) -> Result<Option<audio::Model>, AppError> {
+    let same = audio::Entity::find().filter(audio::Column::Sha256.eq(sha256));
+    let same = match new.parent_id {
+        Some(parent) => same
+            .filter(audio::Column::ParentId.eq(parent))
+            .filter(audio::Column::ParentOffsetFrames.eq(new.parent_offset_frames)),
+        None => same
+            .filter(audio::Column::ParentId.is_null())
+            .filter(audio::Column::OwnerId.eq(new.owner_id))
+            .filter(audio::Column::Kind.eq(new.kind)),
+    };
+    Ok(same.one(&ctx.db).await?)
 }
 
 pub struct ObjectKeys {

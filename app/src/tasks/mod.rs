@@ -38,6 +38,18 @@ pub struct NewCampaign {
     pub stats_every: Option<i32>,
 }
 
+/// What an admin may change on an existing campaign; absent fields stay as they are. Anything
+/// else (clip length, k, instruments: fixed by the tasks) is refused by name.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignChanges {
+    pub name: Option<String>,
+    pub instructions: Option<String>,
+    pub gold_rate: Option<f64>,
+    pub stats_every: Option<i32>,
+    pub is_open: Option<bool>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Sources {
@@ -194,6 +206,14 @@ pub async fn create_campaign_fn(campaign: NewCampaign) -> Result<CampaignInfo, A
     let admin = crate::auth::ssr::require_admin().await?;
     let ctx = crate::context::ServerContext::current()?;
     let c = ssr::create_campaign(&ctx.db, &admin, campaign).await.inspect_err(|e| e.set_response_status())?;
+    ssr::campaign_info(&ctx.db, &c).await
+}
+
+#[server(endpoint = "update_campaign", input = server_fn::codec::Json)]
+pub async fn update_campaign_fn(campaign_id: Uuid, changes: CampaignChanges) -> Result<CampaignInfo, AppError> {
+    crate::auth::ssr::require_admin().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let c = ssr::update_campaign(&ctx.db, campaign_id, changes).await?;
     ssr::campaign_info(&ctx.db, &c).await
 }
 

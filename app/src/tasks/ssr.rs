@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{BuildJobInfo, BuildRequest, CampaignInfo, NewCampaign, Sources, clip_offsets};
+use super::{BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign, Sources, clip_offsets};
 use crate::context::ServerContext;
 use crate::db::{audio, build_job, campaign, instrument, task, user};
 use crate::error::AppError;
@@ -67,15 +67,63 @@ pub fn check_instructions(text: &str) -> Result<String, AppError> {
     crate::error::within(text, 20_000, "Keep the instructions under 20,000 characters.")
 }
 
+fn check_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(AppError::Invalid("Give the campaign a name of 1 to 120 characters.".into()));
+    }
+    Ok(name.to_string())
+}
+
+fn check_gold_rate(rate: f64) -> Result<f64, AppError> {
+    if !(0.0..=0.5).contains(&rate) {
+        return Err(AppError::Invalid("The gold-task rate must be between 0 and 0.5.".into()));
+    }
+    Ok(rate)
+}
+
+fn check_stats_every(n: i32) -> Result<i32, AppError> {
+    if !(1..=1000).contains(&n) {
+        return Err(AppError::Invalid("Show stats every 1 to 1000 submissions.".into()));
+    }
+    Ok(n)
+}
+
+/// Change what may change once tasks exist: name, instructions, gold rate, stats interval, and
+/// whether the campaign is open. (Clip length, k and instruments are fixed by its tasks.)
+pub async fn update_campaign(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    changes: CampaignChanges,
+) -> Result<campaign::Model, AppError> {
+    let mut a: campaign::ActiveModel =
+        campaign::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?.into();
+    if let Some(name) = changes.name {
+        a.name = Set(check_name(&name)?);
+    }
+    if let Some(text) = changes.instructions {
+        a.instructions = Set(check_instructions(&text)?);
+    }
+    if let Some(rate) = changes.gold_rate {
+        a.gold_rate = Set(check_gold_rate(rate)?);
+    }
+    if let Some(n) = changes.stats_every {
+        a.stats_every = Set(check_stats_every(n)?);
+    }
+    if let Some(open) = changes.is_open {
+        a.is_open = Set(open);
+    }
+    let c = a.update(db).await?;
+    crate::annotate::ssr::forget_campaign(c.id);
+    Ok(c)
+}
+
 pub async fn create_campaign(
     db: &impl ConnectionTrait,
     creator: &user::Model,
     new: NewCampaign,
 ) -> Result<campaign::Model, AppError> {
-    let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err(AppError::Invalid("Give the campaign a name of 1 to 120 characters.".into()));
-    }
+    let name = check_name(&new.name)?;
     let clip_seconds = new.clip_seconds.unwrap_or(10.0);
     if !(1.0..=60.0).contains(&clip_seconds) {
         return Err(AppError::Invalid("The clip length must be between 1 and 60 seconds.".into()));
@@ -84,14 +132,8 @@ pub async fn create_campaign(
     if !(1..=50).contains(&k) {
         return Err(AppError::Invalid("Annotations per task must be between 1 and 50.".into()));
     }
-    let gold_rate = new.gold_rate.unwrap_or(0.0);
-    if !(0.0..=0.5).contains(&gold_rate) {
-        return Err(AppError::Invalid("The gold-task rate must be between 0 and 0.5.".into()));
-    }
-    let stats_every = new.stats_every.unwrap_or(10);
-    if !(1..=1000).contains(&stats_every) {
-        return Err(AppError::Invalid("Show stats every 1 to 1000 submissions.".into()));
-    }
+    let gold_rate = check_gold_rate(new.gold_rate.unwrap_or(0.0))?;
+    let stats_every = check_stats_every(new.stats_every.unwrap_or(10))?;
     let taxonomy: Vec<String> = instrument::Entity::find()
         .order_by_asc(instrument::Column::Position)
         .all(db)
@@ -113,7 +155,7 @@ pub async fn create_campaign(
     };
     Ok(campaign::ActiveModel {
         id: Set(Uuid::new_v4()),
-        name: Set(name.to_string()),
+        name: Set(name),
         instructions: Set(check_instructions(&new.instructions)?),
         clip_seconds: Set(clip_seconds),
         annotations_per_task: Set(k),

@@ -345,6 +345,8 @@ async fn consensus_is_aggregated_at_completion_and_gold_never_moves_it() {
         user_id: sea_orm::Set(app.me(&b).await.unwrap()["id"].as_str().unwrap().parse().unwrap()),
         expires_at: sea_orm::Set(chrono::Utc::now() + chrono::Duration::minutes(5)),
         created_at: sea_orm::Set(chrono::Utc::now()),
+        counted: sea_orm::Set(false),
+        skipped: sea_orm::Set(false),
     })
     .exec(&app.db)
     .await
@@ -520,7 +522,7 @@ async fn a_skipped_task_goes_to_someone_else() {
     assert_eq!(for_b["task_id"], t["task_id"]);
     let res = submit(&app, &a, task, submission("a1", answers("present", "absent"))).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
-    assert!(message(res).await.contains("reserved for another annotator"));
+    assert!(message(res).await.contains("You skipped this clip"));
     let res = submit(&app, &b, task, submission("b1", answers("present", "absent"))).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let r: Value = res.json().await.unwrap();
@@ -754,4 +756,146 @@ async fn an_annotator_learns_nothing_of_a_clip_s_source_nor_of_closed_campaigns(
     let long = "x".repeat(20_001);
     let res = s.admin.http.patch(app.url(&format!("/api/v1/campaigns/{cid}"))).json(&json!({"instructions": long}));
     assert_eq!(res.send().await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn skip(app: &TestApp, b: &Browser, task: &str) {
+    let res = b.http.delete(app.url(&format!("/api/v1/tasks/{task}/lease"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+async fn next_id(app: &TestApp, b: &Browser) -> Option<String> {
+    next(app, b).await.map(|t| t["task_id"].as_str().unwrap().to_string())
+}
+
+/// A skip moves on: the skipped task is not served to the same annotator again while anything
+/// else is left for them; then the skipped tasks come back.
+#[tokio::test]
+async fn skipping_moves_on_and_skipped_tasks_come_back_last() {
+    let app = TestApp::spawn().await;
+    let _s = campaign_with_tasks(&app, 3, 1).await;
+    let a = signed_in(&app, "annotator").await;
+    let first = next_id(&app, &a).await.unwrap();
+    skip(&app, &a, &first).await;
+    let second = next_id(&app, &a).await.unwrap();
+    assert_ne!(second, first, "a skip moves on");
+    skip(&app, &a, &second).await;
+    let third = next_id(&app, &a).await.unwrap();
+    assert!(third != first && third != second);
+    let res = submit(&app, &a, &first, submission("late", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(message(res).await.contains("You skipped this clip"));
+    let res = submit(&app, &a, &third, submission("third", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // Only skipped tasks are left: they come back, and can be answered.
+    let again = next_id(&app, &a).await.expect("a skipped task comes back when nothing else is left");
+    assert!(again == first || again == second, "{again}");
+    let res = submit(&app, &a, &again, submission("again", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let last = next_id(&app, &a).await.expect("the other skipped task");
+    assert!(last != again && (last == first || last == second));
+    let res = submit(&app, &a, &last, submission("last", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert!(next_id(&app, &a).await.is_none(), "all three answered");
+    // A client id is counted in characters, not bytes.
+    let res = submit(&app, &a, &last, submission(&"𝄞".repeat(100), answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT, "the length is fine; the clip was answered already");
+    let res = submit(&app, &a, &last, submission(&"𝄞".repeat(101), answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// A task answered as a normal task and made gold afterwards is not served to the same annotator
+/// again; a gold request must say what the known answers are; stats count one campaign's work.
+#[tokio::test]
+async fn gold_is_never_served_to_someone_who_answered_it_and_must_say_its_answers() {
+    let app = TestApp::spawn().await;
+    let s = campaign_with_tasks(&app, 2, 2).await;
+    let cid = s.campaign["id"].as_str().unwrap().to_string();
+    let a = signed_in(&app, "annotator").await;
+    let answered = next_id(&app, &a).await.unwrap();
+    let res = submit(&app, &a, &answered, submission("n1", answers("present", "absent"))).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let gold_url = app.url(&format!("/api/v1/tasks/{answered}/gold"));
+    let res = s.admin.http.put(&gold_url).json(&json!({"answers": {"piano": true}})).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    for (body, says) in [
+        (json!({}), "\"answers\""),
+        (json!({"answer": null}), "\"answers\""),
+        (json!({"answers": {}}), "at least one known answer"),
+    ] {
+        let res = s.admin.http.put(&gold_url).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(message(res).await.contains(says), "{body}");
+    }
+    let t = app::db::task::Entity::find_by_id(answered.parse::<Uuid>().unwrap()).one(&app.db).await.unwrap().unwrap();
+    assert!(t.is_gold, "refused changes change nothing");
+    let res = s.admin.http.patch(app.url(&format!("/api/v1/campaigns/{cid}"))).json(&json!({"gold_rate": 0.5}));
+    assert_eq!(res.send().await.unwrap().status(), StatusCode::OK);
+    for _ in 0..12 {
+        let t = next_id(&app, &a).await.expect("the normal task");
+        assert_ne!(t, answered, "the gold task was answered by this annotator already");
+        skip(&app, &a, &t).await;
+    }
+
+    // Stats are per campaign: a second campaign's answer does not count here.
+    let other = new_campaign(&app, &s.admin, json!({"name": "Other", "instruments": ["piano", "drums"]})).await;
+    let source = upload(&app, &s.admin, "other.wav", tone_then_silence(8_000, 10.0, 0.0)).await;
+    let body = json!({"sources": {"kind": "audio", "ids": [source["id"]]}, "strategy": "even", "seed": 1});
+    build_and_wait(&app, &s.admin, other["id"].as_str().unwrap(), body).await;
+    let mut done_elsewhere = false;
+    for _ in 0..4 {
+        let t = next(&app, &a).await.unwrap();
+        if t["campaign_id"] == other["id"] {
+            let res = submit(&app, &a, t["task_id"].as_str().unwrap(), submission("o1", answers("absent", "absent")));
+            assert_eq!(res.await.status(), StatusCode::CREATED);
+            done_elsewhere = true;
+            break;
+        }
+        skip(&app, &a, t["task_id"].as_str().unwrap()).await;
+    }
+    assert!(done_elsewhere);
+    let stats: Value = app.get(&a, &format!("/api/v1/campaigns/{cid}/stats")).await.json().await.unwrap();
+    assert_eq!((stats["done_total"].as_u64(), stats["done_today"].as_u64()), (Some(1), Some(1)), "{stats}");
+}
+
+/// A clip is always an audio of its own, cut from its source (even when its bytes equal the
+/// source's), and is public only while its source is.
+#[tokio::test]
+async fn a_clip_is_its_own_audio_and_follows_its_source_s_visibility() {
+    let app = TestApp::spawn().await;
+    let admin = signed_in(&app, "admin").await;
+    let form = Form::new()
+        .part("file", Part::bytes(tone_then_silence(8_000, 10.0, 0.0)).file_name("exact.wav"))
+        .text("public", "true");
+    let res = admin.http.post(app.url("/api/v1/audio")).multipart(form).send().await.unwrap();
+    assert!(res.status().is_success());
+    let source: Value = res.json().await.unwrap();
+    let sid = source["id"].as_str().unwrap().to_string();
+    let c = new_campaign(&app, &admin, json!({"name": "Exact", "instruments": ["piano", "drums"]})).await;
+    let body = json!({"sources": {"kind": "audio", "ids": [sid]}, "strategy": "even", "seed": 1});
+    assert_eq!(build_and_wait(&app, &admin, c["id"].as_str().unwrap(), body).await["clips_made"], 1);
+    let tasks: Vec<Value> =
+        app.get(&admin, &format!("/api/v1/campaigns/{}/tasks", c["id"].as_str().unwrap())).await.json().await.unwrap();
+    let clip_id: Uuid = tasks[0]["clip_id"].as_str().unwrap().parse().unwrap();
+    assert_ne!(clip_id.to_string(), sid, "the clip is not the upload it equals");
+    let clip = app::db::audio::Entity::find_by_id(clip_id).one(&app.db).await.unwrap().unwrap();
+    assert_eq!((clip.kind.as_str(), clip.parent_id), ("clip", Some(sid.parse().unwrap())));
+    let a = signed_in(&app, "annotator").await;
+    let t = next(&app, &a).await.unwrap();
+    assert_eq!(t["clip_id"], clip_id.to_string());
+
+    let anonymous = Browser::new();
+    let clip_url = format!("/api/v1/audio/{clip_id}/canonical");
+    assert_eq!(app.get(&anonymous, &clip_url).await.status(), StatusCode::OK, "a public source's clip is public");
+    let set_public = |public: bool| {
+        admin.http.patch(app.url(&format!("/api/v1/audio/{sid}"))).json(&json!({"public": public})).send()
+    };
+    assert_eq!(set_public(false).await.unwrap().status(), StatusCode::OK);
+    for path in [format!("/api/v1/audio/{clip_id}"), clip_url.clone(), format!("/api/v1/audio/{clip_id}/peaks")] {
+        assert_eq!(app.get(&anonymous, &path).await.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(app.get(&a, &clip_url).await.status(), StatusCode::OK, "the lease holder still hears it");
+    let seen: Value = app.get(&a, &format!("/api/v1/audio/{clip_id}")).await.json().await.unwrap();
+    assert_eq!(seen["original_filename"], format!("clip-{clip_id}.wav"), "and knows nothing of the source");
+    assert_eq!(set_public(true).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(app.get(&anonymous, &clip_url).await.status(), StatusCode::OK);
 }

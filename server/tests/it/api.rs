@@ -107,6 +107,9 @@ async fn api_tokens_authenticate_scripts_until_revoked() {
     let script = reqwest::Client::new();
     let me: Value = script.get(app.url("/api/v1/me")).bearer_auth(&secret).send().await.unwrap().json().await.unwrap();
     assert_eq!(me["email"], "annotator@demo.tutti.invalid");
+    // The scheme's name is case-insensitive.
+    let lower = script.get(app.url("/api/v1/me")).header("authorization", format!("bearer {secret}")).send();
+    assert_eq!(lower.await.unwrap().status(), StatusCode::OK);
 
     let wrong = script.get(app.url("/api/v1/me")).bearer_auth("tutti_nope").send().await.unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
@@ -204,6 +207,12 @@ async fn malformed_requests_get_json_errors_that_say_what_is_wrong() {
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "Allow header",
+        ),
+        (
+            b.http.post(app.url("/api/v1/audio")).json(&json!({})).send().await.unwrap(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "multipart/form-data",
         ),
     ];
     for (res, status, code, says) in cases {

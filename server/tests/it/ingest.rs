@@ -167,6 +167,7 @@ async fn range_requests_return_the_right_bytes() {
     let beyond = b.http.get(&url).header("range", format!("bytes={len}-")).send().await.unwrap();
     assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(beyond.headers()["content-range"], format!("bytes */{len}").as_str());
+    assert_eq!(beyond.json::<Value>().await.unwrap()["error"], "range_not_satisfiable");
 }
 
 #[tokio::test]
