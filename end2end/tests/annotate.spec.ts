@@ -34,6 +34,10 @@ test('an admin builds a campaign; an annotator works through clips with the keyb
   await admin.locator('#campaign-name').fill('Ensemble check');
   await admin.locator('#campaign-k').fill('1');
   await admin.locator('#campaign-stats').fill('2');
+  // Ask about 19 of the 20 instruments.
+  await expect(admin.locator('.instrument-choice legend')).toHaveText('Instruments asked (20 of 20)');
+  await admin.locator('.instrument-choice').getByLabel('Voice').uncheck();
+  await expect(admin.locator('.instrument-choice legend')).toHaveText('Instruments asked (19 of 20)');
   await admin.getByRole('button', { name: 'Create campaign' }).click();
   const card = admin.locator('section.campaign[data-campaign="Ensemble check"]');
   await expect(card).toBeVisible();
@@ -52,7 +56,20 @@ test('an admin builds a campaign; an annotator works through clips with the keyb
   await expect(page.locator('img.spectrogram')).toHaveJSProperty('complete', true);
   expect(await page.locator('img.spectrogram').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
 
+  await expect(page.locator('.instrument-row')).toHaveCount(19);
+  await expect(page.locator('.instrument-row[data-instrument="voice"]')).toHaveCount(0);
+  // Keys follow the rows as shown (grouped by family): 1, 2, 3 … from the top.
+  await expect(page.locator('.instrument-row kbd')).toHaveText(['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', 'q', 'w', 'e', 'r', 't', 'y', 'u', 'i', 'o']);
+  // Enter on a control reached with Tab does what the control does (Replay), not a submission.
   const first = await page.locator('.annotator').getAttribute('data-task-id');
+  const replay = page.getByRole('button', { name: /Replay/ });
+  for (let i = 0; i < 60 && !(await replay.evaluate((b) => b === document.activeElement)); i++) await page.keyboard.press('Tab');
+  await expect(replay).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.transport .muted')).toContainText(/played [1-9]/);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(page.locator('.annotator')).toHaveAttribute('data-task-id', first!);
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await annotateCurrent(page);
   // The next clip arrives without a page reload.
   await expect(page.locator('.annotator')).not.toHaveAttribute('data-task-id', first!);
@@ -61,9 +78,27 @@ test('an admin builds a campaign; an annotator works through clips with the keyb
   const panel = page.getByRole('dialog', { name: 'Your progress' });
   await expect(panel).toBeVisible();
   await expect(panel).toContainText('2 of 4 clips complete');
-  await panel.getByRole('button', { name: 'Continue' }).click();
+  // The panel is a modal that takes the focus and closes from the keyboard.
+  await expect(panel.getByRole('button', { name: /Continue/ })).toBeFocused();
+  await page.keyboard.press('Escape');
   await expect(panel).toHaveCount(0);
+  // Escape skips: another clip comes, and the skipped one is not served again while others are left.
+  const skipped = await page.locator('.annotator').getAttribute('data-task-id');
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.keyboard.press('Escape');
+  await expect(page.locator('.annotator')).not.toHaveAttribute('data-task-id', skipped!);
   expect(seen).toEqual([]);
+
+  // The admin closes the campaign from its card and reads the agreement so far.
+  await admin.reload();
+  await hydrated(admin);
+  await expect(card.locator('.job')).toHaveAttribute('data-status', 'done');
+  await card.getByRole('button', { name: 'Agreement per instrument' }).click();
+  await expect(card.locator('table.agreement tbody tr')).toHaveCount(19);
+  await card.getByRole('button', { name: 'Close campaign' }).click();
+  await expect(card.locator('.badge')).toHaveText('Closed');
+  await expect(card.getByRole('button', { name: 'Reopen campaign' })).toBeVisible();
+  expect(problems).toEqual([]);
 });
 
 test('a submission after the lease ran out is refused with its reason', async ({ browser }) => {
@@ -88,7 +123,11 @@ test('a submission after the lease ran out is refused with its reason', async ({
   await signInDemo(page, 'musician');
   await page.goto('/annotate');
   await hydrated(page);
-  await expect(page.locator('.annotator h1')).toHaveText(/Late|Ensemble check/);
+  await expect(page.locator('.annotator h1')).toHaveText('Late');
+  // Something to fix on this page offers no way out but the fix.
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('alert')).toContainText('Play the clip before answering');
+  await expect(page.getByRole('button', { name: 'Load the next clip' })).toHaveCount(0);
   await page.keyboard.press('Space');
   await page.keyboard.press('x');
   // The e2e server leases for 20 s only; wait it out.

@@ -58,7 +58,7 @@ async fn upload(
     {
         return Err(AppError::TooLarge(format!(
             "The file is larger than this server accepts ({}).",
-            app::ingest::ssr::human_bytes(limit)
+            app::ingest::human_bytes(limit)
         )));
     }
     let mut license = None;
@@ -69,7 +69,7 @@ async fn upload(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::TooLarge(format!(
                 "The file is larger than this server accepts ({}).",
-                app::ingest::ssr::human_bytes(limit)
+                app::ingest::human_bytes(limit)
             ))
         } else {
             AppError::Invalid(format!("The upload is not a valid multipart form: {}", e.body_text()))

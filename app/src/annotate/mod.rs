@@ -77,7 +77,8 @@ pub struct InstrumentProgress {
 pub struct AnnotatorStats {
     pub done_today: u64,
     pub done_total: u64,
-    /// Share of your decided answers on complete tasks that match the consensus.
+    /// Share of your decided answers on complete tasks that match the majority of the other
+    /// annotators' decided answers (answers the others split evenly on are left out).
     pub agreement: Option<f64>,
     /// Your accuracy on gold tasks (raw share), and how many gold answers it rests on.
     pub gold_accuracy: Option<f64>,

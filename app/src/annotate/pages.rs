@@ -63,7 +63,9 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
     let a = assignment;
     let task_id = a.task_id;
     let campaign_id = a.campaign_id;
-    let instruments: Vec<Instrument> = a.instruments.clone();
+    // Rows are shown by family; keys and ↑/↓ follow the rows as shown.
+    let groups = by_family(a.instruments.clone());
+    let instruments: Vec<Instrument> = groups.iter().flat_map(|(_, m)| m.iter().cloned()).collect();
     let answers: RwSignal<BTreeMap<String, AnswerValue>> = RwSignal::new(BTreeMap::new());
     let selected = RwSignal::new(0usize);
     let playing = RwSignal::new(false);
@@ -71,7 +73,9 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
     let plays = RwSignal::new(0u32);
     let listened_ms = RwSignal::new(0.0f64);
     let last_tick = StoredValue::new(None::<f64>);
-    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    // What went wrong, and whether loading another clip is the way out (a refusal from the
+    // server) or not (something to fix here, such as playing the clip first).
+    let error: RwSignal<Option<(String, bool)>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
     let started = StoredValue::new(now_ms());
     // One id per loaded clip, so a retried submission is recognised by the server.
@@ -127,13 +131,13 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
             let chosen = answers.get_untracked();
             let missing: Vec<_> = slugs.iter().filter(|s| !chosen.contains_key(*s)).cloned().collect();
             if plays.get_untracked() == 0 {
-                error.set(Some("Play the clip before answering.".into()));
+                error.set(Some(("Play the clip before answering.".into(), false)));
                 return;
             }
             if !missing.is_empty() {
-                error.set(Some(format!(
-                    "Answer every instrument ({} left). Press X to mark the rest absent.",
-                    missing.len()
+                error.set(Some((
+                    format!("Answer every instrument ({} left). Press X to mark the rest absent.", missing.len()),
+                    false,
                 )));
                 return;
             }
@@ -155,7 +159,7 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
                         }
                         next.run(());
                     }
-                    Err(e) => error.set(Some(e.to_string())),
+                    Err(e) => error.set(Some((e.to_string(), true))),
                 }
             });
         }
@@ -176,6 +180,9 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
                 return;
             }
             let key = ev.key();
+            if !shortcut_applies(&ev, &key) {
+                return;
+            }
             let row_count = slugs.len();
             let answer_selected = |v: AnswerValue| {
                 if let Some(s) = slugs.get(selected.get_untracked()) {
@@ -219,11 +226,22 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
         on_cleanup(move || handle.remove());
     }
 
-    let groups = by_family(instruments.clone());
     let index_of = {
         let slugs = slugs.clone();
         move |slug: &str| slugs.iter().position(|s| s == slug).unwrap_or(0)
     };
+    // The lease's end in the annotator's own time zone (known only in the browser).
+    let lease_until = RwSignal::new(format!("{} UTC", a.lease_expires_at.get(11..16).unwrap_or_default()));
+    #[cfg(feature = "hydrate")]
+    {
+        let iso = a.lease_expires_at.clone();
+        Effect::new(move |_| {
+            let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&iso));
+            if !d.get_time().is_nan() {
+                lease_until.set(format!("{:02}:{:02}", d.get_hours(), d.get_minutes()));
+            }
+        });
+    }
     let src = format!("/api/v1/audio/{}/canonical", a.clip_id);
     let spectrogram = format!("/api/v1/audio/{}/spectrogram", a.clip_id);
     let submit_click = submit.clone();
@@ -232,7 +250,7 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
         <section class="card annotator" data-task-id=task_id.to_string()>
             <div class="card-head">
                 <h1>{a.campaign_name.clone()}</h1>
-                <span class="muted">{format!("Reserved for you until {}", a.lease_expires_at.get(11..16).unwrap_or_default())}</span>
+                <span class="muted">{move || format!("Reserved for you until {}", lease_until.get())}</span>
             </div>
             {(!a.instructions_html.is_empty()).then(|| view! { <div class="instructions" inner_html=a.instructions_html.clone()></div> })}
             <audio
@@ -319,10 +337,12 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
                     </fieldset>
                 }).collect_view()}
             </div>
-            {move || error.get().map(|e| view! {
+            {move || error.get().map(|(e, offer_next)| view! {
                 <div class="error" role="alert">
                     <p>{e}</p>
-                    <button type="button" on:click=move |_| next.run(())>"Load the next clip"</button>
+                    {offer_next.then(|| view! {
+                        <button type="button" on:click=move |_| next.run(())>"Load the next clip"</button>
+                    })}
                 </div>
             })}
             <div class="actions">
@@ -346,9 +366,25 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
 #[component]
 fn StatsPanel(campaign: uuid::Uuid, close: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
     let stats = Resource::new(move || campaign, get_annotator_stats);
+    // A modal: focus goes to Continue, and Enter or Escape closes it.
+    let continue_ref = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(b) = continue_ref.get() {
+            let _ = b.focus();
+        }
+    });
+    let close_on_escape = {
+        let close = close.clone();
+        move |ev: leptos::ev::KeyboardEvent| {
+            if ev.key() == "Escape" {
+                ev.prevent_default();
+                close();
+            }
+        }
+    };
     let pct = |x: Option<f64>| x.map(|v| format!("{:.0}%", v * 100.0)).unwrap_or_else(|| "—".into());
     view! {
-        <div class="stats-panel" role="dialog" aria-label="Your progress">
+        <div class="stats-panel" role="dialog" aria-modal="true" aria-label="Your progress" on:keydown=close_on_escape>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
                     let close = close.clone();
@@ -359,15 +395,19 @@ fn StatsPanel(campaign: uuid::Uuid, close: impl Fn() + Clone + Send + Sync + 'st
                                 <dl class="facts">
                                     <dt>"Clips today"</dt><dd>{s.done_today}</dd>
                                     <dt>"Clips in total"</dt><dd>{s.done_total}</dd>
-                                    <dt>"Agreement with consensus"</dt><dd>{pct(s.agreement)}</dd>
-                                    <dt>"Accuracy on check clips"</dt><dd>{format!("{} ({} answers)", pct(s.gold_accuracy), s.gold_answers)}</dd>
+                                    <dt>"Agreement with the other annotators"</dt><dd>{pct(s.agreement)}</dd>
+                                    <dt>"Accuracy on check clips"</dt><dd>{
+                                        if s.gold_answers == 0 { "—".to_string() } else {
+                                            format!("{} of {} instrument answers right", pct(s.gold_accuracy), s.gold_answers)
+                                        }
+                                    }</dd>
                                 </dl>
                                 <h3>{format!("{}: {} of {} clips complete", s.campaign_name, s.tasks_complete, s.tasks_total)}</h3>
                                 <progress max=s.tasks_total.max(1) as f64 value=s.tasks_complete as f64></progress>
                                 <ul class="instrument-progress">
                                     {s.instruments.into_iter().map(|i| view! { <li>{i.name}": "{i.present}</li> }).collect_view()}
                                 </ul>
-                                <button type="button" class="primary" on:click=move |_| close()>"Continue"</button>
+                                <button type="button" class="primary" node_ref=continue_ref on:click=move |_| close()>"Continue" <kbd>"Enter"</kbd></button>
                             }.into_any(),
                             Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                         }
@@ -376,6 +416,30 @@ fn StatsPanel(campaign: uuid::Uuid, close: impl Fn() + Clone + Send + Sync + 'st
             </Suspense>
         </div>
     }
+}
+
+/// Whether a page-wide shortcut should act on this key press. Typing in a field is never a
+/// shortcut; on a control reached with the keyboard (`:focus-visible`), Enter and Space do what
+/// they do there (Replay replays) — after a mouse click they stay shortcuts, so clicking Play and
+/// then pressing Enter still submits; Escape skips only from the annotator card, not from a menu.
+#[cfg(feature = "hydrate")]
+fn shortcut_applies(ev: &leptos::ev::KeyboardEvent, key: &str) -> bool {
+    use wasm_bindgen::JsCast;
+    let Some(el) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok()) else { return true };
+    let tag = el.tag_name().to_ascii_lowercase();
+    if matches!(tag.as_str(), "input" | "textarea" | "select")
+        || el.closest("[contenteditable]").ok().flatten().is_some()
+    {
+        return false;
+    }
+    let control = matches!(tag.as_str(), "button" | "a" | "summary");
+    if control && matches!(key, "Enter" | " ") && el.matches(":focus-visible").unwrap_or(false) {
+        return false;
+    }
+    if key == "Escape" && tag != "body" && el.closest(".annotator").ok().flatten().is_none() {
+        return false;
+    }
+    true
 }
 
 fn now_ms() -> f64 {

@@ -88,16 +88,32 @@ pub async fn list_my_audio() -> Result<Vec<AudioCard>, AppError> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
+    // Clips cut for campaigns are the campaigns' business, not the owner's library.
     let rows = crate::db::audio::Entity::find()
         .filter(crate::db::audio::Column::OwnerId.eq(user.id))
+        .filter(crate::db::audio::Column::Kind.ne("clip"))
         .order_by_desc(crate::db::audio::Column::CreatedAt)
         .all(&ctx.db)
         .await?;
-    let mut cards = Vec::with_capacity(rows.len());
-    for a in &rows {
-        cards.push(ssr::card(&ctx, a).await?);
-    }
-    Ok(cards)
+    // Each card reads its peaks from the object store: several at a time, in order.
+    use futures::{StreamExt, TryStreamExt};
+    let cards = rows.into_iter().map(|a| {
+        let ctx = ctx.clone();
+        async move { ssr::card(&ctx, &a).await }
+    });
+    futures::stream::iter(cards).buffered(8).try_collect().await
+}
+
+/// A size as people read it: "1 GiB", "2.5 MiB", "300 KiB", "12 bytes".
+pub fn human_bytes(n: u64) -> String {
+    let (value, unit) = match n {
+        n if n >= 1 << 30 => (n as f64 / (1u64 << 30) as f64, "GiB"),
+        n if n >= 1 << 20 => (n as f64 / (1u64 << 20) as f64, "MiB"),
+        n if n >= 1 << 10 => (n as f64 / 1024.0, "KiB"),
+        n => return format!("{n} bytes"),
+    };
+    let text = format!("{value:.1}");
+    format!("{} {unit}", text.strip_suffix(".0").unwrap_or(&text))
 }
 
 #[server(endpoint = "get_audio_card")]
@@ -116,4 +132,15 @@ pub async fn get_upload_options() -> Result<UploadOptions, AppError> {
         default_license: ctx.settings.default_license.clone(),
         max_upload_bytes: ctx.settings.max_upload_bytes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(super::human_bytes(1 << 30), "1 GiB");
+        assert_eq!(super::human_bytes(5 * (1 << 20) / 2), "2.5 MiB");
+        assert_eq!(super::human_bytes(300 * 1024), "300 KiB");
+        assert_eq!(super::human_bytes(12), "12 bytes");
+    }
 }

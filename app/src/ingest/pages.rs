@@ -44,14 +44,6 @@ fn format_duration(seconds: f64) -> String {
     }
 }
 
-fn format_size(bytes: f64) -> String {
-    if bytes >= 1_048_576.0 {
-        format!("{:.1} MB", bytes / 1_048_576.0)
-    } else {
-        format!("{:.0} KB", (bytes / 1024.0).ceil())
-    }
-}
-
 #[component]
 pub fn UploadPage() -> impl IntoView {
     let me = use_me();
@@ -121,7 +113,7 @@ fn Uploader() -> impl IntoView {
                                     <input type="checkbox" on:change=move |ev| public.set(event_target_checked(&ev)) />
                                     "Public (anyone can listen)"
                                 </label>
-                                <span class="hint">{format!("Up to {} per file.", format_size(opts.max_upload_bytes as f64))}</span>
+                                <span class="hint">{format!("Up to {} per file.", super::human_bytes(opts.max_upload_bytes))}</span>
                             </div>
                         }
                     })
@@ -170,7 +162,7 @@ fn Uploader() -> impl IntoView {
 #[component]
 fn UploadRow(item: UploadItem) -> impl IntoView {
     let state = item.state;
-    let size = format_size(item.size);
+    let size = super::human_bytes(item.size as u64);
     view! {
         <li class="card upload-item">
             <div class="upload-head">

@@ -1,5 +1,6 @@
 //! Server side of the uploader: staging, ingest (decode → resample → FLAC + peaks + loudness),
 //! atomic storage, and the access rule every audio surface uses.
+use super::human_bytes;
 use std::io::Write;
 use std::path::Path;
 
@@ -141,15 +142,6 @@ fn too_large(limit: u64) -> AppError {
         "The file is larger than this server accepts ({}). Split it or compress it losslessly (FLAC).",
         human_bytes(limit)
     ))
-}
-
-pub fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} bytes"),
-    }
 }
 
 /// Stream a body into a staged file while hashing it; refuses as soon as `limit` is passed.

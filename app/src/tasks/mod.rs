@@ -182,6 +182,7 @@ use crate::error::AppError;
 pub struct SourceChoice {
     pub id: Uuid,
     pub name: String,
+    pub owner_id: Uuid,
     pub owner: String,
     pub duration_seconds: f64,
     pub is_public: bool,
@@ -215,6 +216,33 @@ pub async fn update_campaign_fn(campaign_id: Uuid, changes: CampaignChanges) -> 
     let ctx = crate::context::ServerContext::current()?;
     let c = ssr::update_campaign(&ctx.db, campaign_id, changes).await?;
     ssr::campaign_info(&ctx.db, &c).await
+}
+
+/// The latest build job of every campaign that has one, so a reloaded page still shows builds.
+#[server(endpoint = "latest_build_jobs")]
+pub async fn latest_build_jobs() -> Result<Vec<BuildJobInfo>, AppError> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    crate::auth::ssr::require_admin().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(crate::db::build_job::Entity::find()
+        .order_by_desc(crate::db::build_job::Column::CreatedAt)
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .filter(|j| seen.insert(j.campaign_id))
+        .map(|j| ssr::job_info(&j))
+        .collect())
+}
+
+/// Krippendorff's alpha per instrument over the campaign's answers so far (`None`: too few).
+#[server(endpoint = "campaign_agreement")]
+pub async fn campaign_agreement(campaign_id: Uuid) -> Result<Vec<(String, Option<f64>)>, AppError> {
+    use sea_orm::EntityTrait;
+    crate::auth::ssr::require_admin().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let c = crate::db::campaign::Entity::find_by_id(campaign_id).one(&ctx.db).await?.ok_or(AppError::NotFound)?;
+    crate::annotate::ssr::agreement(&ctx.db, &c).await
 }
 
 #[server(endpoint = "start_build", input = server_fn::codec::Json)]
@@ -251,6 +279,7 @@ pub async fn list_sources() -> Result<Vec<SourceChoice>, AppError> {
         .map(|a| SourceChoice {
             id: a.id,
             name: a.title.clone().unwrap_or(a.original_filename.clone()),
+            owner_id: a.owner_id,
             owner: owners.get(&a.owner_id).cloned().unwrap_or_default(),
             duration_seconds: a.duration_seconds,
             is_public: a.is_public,

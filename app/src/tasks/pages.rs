@@ -6,11 +6,13 @@ use leptos_meta::Title;
 use uuid::Uuid;
 
 use super::{
-    BuildJobInfo, BuildRequest, CampaignInfo, NewCampaign, Sources, Strategy, create_campaign_fn, get_build_job,
-    list_campaigns_admin, list_sources, start_build_fn,
+    BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign, Sources, Strategy, campaign_agreement,
+    create_campaign_fn, get_build_job, latest_build_jobs, list_campaigns_admin, list_sources, start_build_fn,
+    update_campaign_fn,
 };
 use crate::auth::use_me;
 use crate::components::{ErrorNotice, Forbidden, SignInRequired};
+use crate::instruments::{by_family, list_instruments};
 
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
@@ -36,6 +38,24 @@ fn Campaigns() -> impl IntoView {
     let campaigns = Resource::new(move || version.get(), |_| list_campaigns_admin());
     let sources = Resource::new(|| (), |_| list_sources());
     let jobs: Jobs = RwSignal::new(Default::default());
+    // Builds started before this page was (re)loaded: show them, and follow those still running.
+    let latest = Resource::new(|| (), |_| latest_build_jobs());
+    Effect::new(move |_| {
+        let Some(Ok(list)) = latest.get() else { return };
+        for j in list {
+            if jobs.get_untracked().contains_key(&j.campaign_id) {
+                continue;
+            }
+            let (campaign, id) = (j.campaign_id, j.id);
+            let running = j.status != "done" && j.status != "failed";
+            jobs.update(|m| {
+                m.insert(campaign, j);
+            });
+            if running {
+                watch(jobs, campaign, id, move || version.update(|v| *v += 1));
+            }
+        }
+    });
     view! {
         <NewCampaignForm on_created=move || version.update(|v| *v += 1) />
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -66,6 +86,9 @@ fn NewCampaignForm(on_created: impl Fn() + Clone + Send + Sync + 'static) -> imp
     let gold = RwSignal::new("0".to_string());
     let stats_every = RwSignal::new("10".to_string());
     let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let taxonomy = Resource::new(|| (), |_| list_instruments());
+    // Instruments left out of the campaign (all are asked by default).
+    let left_out: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let on_created = on_created.clone();
@@ -74,7 +97,10 @@ fn NewCampaignForm(on_created: impl Fn() + Clone + Send + Sync + 'static) -> imp
             instructions: instructions.get_untracked(),
             clip_seconds: clip_seconds.get_untracked().trim().parse().ok(),
             annotations_per_task: k.get_untracked().trim().parse().ok(),
-            instruments: None,
+            instruments: taxonomy.get_untracked().and_then(|r| r.ok()).map(|all| {
+                let out = left_out.get_untracked();
+                all.into_iter().map(|i| i.slug).filter(|s| !out.contains(s)).collect()
+            }),
             gold_rate: gold.get_untracked().trim().parse().ok(),
             stats_every: stats_every.get_untracked().trim().parse().ok(),
         };
@@ -83,6 +109,7 @@ fn NewCampaignForm(on_created: impl Fn() + Clone + Send + Sync + 'static) -> imp
                 Ok(_) => {
                     error.set(None);
                     name.set(String::new());
+                    instructions.set(String::new());
                     on_created();
                 }
                 Err(e) => error.set(Some(e.to_string())),
@@ -103,7 +130,38 @@ fn NewCampaignForm(on_created: impl Fn() + Clone + Send + Sync + 'static) -> imp
                     <label>"Gold rate" <input id="campaign-gold" type="number" min="0" max="0.5" step="0.05" bind:value=gold /></label>
                     <label>"Show progress every" <input id="campaign-stats" type="number" min="1" max="1000" bind:value=stats_every /></label>
                 </div>
-                <p class="hint">"All 20 instruments of the taxonomy are asked."</p>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let list = taxonomy.await.unwrap_or_default();
+                        let total = list.len();
+                        view! {
+                            <fieldset class="instrument-choice">
+                                <legend>{move || format!("Instruments asked ({} of {total})", total.saturating_sub(left_out.get().len()))}</legend>
+                                {by_family(list).into_iter().map(|(family, members)| view! {
+                                    <div class="family-choice">
+                                        <span class="muted">{family}</span>
+                                        {members.into_iter().map(|i| {
+                                            let slug = i.slug.clone();
+                                            let checked_slug = i.slug.clone();
+                                            view! {
+                                                <label class="checkbox">
+                                                    <input type="checkbox" value=i.slug.clone()
+                                                        prop:checked=move || !left_out.get().contains(&checked_slug)
+                                                        on:change=move |ev| {
+                                                            let on = event_target_checked(&ev);
+                                                            let slug = slug.clone();
+                                                            left_out.update(|v| if on { v.retain(|s| *s != slug) } else if !v.contains(&slug) { v.push(slug) });
+                                                        } />
+                                                    {i.name.clone()}
+                                                </label>
+                                            }
+                                        }).collect_view()}
+                                    </div>
+                                }).collect_view()}
+                            </fieldset>
+                        }
+                    })}
+                </Transition>
                 {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <button type="submit" class="primary">"Create campaign"</button>
             </form>
@@ -124,14 +182,52 @@ fn CampaignCard(
     let strategy = RwSignal::new("even".to_string());
     let per_source = RwSignal::new(String::new());
     let seed = RwSignal::new("1".to_string());
+    // Where the clips come from: the ticked audio, all of one user's, or all public audio.
+    let source_kind = RwSignal::new("audio".to_string());
+    let source_user: RwSignal<Option<Uuid>> = RwSignal::new(None);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let mut owners: Vec<(Uuid, String)> = Vec::new();
+    for s in &sources {
+        if !owners.iter().any(|(id, _)| *id == s.owner_id) {
+            owners.push((s.owner_id, s.owner.clone()));
+        }
+    }
+    let agreement: RwSignal<Option<Result<Alphas, String>>> = RwSignal::new(None);
+    let show_agreement = move |_| {
+        leptos::task::spawn_local(async move {
+            agreement.set(Some(campaign_agreement(id).await.map_err(|e| e.to_string())));
+        });
+    };
+    let set_open = {
+        let on_change = on_change.clone();
+        move |open: bool| {
+            let on_change = on_change.clone();
+            leptos::task::spawn_local(async move {
+                let changes = CampaignChanges { is_open: Some(open), ..Default::default() };
+                match update_campaign_fn(id, changes).await {
+                    Ok(_) => on_change(),
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        }
+    };
     let start = {
         let on_change = on_change.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            let ids = chosen.get_untracked();
+            let sources = match source_kind.get_untracked().as_str() {
+                "public" => Sources::Public,
+                "user" => match source_user.get_untracked() {
+                    Some(user_id) => Sources::User { user_id },
+                    None => {
+                        error.set(Some("Choose whose audio to cut clips from.".into()));
+                        return;
+                    }
+                },
+                _ => Sources::Audio { ids: chosen.get_untracked() },
+            };
             let request = BuildRequest {
-                sources: Sources::Audio { ids },
+                sources,
                 strategy: if strategy.get_untracked() == "random" { Strategy::Random } else { Strategy::Even },
                 clips_per_source: per_source.get_untracked().trim().parse().ok(),
                 seed: seed.get_untracked().trim().parse().unwrap_or(0),
@@ -160,13 +256,57 @@ fn CampaignCard(
                 <span class="badge">{if c.is_open { "Open" } else { "Closed" }}</span>
             </div>
             <p class="muted">{format!(
-                "{} s clips · {} answers each · {} of {} clips complete",
-                c.clip_seconds, c.annotations_per_task, c.tasks_complete, c.tasks_total
+                "{} s clips · {} · {} of {} clips complete · {} instrument{} · gold rate {} · progress shown every {} submission{}",
+                c.clip_seconds,
+                plural(c.annotations_per_task as u64, "answer", "answers each"),
+                c.tasks_complete,
+                c.tasks_total,
+                c.instruments.len(),
+                if c.instruments.len() == 1 { "" } else { "s" },
+                c.gold_rate,
+                c.stats_every,
+                if c.stats_every == 1 { "" } else { "s" },
             )}</p>
+            <div class="row">
+                {if c.is_open {
+                    let set_open = set_open.clone();
+                    view! { <button type="button" on:click=move |_| set_open(false)>"Close campaign"</button> }.into_any()
+                } else {
+                    let set_open = set_open.clone();
+                    view! { <button type="button" on:click=move |_| set_open(true)>"Reopen campaign"</button> }.into_any()
+                }}
+                <button type="button" on:click=show_agreement>"Agreement per instrument"</button>
+            </div>
+            {move || agreement.get().map(|r| match r {
+                Ok(rows) => view! {
+                    <table class="agreement">
+                        <caption>"Krippendorff's alpha over the answers so far (— : not enough answers)"</caption>
+                        <thead><tr><th scope="col">"Instrument"</th><th scope="col">"α"</th></tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|(slug, alpha)| view! {
+                                <tr><td>{slug}</td><td>{alpha.map(|a| format!("{a:.2}")).unwrap_or_else(|| "—".into())}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            })}
             <progress max=c.tasks_total.max(1) as f64 value=c.tasks_complete as f64></progress>
             <form class="stacked-form build-form" on:submit=start>
                 <fieldset>
                     <legend>"Cut clips from"</legend>
+                    <div class="row">
+                        <label class="checkbox"><input type="radio" name=format!("sources-{id}") value="audio" checked
+                            on:change=move |_| source_kind.set("audio".into()) />"the audio ticked below"</label>
+                        <label class="checkbox"><input type="radio" name=format!("sources-{id}") value="user"
+                            on:change=move |_| source_kind.set("user".into()) />"all audio of"</label>
+                        <select aria-label="Whose audio" on:change=move |ev| source_user.set(event_target_value(&ev).parse().ok())>
+                            <option value="">"— choose —"</option>
+                            {owners.into_iter().map(|(uid, name)| view! { <option value=uid.to_string()>{name}</option> }).collect_view()}
+                        </select>
+                        <label class="checkbox"><input type="radio" name=format!("sources-{id}") value="public"
+                            on:change=move |_| source_kind.set("public".into()) />"all public audio"</label>
+                    </div>
                     {sources.into_iter().map(|s| {
                         let sid = s.id;
                         view! {
@@ -206,16 +346,20 @@ fn watch(jobs: Jobs, campaign: Uuid, id: Uuid, done: impl Fn() + Clone + Send + 
     set_timeout(
         move || {
             leptos::task::spawn_local(async move {
-                if let Ok(j) = get_build_job(id).await {
-                    let finished = j.status == "done" || j.status == "failed";
-                    jobs.update(|m| {
-                        m.insert(campaign, j);
-                    });
-                    if finished {
-                        done();
-                    } else {
-                        watch(jobs, campaign, id, done);
+                match get_build_job(id).await {
+                    Ok(j) => {
+                        let finished = j.status == "done" || j.status == "failed";
+                        jobs.update(|m| {
+                            m.insert(campaign, j);
+                        });
+                        if finished {
+                            done();
+                        } else {
+                            watch(jobs, campaign, id, done);
+                        }
                     }
+                    // A lost request (network, restart) is no reason to stop following the build.
+                    Err(_) => watch(jobs, campaign, id, done),
                 }
             });
         },
@@ -240,4 +384,12 @@ fn JobProgress(job: BuildJobInfo) -> impl IntoView {
             {job.error.map(|e| view! { <p class="error">{e}</p> })}
         </div>
     }
+}
+
+/// Krippendorff's alpha per instrument.
+type Alphas = Vec<(String, Option<f64>)>;
+
+/// "1 answer" / "3 answers each".
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 { format!("{n} {one}") } else { format!("{n} {many}") }
 }

@@ -368,12 +368,14 @@ async fn consensus_is_aggregated_at_completion_and_gold_never_moves_it() {
     assert_eq!(stats["gold_accuracy"], 0.5);
     assert_eq!(stats["tasks_complete"], 1);
     assert_eq!(stats["done_total"], 2);
-    // The annotator's piano "present" and drums "absent" match the majority on the complete task.
-    assert_eq!(stats["agreement"], 1.0);
-    // The musician's drums "present" went against the majority: half of their decided answers agree.
+    // Agreement is with the majority of the *other* annotators. The annotator's (present, absent)
+    // meets a 1–1 split of the others on both instruments: nothing to agree with.
+    assert!(stats["agreement"].is_null(), "{stats}");
+    // The musician's piano "present" meets a 1–1 split; their drums "present" goes against the
+    // others' 2–0 "absent": none of their decided answers agree.
     let musician = signed_in(&app, "musician").await;
     let stats: Value = app.get(&musician, &format!("/api/v1/campaigns/{cid}/stats")).await.json().await.unwrap();
-    assert_eq!((stats["agreement"].as_f64(), stats["done_total"].as_u64()), (Some(0.5), Some(1)));
+    assert_eq!((stats["agreement"].as_f64(), stats["done_total"].as_u64()), (Some(0.0), Some(1)));
 }
 
 #[tokio::test]
@@ -407,6 +409,10 @@ async fn agreement_is_reported_per_instrument() {
     for r in rows {
         assert_eq!(r["alpha"], 1.0, "{r}");
     }
+    // With k = 2 each agrees with the other on all four answers.
+    let musician = signed_in(&app, "musician").await;
+    let stats: Value = app.get(&musician, &format!("/api/v1/campaigns/{cid}/stats")).await.json().await.unwrap();
+    assert_eq!((stats["agreement"].as_f64(), stats["done_total"].as_u64()), (Some(1.0), Some(2)), "{stats}");
 }
 
 #[tokio::test]
