@@ -95,6 +95,16 @@ test('an admin builds a campaign; an annotator works through clips with the keyb
   await expect(card.locator('.job')).toHaveAttribute('data-status', 'done');
   await card.getByRole('button', { name: 'Agreement per instrument' }).click();
   await expect(card.locator('table.agreement tbody tr')).toHaveCount(19);
+  // Gold answers are set from the campaign's task list.
+  await card.getByRole('button', { name: 'Tasks and gold answers' }).click();
+  const list = card.locator('.task-list');
+  await expect(list).toContainText('Tasks 1–4 of 4');
+  const item = list.locator('.task-item').first();
+  await item.getByRole('button', { name: 'Make gold' }).click();
+  await item.locator('.gold-answers').getByLabel('piano').check();
+  await item.getByRole('button', { name: 'Save as gold' }).click();
+  await expect(list.locator('.task-item').first()).toHaveAttribute('data-gold', 'true');
+  await expect(list.locator('.task-item').first()).toContainText('gold · present: piano');
   await card.getByRole('button', { name: 'Close campaign' }).click();
   await expect(card.locator('.badge')).toHaveText('Closed');
   await expect(card.getByRole('button', { name: 'Reopen campaign' })).toBeVisible();

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -14,7 +14,7 @@ use app::annotate::{AnnotatorStats, Receipt, Submission};
 use app::auth::ssr::{RequireAdmin, RequireUser};
 use app::db::{build_job, campaign, task, task_label};
 use app::error::AppError;
-use app::tasks::ssr::{campaign_info, create_campaign, instruments_of, job_info, start_build};
+use app::tasks::ssr::{campaign_info, create_campaign, job_info, start_build};
 use app::tasks::{BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign};
 
 use crate::AppState;
@@ -126,11 +126,15 @@ async fn tasks(
         .order_by_asc(task::Column::OffsetFrames)
         .all(&s.ctx.db)
         .await?;
+    // By subquery: a list of every task id would pass SQLite's limit on bound values.
+    let of_campaign = sea_orm::sea_query::Query::select()
+        .column(task::Column::Id)
+        .from(task::Entity)
+        .and_where(task::Column::CampaignId.eq(c.id))
+        .to_owned();
     let mut labels: BTreeMap<Uuid, Vec<task_label::Model>> = BTreeMap::new();
-    for l in task_label::Entity::find()
-        .filter(task_label::Column::TaskId.is_in(rows.iter().map(|t| t.id).collect::<Vec<_>>()))
-        .all(&s.ctx.db)
-        .await?
+    for l in
+        task_label::Entity::find().filter(task_label::Column::TaskId.in_subquery(of_campaign)).all(&s.ctx.db).await?
     {
         labels.entry(l.task_id).or_default().push(l);
     }
@@ -220,28 +224,11 @@ async fn set_gold(
     Path(id): Path<Uuid>,
     Json(body): Json<Gold>,
 ) -> Result<StatusCode, AppError> {
-    let t = task::Entity::find_by_id(id).one(&s.ctx.db).await?.ok_or(AppError::NotFound)?;
-    let c = find_campaign(&s, t.campaign_id).await?;
     let answers = body.answers.ok_or_else(|| {
         AppError::Invalid(
             "Send \"answers\": the known answers of the gold task, or null to make it a normal task again.".into(),
         )
     })?;
-    if let Some(answers) = &answers {
-        if answers.is_empty() {
-            return Err(AppError::Invalid("A gold task needs at least one known answer.".into()));
-        }
-        let wanted = instruments_of(&c);
-        let unknown: Vec<_> = answers.keys().filter(|k| !wanted.contains(k)).cloned().collect();
-        if !unknown.is_empty() {
-            return Err(AppError::Invalid(format!("Not instruments of this campaign: {}.", unknown.join(", "))));
-        }
-    }
-    let mut a: task::ActiveModel = t.into();
-    a.is_gold = Set(answers.is_some());
-    a.gold_answers = Set(answers.map(|g| serde_json::to_string(&g).unwrap_or_default()));
-    let t = a.update(&s.ctx.db).await?;
-    // Leases on gold tasks hold no place; recount the task's places for its new kind.
-    app::annotate::ssr::recount_task(&s.ctx, t.id).await?;
+    app::tasks::ssr::set_gold(&s.ctx, id, answers).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -75,12 +75,16 @@ pub mod ssr {
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let me = use_me();
+    // Resources are made here, once, outside the Suspense: a Suspend closure may run more than
+    // once on the server, and resources made inside it would not match the browser's.
+    let set_admin = ServerAction::<SetUserAdmin>::new();
+    let users = Resource::new(move || set_admin.version().get(), |_| list_users());
     view! {
         <Title text="Users · Tutti" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(Some(me)) if me.is_admin => view! { <UsersTable me_id=me.id /> }.into_any(),
+                    Ok(Some(me)) if me.is_admin => view! { <UsersTable me_id=me.id set_admin users /> }.into_any(),
                     Ok(Some(_)) => view! { <Forbidden /> }.into_any(),
                     Ok(None) => view! { <SignInRequired /> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
@@ -91,9 +95,11 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 #[component]
-fn UsersTable(me_id: Uuid) -> impl IntoView {
-    let set_admin = ServerAction::<SetUserAdmin>::new();
-    let users = Resource::new(move || set_admin.version().get(), |_| list_users());
+fn UsersTable(
+    me_id: Uuid,
+    set_admin: ServerAction<SetUserAdmin>,
+    users: Resource<Result<Vec<UserRow>, AppError>>,
+) -> impl IntoView {
     view! {
         <section class="card">
             <h1>"Users"</h1>

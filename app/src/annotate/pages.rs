@@ -9,17 +9,23 @@ use super::{
 };
 use crate::auth::use_me;
 use crate::components::{ErrorNotice, SignInRequired, Waveform};
+use crate::error::AppError;
 use crate::instruments::{Instrument, by_family};
 
 #[component]
 pub fn AnnotatePage() -> impl IntoView {
     let me = use_me();
+    // The task is asked for here, once, outside the Suspense: a Suspend closure may run more
+    // than once on the server, and each run would lease again (and disagree with the browser).
+    // Bumped to load the next clip without reloading the page.
+    let round = RwSignal::new(0u32);
+    let task = Resource::new(move || round.get(), |_| next_task());
     view! {
         <Title text="Annotate · Tutti" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(Some(_)) => view! { <Annotator /> }.into_any(),
+                    Ok(Some(_)) => view! { <Annotator round task /> }.into_any(),
                     Ok(None) => view! { <SignInRequired /> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 }
@@ -29,10 +35,7 @@ pub fn AnnotatePage() -> impl IntoView {
 }
 
 #[component]
-fn Annotator() -> impl IntoView {
-    // Bumped to load the next clip without reloading the page.
-    let round = RwSignal::new(0u32);
-    let task = Resource::new(move || round.get(), |_| next_task());
+fn Annotator(round: RwSignal<u32>, task: Resource<Result<Option<Assignment>, AppError>>) -> impl IntoView {
     let stats_for: RwSignal<Option<uuid::Uuid>> = RwSignal::new(None);
     let next = Callback::new(move |_: ()| round.update(|r| *r += 1));
     view! {

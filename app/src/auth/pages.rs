@@ -4,6 +4,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{CreateApiToken, RevokeApiToken, get_sign_in_options, list_api_tokens, use_me};
 use crate::components::{ErrorNotice, SignInRequired};
+use crate::error::AppError;
 
 /// Only same-site paths are accepted as a post-sign-in destination (no open redirects).
 pub fn safe_next(next: Option<String>) -> String {
@@ -74,6 +75,11 @@ fn urlencode(s: &str) -> String {
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let me = use_me();
+    // Resources are made here, once, outside the Suspense: a Suspend closure may run more than
+    // once on the server, and resources made inside it would not match the browser's.
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_tokens());
     view! {
         <Title text="Profile · Tutti" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -88,7 +94,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 <dd>{if me.is_admin { "Admin" } else { "Musician and annotator" }}</dd>
                             </dl>
                         </section>
-                        <ApiTokens />
+                        <ApiTokens create revoke tokens />
                     }.into_any(),
                     Ok(None) => view! { <SignInRequired /> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
@@ -99,10 +105,11 @@ pub fn ProfilePage() -> impl IntoView {
 }
 
 #[component]
-fn ApiTokens() -> impl IntoView {
-    let create = ServerAction::<CreateApiToken>::new();
-    let revoke = ServerAction::<RevokeApiToken>::new();
-    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_api_tokens());
+fn ApiTokens(
+    create: ServerAction<CreateApiToken>,
+    revoke: ServerAction<RevokeApiToken>,
+    tokens: Resource<Result<Vec<super::ApiTokenInfo>, AppError>>,
+) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"API tokens"</h2>

@@ -3,9 +3,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{AudioCard, get_audio_card, get_upload_options, list_my_audio};
+use super::{AudioCard, UploadOptions, get_audio_card, get_upload_options, list_my_audio};
 use crate::auth::use_me;
 use crate::components::{ErrorNotice, SignInRequired, Waveform};
+use crate::error::AppError;
 
 /// What happens to one file on the Upload page.
 // Only the browser moves an upload through its states.
@@ -47,12 +48,15 @@ fn format_duration(seconds: f64) -> String {
 #[component]
 pub fn UploadPage() -> impl IntoView {
     let me = use_me();
+    // Resources are made here, once, outside the Suspense: a Suspend closure may run more than
+    // once on the server, and resources made inside it would not match the browser's.
+    let options = Resource::new(|| (), |_| get_upload_options());
     view! {
         <Title text="Upload · Tutti" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(Some(_)) => view! { <Uploader /> }.into_any(),
+                    Ok(Some(_)) => view! { <Uploader options /> }.into_any(),
                     Ok(None) => view! { <SignInRequired /> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 }
@@ -62,8 +66,7 @@ pub fn UploadPage() -> impl IntoView {
 }
 
 #[component]
-fn Uploader() -> impl IntoView {
-    let options = Resource::new(|| (), |_| get_upload_options());
+fn Uploader(options: Resource<Result<UploadOptions, AppError>>) -> impl IntoView {
     let items: RwSignal<Vec<UploadItem>> = RwSignal::new(Vec::new());
     let license = RwSignal::new(String::new());
     let public = RwSignal::new(false);
@@ -238,12 +241,15 @@ pub fn AudioCardView(card: AudioCard) -> impl IntoView {
 #[component]
 pub fn LibraryPage() -> impl IntoView {
     let me = use_me();
+    // Resources are made here, once, outside the Suspense: a Suspend closure may run more than
+    // once on the server, and resources made inside it would not match the browser's.
+    let cards = Resource::new(|| (), |_| list_my_audio());
     view! {
         <Title text="My audio · Tutti" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(Some(_)) => view! { <Library /> }.into_any(),
+                    Ok(Some(_)) => view! { <Library cards /> }.into_any(),
                     Ok(None) => view! { <SignInRequired /> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 }
@@ -253,8 +259,7 @@ pub fn LibraryPage() -> impl IntoView {
 }
 
 #[component]
-fn Library() -> impl IntoView {
-    let cards = Resource::new(|| (), |_| list_my_audio());
+fn Library(cards: Resource<Result<Vec<AudioCard>, AppError>>) -> impl IntoView {
     view! {
         <section class="card">
             <div class="card-head">

@@ -233,12 +233,15 @@ pub fn CompositionPage() -> impl IntoView {
         },
     );
     let refresh = Callback::new(move |_: ()| version.update(|v| *v += 1));
+    // Made here, once, outside the Transition: a Suspend closure may run more than once on the
+    // server, and resources made inside it would not match the browser's.
+    let taxonomy = Resource::new(|| (), |_| crate::instruments::list_instruments());
     view! {
         <Title text="Composition · Tutti" />
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match view_data.await {
-                    Ok(v) => view! { <Composition data=v refresh=refresh /> }.into_any(),
+                    Ok(v) => view! { <Composition data=v refresh=refresh taxonomy /> }.into_any(),
                     Err(crate::error::AppError::NotFound) => view! { <crate::components::NotFound /> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 }
@@ -247,8 +250,11 @@ pub fn CompositionPage() -> impl IntoView {
     }
 }
 
+/// The instrument taxonomy, as a resource.
+type Taxonomy = Resource<Result<Vec<crate::instruments::Instrument>, crate::error::AppError>>;
+
 #[component]
-fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
+fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy) -> impl IntoView {
     let c = data.composition.clone();
     let zoom = RwSignal::new(40.0f64); // pixels per second
     let longest = data
@@ -392,7 +398,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>) -> impl IntoView {
                 refresh=refresh
             />
         })}
-        {can_edit.then(|| view! { <AddTrack composition=c.id my_audio=data.my_audio.clone() can_master=can_master refresh=refresh /> })}
+        {can_edit.then(|| view! { <AddTrack composition=c.id my_audio=data.my_audio.clone() can_master=can_master refresh=refresh instruments=taxonomy /> })}
         {(c.my_role == Role::Owner).then(|| view! { <Members composition=c.id members=data.members.clone() /> })}
     }
 }
@@ -518,13 +524,13 @@ fn AddTrack(
     my_audio: Vec<(Uuid, String)>,
     can_master: bool,
     refresh: Callback<()>,
+    instruments: Taxonomy,
 ) -> impl IntoView {
     let audio = RwSignal::new(my_audio.first().map(|(id, _)| id.to_string()).unwrap_or_default());
     let name = RwSignal::new(String::new());
     let instrument = RwSignal::new("piano".to_string());
     let master = RwSignal::new(false);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
-    let instruments = Resource::new(|| (), |_| crate::instruments::list_instruments());
     // A file chosen here is uploaded through the uploader, then placed as a track.
     let upload_state = RwSignal::new(crate::ingest::UploadState::Processing);
     let uploading = RwSignal::new(false);

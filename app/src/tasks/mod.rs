@@ -218,6 +218,49 @@ pub async fn update_campaign_fn(campaign_id: Uuid, changes: CampaignChanges) -> 
     ssr::campaign_info(&ctx.db, &c).await
 }
 
+/// A task as the admin's task list shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskSummary {
+    pub id: Uuid,
+    pub clip_id: Uuid,
+    /// The source's title or file name.
+    pub source: String,
+    pub offset_seconds: f64,
+    pub annotations: i32,
+    pub required: i32,
+    pub complete: bool,
+    /// The known answers of a gold task; `None` for a normal task.
+    pub gold_answers: Option<std::collections::BTreeMap<String, bool>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskPage {
+    pub total: u64,
+    pub offset: u64,
+    pub tasks: Vec<TaskSummary>,
+}
+
+#[server(endpoint = "campaign_tasks")]
+pub async fn campaign_tasks(campaign_id: Uuid, offset: u64) -> Result<TaskPage, AppError> {
+    crate::auth::ssr::require_admin().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    ssr::task_page(&ctx.db, campaign_id, offset, TASKS_PER_PAGE).await
+}
+
+/// Tasks per page of the admin's task list.
+pub const TASKS_PER_PAGE: u64 = 25;
+
+/// Make a task a gold task with these known answers (instrument → present), or normal (`None`).
+#[server(endpoint = "set_gold", input = server_fn::codec::Json)]
+pub async fn set_gold_fn(
+    task_id: Uuid,
+    answers: Option<std::collections::BTreeMap<String, bool>>,
+) -> Result<(), AppError> {
+    crate::auth::ssr::require_admin().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    ssr::set_gold(&ctx, task_id, answers).await
+}
+
 /// The latest build job of every campaign that has one, so a reloaded page still shows builds.
 #[server(endpoint = "latest_build_jobs")]
 pub async fn latest_build_jobs() -> Result<Vec<BuildJobInfo>, AppError> {

@@ -6,23 +6,50 @@ use leptos_meta::Title;
 use uuid::Uuid;
 
 use super::{
-    BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign, Sources, Strategy, campaign_agreement,
-    create_campaign_fn, get_build_job, latest_build_jobs, list_campaigns_admin, list_sources, start_build_fn,
-    update_campaign_fn,
+    BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign, Sources, Strategy, TASKS_PER_PAGE,
+    TaskSummary, campaign_agreement, campaign_tasks, create_campaign_fn, get_build_job, latest_build_jobs,
+    list_campaigns_admin, list_sources, set_gold_fn, start_build_fn, update_campaign_fn,
 };
 use crate::auth::use_me;
 use crate::components::{ErrorNotice, Forbidden, SignInRequired};
-use crate::instruments::{by_family, list_instruments};
+use crate::error::AppError;
+use crate::instruments::{Instrument, by_family, list_instruments};
+
+/// The page's resources. They are made in the page component, once, outside the Suspense: a
+/// Suspend closure may run more than once on the server, and resources made inside it would not
+/// match the browser's.
+#[derive(Clone, Copy)]
+struct Data {
+    version: RwSignal<u32>,
+    campaigns: Resource<Result<Vec<CampaignInfo>, AppError>>,
+    sources: Resource<Result<Vec<super::SourceChoice>, AppError>>,
+    latest: Resource<Result<Vec<BuildJobInfo>, AppError>>,
+    taxonomy: Resource<Result<Vec<Instrument>, AppError>>,
+}
+
+impl Data {
+    fn new() -> Self {
+        let version = RwSignal::new(0u32);
+        Data {
+            version,
+            campaigns: Resource::new(move || version.get(), |_| list_campaigns_admin()),
+            sources: Resource::new(|| (), |_| list_sources()),
+            latest: Resource::new(|| (), |_| latest_build_jobs()),
+            taxonomy: Resource::new(|| (), |_| list_instruments()),
+        }
+    }
+}
 
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
     let me = use_me();
+    let data = Data::new();
     view! {
         <Title text="Campaigns · Tutti" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match me.await {
-                    Ok(Some(me)) if me.is_admin => view! { <Campaigns /> }.into_any(),
+                    Ok(Some(me)) if me.is_admin => view! { <Campaigns data /> }.into_any(),
                     Ok(Some(_)) => view! { <Forbidden /> }.into_any(),
                     Ok(None) => view! { <SignInRequired /> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
@@ -33,13 +60,10 @@ pub fn CampaignsPage() -> impl IntoView {
 }
 
 #[component]
-fn Campaigns() -> impl IntoView {
-    let version = RwSignal::new(0u32);
-    let campaigns = Resource::new(move || version.get(), |_| list_campaigns_admin());
-    let sources = Resource::new(|| (), |_| list_sources());
+fn Campaigns(data: Data) -> impl IntoView {
+    let Data { version, campaigns, sources, latest, taxonomy } = data;
     let jobs: Jobs = RwSignal::new(Default::default());
     // Builds started before this page was (re)loaded: show them, and follow those still running.
-    let latest = Resource::new(|| (), |_| latest_build_jobs());
     Effect::new(move |_| {
         let Some(Ok(list)) = latest.get() else { return };
         for j in list {
@@ -57,7 +81,7 @@ fn Campaigns() -> impl IntoView {
         }
     });
     view! {
-        <NewCampaignForm on_created=move || version.update(|v| *v += 1) />
+        <NewCampaignForm taxonomy on_created=move || version.update(|v| *v += 1) />
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let list = match campaigns.await {
@@ -78,7 +102,10 @@ fn Campaigns() -> impl IntoView {
 }
 
 #[component]
-fn NewCampaignForm(on_created: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
+fn NewCampaignForm(
+    taxonomy: Resource<Result<Vec<Instrument>, AppError>>,
+    on_created: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let instructions = RwSignal::new(String::new());
     let clip_seconds = RwSignal::new("10".to_string());
@@ -86,7 +113,6 @@ fn NewCampaignForm(on_created: impl Fn() + Clone + Send + Sync + 'static) -> imp
     let gold = RwSignal::new("0".to_string());
     let stats_every = RwSignal::new("10".to_string());
     let error: RwSignal<Option<String>> = RwSignal::new(None);
-    let taxonomy = Resource::new(|| (), |_| list_instruments());
     // Instruments left out of the campaign (all are asked by default).
     let left_out: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -193,6 +219,8 @@ fn CampaignCard(
         }
     }
     let agreement: RwSignal<Option<Result<Alphas, String>>> = RwSignal::new(None);
+    let show_tasks = RwSignal::new(false);
+    let instruments = c.instruments.clone();
     let show_agreement = move |_| {
         leptos::task::spawn_local(async move {
             agreement.set(Some(campaign_agreement(id).await.map_err(|e| e.to_string())));
@@ -276,11 +304,15 @@ fn CampaignCard(
                     view! { <button type="button" on:click=move |_| set_open(true)>"Reopen campaign"</button> }.into_any()
                 }}
                 <button type="button" on:click=show_agreement>"Agreement per instrument"</button>
+                <button type="button" aria-expanded=move || show_tasks.get().to_string() on:click=move |_| show_tasks.update(|v| *v = !*v)>
+                    "Tasks and gold answers"
+                </button>
             </div>
+            {move || show_tasks.get().then(|| view! { <TaskList campaign=id instruments=instruments.clone() /> })}
             {move || agreement.get().map(|r| match r {
                 Ok(rows) => view! {
-                    <table class="agreement">
-                        <caption>"Krippendorff's alpha over the answers so far (— : not enough answers)"</caption>
+                    <p class="muted">"Krippendorff's alpha over the answers so far (— : not enough answers yet)"</p>
+                    <table class="agreement" aria-label="Agreement per instrument">
                         <thead><tr><th scope="col">"Instrument"</th><th scope="col">"α"</th></tr></thead>
                         <tbody>
                             {rows.into_iter().map(|(slug, alpha)| view! {
@@ -392,4 +424,132 @@ type Alphas = Vec<(String, Option<f64>)>;
 /// "1 answer" / "3 answers each".
 fn plural(n: u64, one: &str, many: &str) -> String {
     if n == 1 { format!("{n} {one}") } else { format!("{n} {many}") }
+}
+
+/// A campaign's tasks, a page at a time: listen to each clip, see its progress, and make it a gold
+/// (check) task with its known answers, or a normal task again.
+#[component]
+fn TaskList(campaign: Uuid, instruments: Vec<String>) -> impl IntoView {
+    let offset = RwSignal::new(0u64);
+    let version = RwSignal::new(0u32);
+    let page = Resource::new(move || (offset.get(), version.get()), move |(o, _)| campaign_tasks(campaign, o));
+    view! {
+        <div class="task-list">
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    let instruments = instruments.clone();
+                    Suspend::new(async move {
+                        let p = match page.await {
+                            Ok(p) => p,
+                            Err(e) => return view! { <ErrorNotice error=e /> }.into_any(),
+                        };
+                        let (start, shown, total) = (p.offset, p.tasks.len() as u64, p.total);
+                        view! {
+                            <p class="muted">{if total == 0 {
+                                "No tasks yet: build some above.".to_string()
+                            } else {
+                                format!("Tasks {}–{} of {total}", start + 1, start + shown)
+                            }}</p>
+                            <ul class="tasks">
+                                {p.tasks.into_iter().map(|t| view! {
+                                    <li><TaskItem task=t instruments=instruments.clone() on_change=move || version.update(|v| *v += 1) /></li>
+                                }).collect_view()}
+                            </ul>
+                            <div class="row">
+                                <button type="button" disabled={start == 0}
+                                    on:click=move |_| offset.update(|o| *o = o.saturating_sub(TASKS_PER_PAGE))>"Previous"</button>
+                                <button type="button" disabled={start + shown >= total}
+                                    on:click=move |_| offset.update(|o| *o += TASKS_PER_PAGE)>"Next"</button>
+                            </div>
+                        }.into_any()
+                    })
+                }}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn TaskItem(
+    task: TaskSummary,
+    instruments: Vec<String>,
+    on_change: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = task.id;
+    let editing = RwSignal::new(false);
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    // The instruments ticked as present; every other instrument of the campaign is known absent.
+    let present: RwSignal<Vec<String>> = RwSignal::new(
+        task.gold_answers
+            .as_ref()
+            .map(|g| g.iter().filter(|(_, p)| **p).map(|(s, _)| s.clone()).collect())
+            .unwrap_or_default(),
+    );
+    let save = {
+        let instruments = instruments.clone();
+        move |gold: bool| {
+            let answers =
+                gold.then(|| instruments.iter().map(|s| (s.clone(), present.get_untracked().contains(s))).collect());
+            let on_change = on_change.clone();
+            leptos::task::spawn_local(async move {
+                match set_gold_fn(id, answers).await {
+                    Ok(()) => {
+                        error.set(None);
+                        editing.set(false);
+                        on_change();
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            });
+        }
+    };
+    let status = match &task.gold_answers {
+        Some(g) => {
+            let heard: Vec<&str> = g.iter().filter(|(_, p)| **p).map(|(s, _)| s.as_str()).collect();
+            format!("gold · present: {}", if heard.is_empty() { "none".to_string() } else { heard.join(", ") })
+        }
+        None => format!(
+            "{} of {} answers{}",
+            task.annotations,
+            task.required,
+            if task.complete { " · complete" } else { "" }
+        ),
+    };
+    let is_gold = task.gold_answers.is_some();
+    let (save_gold, save_normal) = (save.clone(), save);
+    view! {
+        <div class="task-item" data-task=id.to_string() data-gold=is_gold.to_string()>
+            <audio controls preload="none" src=format!("/api/v1/audio/{}/canonical", task.clip_id)></audio>
+            <span>{format!("{} @ {:.1} s", task.source, task.offset_seconds)}</span>
+            <span class="muted">{status}</span>
+            <button type="button" on:click=move |_| editing.update(|e| *e = !*e)>
+                {if is_gold { "Edit gold answers" } else { "Make gold" }}
+            </button>
+            {is_gold.then(|| view! { <button type="button" on:click=move |_| save_normal(false)>"Make normal"</button> })}
+            {move || editing.get().then(|| {
+                let save_gold = save_gold.clone();
+                view! {
+                    <fieldset class="gold-answers">
+                        <legend>"Tick the instruments present in this clip (the others are absent)"</legend>
+                        {instruments.iter().cloned().map(|slug| {
+                            let (checked, changed) = (slug.clone(), slug.clone());
+                            view! {
+                                <label class="checkbox">
+                                    <input type="checkbox" prop:checked=move || present.get().contains(&checked)
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            let s = changed.clone();
+                                            present.update(|v| if on { if !v.contains(&s) { v.push(s) } } else { v.retain(|x| *x != s) });
+                                        } />
+                                    {slug}
+                                </label>
+                            }
+                        }).collect_view()}
+                        <button type="button" class="primary" on:click=move |_| save_gold(true)>"Save as gold"</button>
+                    </fieldset>
+                }
+            })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </div>
+    }
 }

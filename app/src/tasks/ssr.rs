@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set, SqlErr,
+    QuerySelect, Set, SqlErr,
 };
 use uuid::Uuid;
 
@@ -118,6 +118,80 @@ pub async fn update_campaign(
     Ok(c)
 }
 
+/// Make a task a gold (check) task with these known answers, or a normal one again (`None`).
+pub async fn set_gold(
+    ctx: &ServerContext,
+    task_id: Uuid,
+    answers: Option<BTreeMap<String, bool>>,
+) -> Result<(), AppError> {
+    let t = task::Entity::find_by_id(task_id).one(&ctx.db).await?.ok_or(AppError::NotFound)?;
+    let c = campaign::Entity::find_by_id(t.campaign_id).one(&ctx.db).await?.ok_or(AppError::NotFound)?;
+    if let Some(answers) = &answers {
+        if answers.is_empty() {
+            return Err(AppError::Invalid("A gold task needs at least one known answer.".into()));
+        }
+        let wanted = instruments_of(&c);
+        let unknown: Vec<_> = answers.keys().filter(|k| !wanted.contains(k)).cloned().collect();
+        if !unknown.is_empty() {
+            return Err(AppError::Invalid(format!("Not instruments of this campaign: {}.", unknown.join(", "))));
+        }
+    }
+    let mut a: task::ActiveModel = t.into();
+    a.is_gold = Set(answers.is_some());
+    a.gold_answers = Set(answers.map(|g| serde_json::to_string(&g).unwrap_or_default()));
+    let t = a.update(&ctx.db).await?;
+    // Leases on gold tasks hold no place; recount the task's places for its new kind.
+    crate::annotate::ssr::recount_task(ctx, t.id).await
+}
+
+/// One page of a campaign's tasks, in source and time order, for the admin's task list.
+pub async fn task_page(
+    db: &impl ConnectionTrait,
+    campaign_id: Uuid,
+    offset: u64,
+    limit: u64,
+) -> Result<super::TaskPage, AppError> {
+    let c = campaign::Entity::find_by_id(campaign_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let all = task::Entity::find().filter(task::Column::CampaignId.eq(c.id));
+    let total = all.clone().count(db).await?;
+    let rows = all
+        .order_by_asc(task::Column::SourceId)
+        .order_by_asc(task::Column::OffsetFrames)
+        .order_by_asc(task::Column::Id)
+        .offset(offset)
+        .limit(limit.clamp(1, 200))
+        .all(db)
+        .await?;
+    let sources: std::collections::HashMap<Uuid, audio::Model> = audio::Entity::find()
+        .filter(audio::Column::Id.is_in(rows.iter().map(|t| t.source_id).collect::<std::collections::HashSet<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let tasks = rows
+        .into_iter()
+        .map(|t| {
+            let source = sources.get(&t.source_id);
+            super::TaskSummary {
+                id: t.id,
+                clip_id: t.clip_id,
+                source: source.map(|a| a.title.clone().unwrap_or(a.original_filename.clone())).unwrap_or_default(),
+                offset_seconds: source.map(|a| t.offset_frames as f64 / a.canonical_rate.max(1) as f64).unwrap_or(0.0),
+                annotations: t.annotations_count,
+                required: t.annotations_required,
+                complete: t.is_complete,
+                gold_answers: t
+                    .gold_answers
+                    .as_deref()
+                    .and_then(|g| serde_json::from_str(g).ok())
+                    .filter(|_| t.is_gold),
+            }
+        })
+        .collect();
+    Ok(super::TaskPage { total, offset, tasks })
+}
+
 pub async fn create_campaign(
     db: &impl ConnectionTrait,
     creator: &user::Model,
@@ -224,11 +298,27 @@ pub async fn start_build(
         return Err(AppError::Invalid("Clips per source must be between 1 and 10000.".into()));
     }
     let sources = resolve_sources(ctx, &req.sources).await?;
+    let params = serde_json::to_string(&req).unwrap_or_default();
+    // The same build asked again while it runs (a double click, a retried request) is that build:
+    // cutting every clip twice to lose the race for each task would only waste the audio workers.
+    static STARTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = STARTING.lock().await;
+    let unfinished =
+        Condition::any().add(build_job::Column::Status.eq("queued")).add(build_job::Column::Status.eq("running"));
+    if let Some(running) = build_job::Entity::find()
+        .filter(build_job::Column::CampaignId.eq(c.id))
+        .filter(build_job::Column::Params.eq(params.clone()))
+        .filter(unfinished)
+        .one(&ctx.db)
+        .await?
+    {
+        return Ok(running);
+    }
     let job = build_job::ActiveModel {
         id: Set(Uuid::new_v4()),
         campaign_id: Set(c.id),
         requested_by: Set(admin.id),
-        params: Set(serde_json::to_string(&req).unwrap_or_default()),
+        params: Set(params),
         status: Set("queued".into()),
         sources_total: Set(sources.len() as i32),
         sources_done: Set(0),

@@ -905,3 +905,71 @@ async fn a_clip_is_its_own_audio_and_follows_its_source_s_visibility() {
     assert_eq!(set_public(true).await.unwrap().status(), StatusCode::OK);
     assert_eq!(app.get(&anonymous, &clip_url).await.status(), StatusCode::OK);
 }
+
+/// The admin page's task list: a page at a time, in source and time order, and gold answers set
+/// from it; annotators may do neither.
+#[tokio::test]
+async fn the_admin_task_list_pages_tasks_and_sets_gold_answers() {
+    let app = TestApp::spawn().await;
+    let s = campaign_with_tasks(&app, 3, 2).await;
+    let cid = s.campaign["id"].as_str().unwrap().to_string();
+    let page = |b: &Browser, offset: &'static str| {
+        b.http.post(app.url("/api/campaign_tasks")).form(&[("campaign_id", cid.as_str()), ("offset", offset)]).send()
+    };
+    let p: Value = page(&s.admin, "0").await.unwrap().json().await.unwrap();
+    assert_eq!(p["total"], 3);
+    let offsets: Vec<f64> =
+        p["tasks"].as_array().unwrap().iter().map(|t| t["offset_seconds"].as_f64().unwrap()).collect();
+    assert_eq!(offsets, [0.0, 10.0, 20.0]);
+    assert!(p["tasks"].as_array().unwrap().iter().all(|t| t["source"] == "long.wav" && t["gold_answers"].is_null()));
+    let rest: Value = page(&s.admin, "2").await.unwrap().json().await.unwrap();
+    assert_eq!(rest["tasks"].as_array().unwrap().len(), 1);
+    let annotator = signed_in(&app, "annotator").await;
+    assert_eq!(page(&annotator, "0").await.unwrap().status(), StatusCode::FORBIDDEN);
+
+    let task = p["tasks"][1]["id"].as_str().unwrap().to_string();
+    let set = |b: &Browser, answers: Value| {
+        b.http.post(app.url("/api/set_gold")).json(&json!({"task_id": task, "answers": answers})).send()
+    };
+    assert_eq!(set(&annotator, json!({"piano": true})).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let res = set(&s.admin, json!({"violin": true})).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("Not instruments of this campaign: violin"));
+    assert_eq!(set(&s.admin, json!({"piano": true, "drums": false})).await.unwrap().status(), StatusCode::OK);
+    let p: Value = page(&s.admin, "0").await.unwrap().json().await.unwrap();
+    assert_eq!(p["tasks"][1]["gold_answers"], json!({"piano": true, "drums": false}));
+    assert_eq!(set(&s.admin, Value::Null).await.unwrap().status(), StatusCode::OK);
+    let p: Value = page(&s.admin, "0").await.unwrap().json().await.unwrap();
+    assert!(p["tasks"][1]["gold_answers"].is_null());
+}
+
+/// The same build asked again while it runs is that build, not a second one cutting every clip
+/// again; a build with other parameters is a build of its own.
+#[tokio::test]
+async fn the_same_build_asked_twice_while_it_runs_is_one_build() {
+    let app = TestApp::spawn().await;
+    let admin = signed_in(&app, "admin").await;
+    let source = upload(&app, &admin, "long.wav", tone_then_silence(8_000, 60.0, 0.0)).await;
+    let c = new_campaign(&app, &admin, json!({"name": "Twice", "instruments": ["piano"]})).await;
+    let url = app.url(&format!("/api/v1/campaigns/{}/builds", c["id"].as_str().unwrap()));
+    let body = json!({"sources": {"kind": "audio", "ids": [source["id"]]}, "strategy": "even", "seed": 1});
+    let start = || async { admin.http.post(&url).json(&body).send().await.unwrap().json::<Value>().await.unwrap() };
+    let (first, second) = (start().await, start().await);
+    assert_eq!(first["id"], second["id"], "{first} {second}");
+    let other = admin
+        .http
+        .post(&url)
+        .json(&json!({"sources": {"kind": "audio", "ids": [source["id"]]},
+        "strategy": "random", "seed": 2, "clips_per_source": 1}))
+        .send()
+        .await
+        .unwrap();
+    let other: Value = other.json().await.unwrap();
+    assert_ne!(other["id"], first["id"]);
+    let done = build_and_wait(&app, &admin, c["id"].as_str().unwrap(), body.clone()).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(
+        app::db::build_job::Entity::find().count(&app.db).await.unwrap() as usize,
+        3 - usize::from(done["id"] == first["id"])
+    );
+}
