@@ -142,6 +142,7 @@ test('a submission after the lease ran out is refused with its reason', async ({
   await page.keyboard.press('x');
   // The e2e server leases for 20 s only; wait it out.
   await page.waitForTimeout(21_000);
+  await expect(page.locator('.annotator .lease')).toHaveText('Your time on this clip ran out: load the next one');
   await page.keyboard.press('Enter');
   await expect(page.getByRole('alert')).toContainText('lease expired');
   await page.getByRole('button', { name: 'Load the next clip' }).click();

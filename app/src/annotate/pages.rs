@@ -235,6 +235,8 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
     };
     // The lease's end in the annotator's own time zone (known only in the browser).
     let lease_until = RwSignal::new(format!("{} UTC", a.lease_expires_at.get(11..16).unwrap_or_default()));
+    // Said as soon as the lease runs out, not only when the answer is refused.
+    let lease_over = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
     {
         let iso = a.lease_expires_at.clone();
@@ -244,6 +246,15 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
                 lease_until.set(format!("{:02}:{:02}", d.get_hours(), d.get_minutes()));
             }
         });
+        let ends = js_sys::Date::parse(&a.lease_expires_at);
+        let tick = move || {
+            if js_sys::Date::now() >= ends {
+                lease_over.set(true);
+            }
+        };
+        if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_secs(1)) {
+            on_cleanup(move || h.clear());
+        }
     }
     let src = format!("/api/v1/audio/{}/canonical", a.clip_id);
     let spectrogram = format!("/api/v1/audio/{}/spectrogram", a.clip_id);
@@ -253,7 +264,11 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
         <section class="card annotator" data-task-id=task_id.to_string()>
             <div class="card-head">
                 <h1>{a.campaign_name.clone()}</h1>
-                <span class="muted">{move || format!("Reserved for you until {}", lease_until.get())}</span>
+                <span class="muted lease" class:over=move || lease_over.get()>{move || if lease_over.get() {
+                    "Your time on this clip ran out: load the next one".to_string()
+                } else {
+                    format!("Reserved for you until {}", lease_until.get())
+                }}</span>
             </div>
             {(!a.instructions_html.is_empty()).then(|| view! { <div class="instructions" inner_html=a.instructions_html.clone()></div> })}
             <audio
