@@ -973,3 +973,33 @@ async fn the_same_build_asked_twice_while_it_runs_is_one_build() {
         3 - usize::from(done["id"] == first["id"])
     );
 }
+
+/// Each resource of a page is made once while the server renders it. Pages make them outside
+/// their Suspense closures: a closure that ran again made them again, sent the dropped ones as
+/// errors under the ids the browser reads (breaking hydration), and on /annotate leased again.
+#[tokio::test]
+async fn server_renders_make_each_resource_once() {
+    let app = TestApp::spawn().await;
+    let s = campaign_with_tasks(&app, 2, 1).await;
+    let a = signed_in(&app, "annotator").await;
+    for (who, path) in [
+        (&s.admin, "/admin/campaigns"),
+        (&s.admin, "/admin/users"),
+        (&s.admin, "/library"),
+        (&s.admin, "/profile"),
+        (&s.admin, "/upload"),
+        (&a, "/annotate"),
+    ] {
+        let html = app.get(who, path).await.text().await.unwrap();
+        let payloads: Vec<String> = html
+            .split("__RESOLVED_RESOURCES[")
+            .skip(1)
+            .map(|r| r.split_once("] = ").map(|(_, v)| v.chars().take(300).collect()).unwrap_or_default())
+            .collect();
+        assert!(payloads.len() >= 2, "{path}: the user and the page's data");
+        let distinct: HashSet<&String> = payloads.iter().collect();
+        assert_eq!(distinct.len(), payloads.len(), "{path}: a resource was made more than once: {payloads:?}");
+        assert!(!html.contains(r#"\"Err\""#), "{path}: {payloads:?}");
+    }
+    assert_eq!(app::db::lease::Entity::find().count(&app.db).await.unwrap(), 1, "one page load, one lease");
+}
