@@ -479,12 +479,7 @@ async fn gold_candidate(
     // One query, a random pick among the gold tasks this annotator has neither answered (as gold
     // or before it became gold) nor skipped.
     use crate::db::lease;
-    let answered = sea_orm::sea_query::Query::select()
-        .column(annotation::Column::TaskId)
-        .from(annotation::Entity)
-        .and_where(annotation::Column::UserId.eq(user_id))
-        .and_where(annotation::Column::CampaignId.eq(campaign_id))
-        .to_owned();
+    let answered = answered_in(user_id, campaign_id);
     let skipped = sea_orm::sea_query::Query::select()
         .column(lease::Column::TaskId)
         .from(lease::Entity)
@@ -499,6 +494,16 @@ async fn gold_candidate(
         .order_by_asc(sea_orm::sea_query::Expr::cust("random()"))
         .one(txn)
         .await?)
+}
+
+/// The ids of the tasks this annotator has answered in this campaign, as a subquery.
+fn answered_in(user_id: Uuid, campaign_id: Uuid) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(annotation::Column::TaskId)
+        .from(annotation::Entity)
+        .and_where(annotation::Column::UserId.eq(user_id))
+        .and_where(annotation::Column::CampaignId.eq(campaign_id))
+        .to_owned()
 }
 
 async fn assignment(ctx: &ServerContext, g: &Granted, c: &CampaignView) -> Result<Assignment, AppError> {
@@ -1050,13 +1055,7 @@ pub async fn stats(ctx: &ServerContext, user: &user::Model, campaign_id: Uuid) -
     let done_today = mine.iter().filter(|a| a.created_at >= midnight).count() as u64;
     // Agreement: your decided answers on complete tasks against their majority label. The labels of
     // every complete task you answered come in one query, not one per answer.
-    let answered = sea_orm::sea_query::Query::select()
-        .column(annotation::Column::TaskId)
-        .from(annotation::Entity)
-        .and_where(annotation::Column::UserId.eq(user.id))
-        .and_where(annotation::Column::CampaignId.eq(c.id))
-        .and_where(annotation::Column::IsGold.eq(false))
-        .to_owned();
+    let answered = answered_in(user.id, c.id).and_where(annotation::Column::IsGold.eq(false)).to_owned();
     let complete = sea_orm::sea_query::Query::select()
         .column(task::Column::Id)
         .from(task::Entity)
