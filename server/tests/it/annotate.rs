@@ -522,8 +522,7 @@ async fn a_skipped_task_goes_to_someone_else() {
     let t = next(&app, &a).await.unwrap();
     let task = t["task_id"].as_str().unwrap();
     assert!(next(&app, &b).await.is_none(), "the only place is reserved for a");
-    let res = a.http.delete(app.url(&format!("/api/v1/tasks/{task}/lease"))).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    skip(&app, &a, task).await;
     let for_b = next(&app, &b).await.expect("the place a gave back");
     assert_eq!(for_b["task_id"], t["task_id"]);
     let res = submit(&app, &a, task, submission("a1", answers("present", "absent"))).await;
@@ -570,8 +569,7 @@ async fn gold_tasks_are_mixed_in_at_the_campaign_rate_and_leave_places_alone() {
             served_gold = true;
             break;
         }
-        let res = a.http.delete(app.url(&format!("/api/v1/tasks/{task}/lease"))).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        skip(&app, &a, task).await;
     }
     assert!(served_gold, "gold rate 0.5, yet 40 fresh leases were all normal");
     // Answering it moves no count and takes no place.
@@ -926,6 +924,16 @@ async fn the_admin_task_list_pages_tasks_and_sets_gold_answers() {
     assert_eq!(rest["tasks"].as_array().unwrap().len(), 1);
     let annotator = signed_in(&app, "annotator").await;
     assert_eq!(page(&annotator, "0").await.unwrap().status(), StatusCode::FORBIDDEN);
+    // The page's other admin functions refuse annotators too, and change nothing.
+    let close = json!({"campaign_id": cid, "changes": {"is_open": false}});
+    let res = annotator.http.post(app.url("/api/update_campaign")).json(&close).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = annotator.http.post(app.url("/api/campaign_agreement")).form(&[("campaign_id", cid.as_str())]).send();
+    assert_eq!(res.await.unwrap().status(), StatusCode::FORBIDDEN);
+    let res = annotator.http.post(app.url("/api/latest_build_jobs")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let c: Value = app.get(&s.admin, &format!("/api/v1/campaigns/{cid}")).await.json().await.unwrap();
+    assert_eq!(c["is_open"], true);
 
     let task = p["tasks"][1]["id"].as_str().unwrap().to_string();
     let set = |b: &Browser, answers: Value| {
