@@ -1,7 +1,7 @@
 //! REST for campaigns, the task builder, serving and submissions.
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -175,8 +175,16 @@ async fn stats(
     State(s): State<AppState>,
     RequireUser(user): RequireUser,
     Path(id): Path<Uuid>,
+    Query(q): Query<StatsQuery>,
 ) -> Result<Json<AnnotatorStats>, AppError> {
-    Ok(Json(app::annotate::ssr::stats(&s.ctx, &user, id).await?))
+    Ok(Json(app::annotate::ssr::stats(&s.ctx, &user, id, q.utc_offset_minutes.unwrap_or(0)).await?))
+}
+
+/// `?utc_offset_minutes=60`: the annotator's time zone, for "clips today" (UTC without it).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsQuery {
+    utc_offset_minutes: Option<i32>,
 }
 
 /// 200 with the assignment, or 204 when there is nothing left to annotate.

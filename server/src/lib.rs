@@ -184,6 +184,8 @@ pub fn router(config: Arc<Config>, db: DatabaseConnection, addr: SocketAddr) -> 
         .route("/auth/logout", post(auth::logout))
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api::router(&config))
+        // Server functions live at /api/<name>; any other name is a 404 (not the site's 405).
+        .route("/api/{*rest}", axum::routing::any(|| async { app::error::AppError::NotFound }))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

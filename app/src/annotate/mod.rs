@@ -114,8 +114,8 @@ pub async fn skip_task(task_id: Uuid) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "get_annotator_stats")]
-pub async fn get_annotator_stats(campaign_id: Uuid) -> Result<AnnotatorStats, AppError> {
+pub async fn get_annotator_stats(campaign_id: Uuid, utc_offset_minutes: i32) -> Result<AnnotatorStats, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    ssr::stats(&ctx, &user, campaign_id).await.inspect_err(|e| e.set_response_status())
+    ssr::stats(&ctx, &user, campaign_id, utc_offset_minutes).await.inspect_err(|e| e.set_response_status())
 }

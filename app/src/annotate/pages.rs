@@ -381,9 +381,22 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
     }
 }
 
+/// The browser's time zone as minutes east of UTC (0 while rendering on the server).
+fn local_utc_offset_minutes() -> i32 {
+    #[cfg(feature = "hydrate")]
+    {
+        -(js_sys::Date::new_0().get_timezone_offset() as i32)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0
+    }
+}
+
 #[component]
 fn StatsPanel(campaign: uuid::Uuid, close: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
-    let stats = Resource::new(move || campaign, get_annotator_stats);
+    // "Clips today" counts from the annotator's own midnight.
+    let stats = Resource::new(move || campaign, |c| get_annotator_stats(c, local_utc_offset_minutes()));
     // A modal: focus goes to Continue, and Enter or Escape closes it.
     let continue_ref = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {

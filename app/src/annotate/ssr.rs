@@ -1043,7 +1043,29 @@ pub async fn update_labels(txn: &impl ConnectionTrait, task_id: Uuid, instrument
     Ok(())
 }
 
-pub async fn stats(ctx: &ServerContext, user: &user::Model, campaign_id: Uuid) -> Result<AnnotatorStats, AppError> {
+/// When the annotator's day began: local midnight for a UTC offset in minutes (east positive,
+/// at most 14 hours either way, as time zones go).
+pub fn day_start(now: DateTime<Utc>, utc_offset_minutes: i32) -> Result<DateTime<Utc>, AppError> {
+    let tz = (utc_offset_minutes.abs() <= 14 * 60)
+        .then(|| chrono::FixedOffset::east_opt(utc_offset_minutes * 60))
+        .flatten()
+        .ok_or_else(|| {
+            AppError::Invalid(format!(
+                "utc_offset_minutes must be between -840 and 840 (a time zone's offset), not {utc_offset_minutes}"
+            ))
+        })?;
+    let local = now.with_timezone(&tz).date_naive().and_hms_opt(0, 0, 0).unwrap_or_default();
+    Ok(local.and_local_timezone(tz).single().map(|t| t.with_timezone(&Utc)).unwrap_or(now))
+}
+
+/// `utc_offset_minutes` is the annotator's time zone, so "today" is their day (UTC without it).
+pub async fn stats(
+    ctx: &ServerContext,
+    user: &user::Model,
+    campaign_id: Uuid,
+    utc_offset_minutes: i32,
+) -> Result<AnnotatorStats, AppError> {
+    let midnight = day_start(Utc::now(), utc_offset_minutes)?;
     let c = crate::tasks::ssr::visible_campaign(&ctx.db, user, campaign_id).await?;
     // Your work in this campaign (the receipt's submission number counts the same way).
     let mine = annotation::Entity::find()
@@ -1051,7 +1073,6 @@ pub async fn stats(ctx: &ServerContext, user: &user::Model, campaign_id: Uuid) -
         .filter(annotation::Column::CampaignId.eq(c.id))
         .all(&ctx.db)
         .await?;
-    let midnight = Utc::now().date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_else(Utc::now);
     let done_today = mine.iter().filter(|a| a.created_at >= midnight).count() as u64;
     // Agreement: your decided answers on complete tasks against their majority label. The labels of
     // every complete task you answered come in one query, not one per answer.
@@ -1216,7 +1237,22 @@ pub fn read_wav_16(b: &[u8]) -> Option<(Vec<f32>, usize, u32)> {
 
 #[cfg(test)]
 mod tests {
-    use super::markdown_html;
+    use super::{day_start, markdown_html};
+
+    #[test]
+    fn the_day_starts_at_the_annotator_s_midnight() {
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+        let now = at("2026-11-22T23:30:00Z");
+        assert_eq!(day_start(now, 0).unwrap(), at("2026-11-22T00:00:00Z"));
+        // Already 00:30 on the 23rd in UTC+1.
+        assert_eq!(day_start(now, 60).unwrap(), at("2026-11-22T23:00:00Z"));
+        // 18:30 on the 22nd in UTC-5.
+        assert_eq!(day_start(now, -300).unwrap(), at("2026-11-22T05:00:00Z"));
+        // Kiritimati (UTC+14) and Baker Island (UTC-12).
+        assert_eq!(day_start(now, 840).unwrap(), at("2026-11-22T10:00:00Z"));
+        assert_eq!(day_start(now, -720).unwrap(), at("2026-11-22T12:00:00Z"));
+        assert!(day_start(now, 841).is_err() && day_start(now, -841).is_err());
+    }
 
     #[test]
     fn instructions_render_markdown_but_not_raw_html() {

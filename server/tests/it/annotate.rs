@@ -859,6 +859,41 @@ async fn gold_is_never_served_to_someone_who_answered_it_and_must_say_its_answer
     assert!(done_elsewhere);
     let stats: Value = app.get(&a, &format!("/api/v1/campaigns/{cid}/stats")).await.json().await.unwrap();
     assert_eq!((stats["done_total"].as_u64(), stats["done_today"].as_u64()), (Some(1), Some(1)), "{stats}");
+
+    // "Today" is the annotator's own day. The answer is moved to 23 hours ago: it is today only
+    // where the local time is now between 23:00 and midnight.
+    let now = chrono::Utc::now();
+    use app::db::annotation;
+    use chrono::Timelike;
+    use sea_orm::ActiveModelTrait;
+    let answer = annotation::Entity::find()
+        .filter(annotation::Column::CampaignId.eq(Uuid::parse_str(&cid).unwrap()))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut moved: annotation::ActiveModel = answer.into();
+    moved.created_at = sea_orm::Set(now - chrono::Duration::hours(23));
+    moved.update(&app.db).await.unwrap();
+    let minutes = (now.time().num_seconds_from_midnight() / 60) as i32;
+    // The offset that makes it 23:30 there now, and the one that makes it 22:30.
+    let late = match (23 * 60 + 30 - minutes).rem_euclid(1440) {
+        o if o >= 720 => o - 1440,
+        o => o,
+    };
+    let today = |offset: i32| {
+        let (app, a, cid) = (&app, &a, &cid);
+        async move {
+            let url = format!("/api/v1/campaigns/{cid}/stats?utc_offset_minutes={offset}");
+            let stats: Value = app.get(a, &url).await.json().await.unwrap();
+            stats["done_today"].as_u64()
+        }
+    };
+    assert_eq!(today(late).await, Some(1), "at 23:30 local, an answer 23 hours old was made today");
+    assert_eq!(today(late - 60).await, Some(0), "at 22:30 local, it was made yesterday");
+    let res = app.get(&a, &format!("/api/v1/campaigns/{cid}/stats?utc_offset_minutes=5000")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("utc_offset_minutes must be between -840 and 840"));
 }
 
 /// A clip is always an audio of its own, cut from its source (even when its bytes equal the

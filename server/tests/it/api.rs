@@ -214,6 +214,13 @@ async fn malformed_requests_get_json_errors_that_say_what_is_wrong() {
             "unsupported_media_type",
             "multipart/form-data",
         ),
+        // A server function that does not exist (they live at /api/<name>).
+        (
+            b.http.post(app.url("/api/no_such_function")).body("x=1").send().await.unwrap(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Not found",
+        ),
     ];
     for (res, status, code, says) in cases {
         assert_eq!(res.status(), status);
