@@ -300,36 +300,48 @@ pub async fn invite(
 }
 
 /// Accept an invitation: single use, before it expires. Returns the composition.
-pub async fn accept(db: &impl ConnectionTrait, u: &user::Model, token: &str) -> Result<composition::Model, AppError> {
+///
+/// The invitation is claimed first, by a conditional update, and the membership is made in the
+/// same transaction: of two people accepting one link at once, exactly one becomes a member.
+pub async fn accept(
+    db: &sea_orm::DatabaseConnection,
+    u: &user::Model,
+    token: &str,
+) -> Result<composition::Model, AppError> {
+    use sea_orm::TransactionTrait;
+    let hash = crate::auth::ssr::hash_token(token);
+    let now = Utc::now();
+    // Writing first also takes SQLite's write lock before any read, so two transactions never
+    // both read and then both try to write.
+    let txn = db.begin().await?;
+    let claimed = invitation::Entity::update_many()
+        .col_expr(invitation::Column::UsedBy, sea_orm::sea_query::Expr::value(u.id))
+        .col_expr(invitation::Column::UsedAt, sea_orm::sea_query::Expr::value(now))
+        .filter(invitation::Column::TokenHash.eq(hash.clone()))
+        .filter(invitation::Column::UsedBy.is_null())
+        .filter(invitation::Column::ExpiresAt.gt(now))
+        .exec(&txn)
+        .await?;
     let inv = invitation::Entity::find()
-        .filter(invitation::Column::TokenHash.eq(crate::auth::ssr::hash_token(token)))
-        .one(db)
+        .filter(invitation::Column::TokenHash.eq(hash))
+        .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    if inv.used_by.is_some() {
-        return Err(AppError::Conflict("This invitation was already used. Ask for a new one.".into()));
+    if claimed.rows_affected == 0 {
+        return Err(if inv.used_by.is_some() {
+            AppError::Conflict("This invitation was already used. Ask for a new one.".into())
+        } else {
+            AppError::Conflict("This invitation has expired. Ask for a new one.".into())
+        });
     }
-    if inv.expires_at <= Utc::now() {
-        return Err(AppError::Conflict("This invitation has expired. Ask for a new one.".into()));
-    }
-    let c = composition::Entity::find_by_id(inv.composition_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let c = composition::Entity::find_by_id(inv.composition_id).one(&txn).await?.ok_or(AppError::NotFound)?;
     let role = Role::parse(&inv.role).unwrap_or(Role::Viewer);
-    let current = member::Entity::find_by_id((c.id, u.id)).one(db).await?.and_then(|m| Role::parse(&m.role));
+    let current = member::Entity::find_by_id((c.id, u.id)).one(&txn).await?.and_then(|m| Role::parse(&m.role));
     // Accepting never lowers a role someone already has.
     if current.is_none_or(|r| r < role) && u.id != c.owner_id {
-        set_member(db, &c, u.id, Some(role)).await?;
+        set_member(&txn, &c, u.id, Some(role)).await?;
     }
-    // Mark it used only if nobody else did in the meantime.
-    let used = invitation::Entity::update_many()
-        .col_expr(invitation::Column::UsedBy, sea_orm::sea_query::Expr::value(u.id))
-        .col_expr(invitation::Column::UsedAt, sea_orm::sea_query::Expr::value(Utc::now()))
-        .filter(invitation::Column::Id.eq(inv.id))
-        .filter(invitation::Column::UsedBy.is_null())
-        .exec(db)
-        .await?;
-    if used.rows_affected == 0 {
-        return Err(AppError::Conflict("This invitation was already used. Ask for a new one.".into()));
-    }
+    txn.commit().await?;
     Ok(c)
 }
 

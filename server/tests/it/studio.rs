@@ -3,7 +3,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::helpers::TestApp;
 use crate::ingest::wav;
@@ -262,6 +262,31 @@ async fn invitations_are_single_use_and_expire() {
         status(late.req(&app, M::POST, "/api/v1/invitations/no-such-token/accept")).await,
         StatusCode::NOT_FOUND
     );
+    // Six people accepting one link at the same moment: one gets in, the others get 409 and no role.
+    let inv: Value = owner
+        .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/invitations"))
+        .json(&json!({"role": "editor"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut racers = Vec::new();
+    for i in 0..6 {
+        racers.push(user(&app, &format!("racer{i}")).await);
+    }
+    let url = format!("/api/v1/invitations/{}/accept", inv["token"].as_str().unwrap());
+    let answers = futures::future::join_all(racers.iter().map(|r| status(r.req(&app, M::POST, &url)))).await;
+    assert_eq!(answers.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{answers:?}");
+    assert!(answers.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT), "{answers:?}");
+    let editors = app::db::member::Entity::find()
+        .filter(app::db::member::Column::CompositionId.eq(cid.parse::<uuid::Uuid>().unwrap()))
+        .filter(app::db::member::Column::Role.eq("editor"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(editors, 1);
     // Only a hash of the token is stored.
     let stored = app::db::invitation::Entity::find().all(&app.db).await.unwrap();
     assert!(stored.iter().all(|i| i.token_hash != token));
