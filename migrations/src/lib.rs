@@ -10,6 +10,7 @@ mod m20261122_000005_latency;
 mod m20261122_000006_annotation_perf;
 mod m20261122_000007_annotation_batches;
 mod m20261122_000008_skips_and_clip_identity;
+mod m20261122_000009_mixdown_access_and_one_master;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_annotation_perf::Migration),
             Box::new(m20261122_000007_annotation_batches::Migration),
             Box::new(m20261122_000008_skips_and_clip_identity::Migration),
+            Box::new(m20261122_000009_mixdown_access_and_one_master::Migration),
         ]
     }
 }

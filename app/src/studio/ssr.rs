@@ -465,7 +465,14 @@ pub async fn add_track(
         created_at: Set(Utc::now()),
     }
     .insert(db)
-    .await?)
+    .await
+    .map_err(|e| match e.sql_err() {
+        // Another request made a master in the meantime (`ux_tracks_one_master`).
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) if new.is_master => {
+            AppError::Conflict("This composition already has a master track.".into())
+        }
+        _ => e.into(),
+    })?)
 }
 
 /// The track and the composition it belongs to, if `viewer` may see them.
@@ -532,7 +539,12 @@ pub async fn update_track(
         }
         a.is_master = Set(master);
     }
-    Ok(a.update(db).await?)
+    a.update(db).await.map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::Conflict("Another track became the master at the same time; reload and try again.".into())
+        }
+        _ => e.into(),
+    })
 }
 
 pub async fn delete_track(db: &impl ConnectionTrait, u: &user::Model, id: Uuid) -> Result<(), AppError> {
@@ -658,7 +670,9 @@ pub async fn render_mixdown(
         kind: "mixdown",
         filename: format!("{} (mixdown).wav", c.title),
         license: c.license.clone(),
-        is_public: c.visibility == "public",
+        // Never public by itself: whoever sees the composition hears its mixdown
+        // (`hears_as_track`), so the mix follows the composition's visibility as it changes.
+        is_public: false,
         parent_id: None,
         parent_offset_frames: None,
     };

@@ -292,6 +292,30 @@ async fn invitations_are_single_use_and_expire() {
     assert!(stored.iter().all(|i| i.token_hash != token));
 }
 
+/// One master per composition, even when several requests to add one arrive together.
+#[tokio::test]
+async fn a_composition_has_one_master_even_when_requests_race() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let owner = user(&app, "owner").await;
+    let c = compose(&app, &owner, json!({"title": "Guide"})).await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    let audio = upload(&app, &owner, 0.5).await;
+    let url = format!("/api/v1/compositions/{cid}/tracks");
+    let body = json!({"audio_id": audio, "name": "Guide", "instrument": "piano", "is_master": true});
+    let answers =
+        futures::future::join_all((0..20).map(|_| status(owner.req(&app, M::POST, &url).json(&body)))).await;
+    assert_eq!(answers.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{answers:?}");
+    assert!(answers.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT), "{answers:?}");
+    let masters = app::db::track::Entity::find()
+        .filter(app::db::track::Column::CompositionId.eq(cid.parse::<uuid::Uuid>().unwrap()))
+        .filter(app::db::track::Column::IsMaster.eq(true))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(masters, 1);
+}
+
 #[tokio::test]
 async fn offsets_and_mixer_state_are_persisted_and_checked() {
     use reqwest::Method as M;
@@ -446,6 +470,22 @@ async fn the_server_mixdown_places_every_click_at_its_sample_with_the_pan_law() 
         status(stranger.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/mixdown"))).await,
         StatusCode::FORBIDDEN
     );
+    // It follows the composition's visibility as that changes: public, then private, then gone.
+    let visibility = |v: &'static str| {
+        owner.req(&app, M::PATCH, &format!("/api/v1/compositions/{cid}")).json(&json!({ "visibility": v })).send()
+    };
+    assert_eq!(visibility("public").await.unwrap().status(), StatusCode::OK);
+    let nobody = reqwest::Client::new();
+    assert_eq!(nobody.get(app.url(&path)).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(visibility("private").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(nobody.get(app.url(&path)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let meta = format!("/api/v1/audio/{}", mix["id"].as_str().unwrap());
+    assert_eq!(nobody.get(app.url(&meta)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(visibility("public").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(status(owner.req(&app, M::DELETE, &format!("/api/v1/compositions/{cid}"))).await, StatusCode::NO_CONTENT);
+    assert_eq!(nobody.get(app.url(&path)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(status(stranger.req(&app, M::GET, &path)).await, StatusCode::NOT_FOUND);
+    assert_eq!(status(owner.req(&app, M::GET, &path)).await, StatusCode::OK, "the owner keeps the mix");
 }
 
 #[tokio::test]
