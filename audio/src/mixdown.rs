@@ -102,12 +102,17 @@ pub fn db_to_gain(db: f64) -> f32 {
 /// The whole mix is allocated at once; render long compositions in windows
 /// with [`mix_range`] instead.
 pub fn mix(tracks: &[TrackMix]) -> Vec<f32> {
-    let voices = voices(tracks);
-    let end = voices.iter().map(Voice::end).max().unwrap_or(0).max(0);
-    let frames = usize::try_from(end).unwrap_or(usize::MAX);
+    let frames = usize::try_from(mix_frames(tracks)).unwrap_or(usize::MAX);
     let mut out = vec![0.0; frames.saturating_mul(2)];
-    render(&voices, 0, &mut out);
+    render(&voices(tracks), 0, &mut out);
     out
+}
+
+/// Frames in the mix of `tracks`: from frame 0 to the end of the last audible
+/// track, 0 when every audible track ends before frame 0 (or none sounds).
+pub fn mix_frames(tracks: &[TrackMix]) -> u64 {
+    let end = voices(tracks).iter().map(Voice::end).max().unwrap_or(0).max(0);
+    u64::try_from(end).unwrap_or(u64::MAX)
 }
 
 /// Renders composition frames `start..start + len` of the mix as interleaved

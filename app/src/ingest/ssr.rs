@@ -172,10 +172,36 @@ where
 impl Staged {
     /// Stage bytes made on the server (clips, mixdowns).
     pub fn from_bytes(ctx: &ServerContext, bytes: &[u8]) -> Result<Staged, AppError> {
-        std::fs::create_dir_all(&ctx.settings.tmp_dir).map_err(internal)?;
-        let mut file = NamedTempFile::new_in(&ctx.settings.tmp_dir).map_err(internal)?;
-        file.write_all(bytes).map_err(internal)?;
-        Ok(Staged { file, sha256: hex::encode(Sha256::digest(bytes)), bytes: bytes.len() as u64 })
+        Self::write_in(&ctx.settings.tmp_dir, |w| w.write(bytes))
+    }
+
+    /// Stage bytes made on the server piece by piece (a long mixdown), never all in memory:
+    /// `write` hands them to [`StagedWriter::write`], which hashes and counts them on the way.
+    pub fn write_in(
+        tmp_dir: &Path,
+        write: impl FnOnce(&mut StagedWriter) -> Result<(), AppError>,
+    ) -> Result<Staged, AppError> {
+        std::fs::create_dir_all(tmp_dir).map_err(internal)?;
+        let file = NamedTempFile::new_in(tmp_dir).map_err(internal)?;
+        let mut w = StagedWriter { out: std::io::BufWriter::new(file), hasher: Sha256::new(), bytes: 0 };
+        write(&mut w)?;
+        let file = w.out.into_inner().map_err(|e| internal(e.error()))?;
+        Ok(Staged { file, sha256: hex::encode(w.hasher.finalize()), bytes: w.bytes })
+    }
+}
+
+/// Where [`Staged::write_in`] takes its bytes.
+pub struct StagedWriter {
+    out: std::io::BufWriter<NamedTempFile>,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl StagedWriter {
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), AppError> {
+        self.hasher.update(bytes);
+        self.bytes += bytes.len() as u64;
+        self.out.write_all(bytes).map_err(internal)
     }
 }
 

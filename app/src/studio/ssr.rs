@@ -448,7 +448,7 @@ pub async fn add_track(
             return Err(AppError::Conflict("This composition already has a master track.".into()));
         }
     }
-    Ok(track::ActiveModel {
+    track::ActiveModel {
         id: Set(Uuid::new_v4()),
         composition_id: Set(c.id),
         audio_id: Set(a.id),
@@ -472,7 +472,7 @@ pub async fn add_track(
             AppError::Conflict("This composition already has a master track.".into())
         }
         _ => e.into(),
-    })?)
+    })
 }
 
 /// The track and the composition it belongs to, if `viewer` may see them.
@@ -579,15 +579,18 @@ pub async fn hears_as_track(
     Ok(false)
 }
 
+/// Frames of the mix rendered and written at a time.
+const MIX_BLOCK_FRAMES: usize = 1 << 16;
+
 /// Render the composition on the server with the same gain and pan law as the browser, store it
 /// as audio of kind `mixdown` (owned by the composition's owner, with its licence) and remember it
 /// on the composition. Each track's canonical audio is decoded in full, so memory grows with the
-/// composition's length.
+/// tracks' own length; the mix itself is written a block at a time.
 pub async fn render_mixdown(
     ctx: &crate::context::ServerContext,
     c: &composition::Model,
 ) -> Result<audio::Model, AppError> {
-    use ::audio::mixdown::{TrackMix, mix};
+    use ::audio::mixdown::{TrackMix, mix_frames, mix_range};
     let rows = track::Entity::find().filter(track::Column::CompositionId.eq(c.id)).all(&ctx.db).await?;
     if rows.is_empty() {
         return Err(AppError::Invalid("The composition has no tracks to mix.".into()));
@@ -631,8 +634,9 @@ pub async fn render_mixdown(
         decoded.push((t.clone(), flac, a.frames.max(0) as u64));
     }
     let rate = ctx.settings.canonical_rate;
+    let tmp_dir = ctx.settings.tmp_dir.clone();
     let permit = ctx.audio_jobs.clone().acquire_owned().await.map_err(|e| mix_error(&e))?;
-    let wav = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
+    let staged = tokio::task::spawn_blocking(move || -> Result<crate::ingest::ssr::Staged, AppError> {
         let _permit = permit;
         let mut sources = Vec::with_capacity(decoded.len());
         for (t, flac, frames) in decoded {
@@ -656,15 +660,38 @@ pub async fn render_mixdown(
                 solo: t.solo,
             })
             .collect();
-        let mixed = mix(&tracks);
-        if mixed.is_empty() {
-            return Err(AppError::Invalid("Every track is muted: there is nothing to mix.".into()));
+        let frames = mix_frames(&tracks);
+        if frames == 0 {
+            let any_solo = tracks.iter().any(|t| t.solo);
+            let sounding = tracks.iter().any(|t| !t.mute && (t.solo || !any_solo));
+            return Err(AppError::Invalid(if sounding {
+                "Every track that sounds ends before the composition's start: there is nothing to mix.".into()
+            } else {
+                "Every track is muted: there is nothing to mix.".into()
+            }));
         }
-        Ok(crate::tasks::ssr::wav_16(&mixed, 2, rate))
+        let header = crate::tasks::ssr::wav_16_header(frames.saturating_mul(2), 2, rate).ok_or_else(|| {
+            AppError::Invalid(
+                "The mixdown would be larger than a WAV file holds (4 GiB); move the tracks closer to the start."
+                    .into(),
+            )
+        })?;
+        // Rendered and written a block at a time: memory stays at the tracks' own audio however
+        // far apart they lie.
+        crate::ingest::ssr::Staged::write_in(&tmp_dir, |w| {
+            w.write(&header)?;
+            let mut pcm = Vec::new();
+            for start in (0..frames).step_by(MIX_BLOCK_FRAMES) {
+                let len = (frames - start).min(MIX_BLOCK_FRAMES as u64) as usize;
+                pcm.clear();
+                crate::tasks::ssr::put_i16(&mut pcm, &mix_range(&tracks, start, len));
+                w.write(&pcm)?;
+            }
+            Ok(())
+        })
     })
     .await
     .map_err(|e| mix_error(&e))??;
-    let staged = crate::ingest::ssr::Staged::from_bytes(ctx, &wav)?;
     let new = crate::ingest::ssr::NewAudio {
         owner_id: c.owner_id,
         kind: "mixdown",

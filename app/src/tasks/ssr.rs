@@ -608,22 +608,42 @@ fn window(offset: u64, samples: Vec<f32>, channels: usize, rate: u32) -> Window 
 
 /// A 16-bit PCM WAV; the canonical audio is 16-bit, so nothing is lost.
 pub fn wav_16(samples: &[f32], channels: u16, rate: u32) -> Vec<u8> {
-    let data_len = (samples.len() * 2) as u32;
-    let mut b = Vec::with_capacity(44 + data_len as usize);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data_len).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&channels.to_le_bytes());
-    b.extend_from_slice(&rate.to_le_bytes());
-    b.extend_from_slice(&(rate * channels as u32 * 2).to_le_bytes());
-    b.extend_from_slice(&(channels * 2).to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        b.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).to_le_bytes());
-    }
+    let mut b = Vec::with_capacity(44 + samples.len() * 2);
+    b.extend_from_slice(&wav_16_header(samples.len() as u64, channels, rate).unwrap_or([0; 44]));
+    put_i16(&mut b, samples);
     b
+}
+
+/// The 44-byte header of a 16-bit PCM WAV holding `samples` samples, or None when they would not
+/// fit in one (4 GiB).
+pub fn wav_16_header(samples: u64, channels: u16, rate: u32) -> Option<[u8; 44]> {
+    let data_len = u32::try_from(samples.checked_mul(2)?).ok().filter(|d| *d <= u32::MAX - 36)?;
+    let mut b = [0u8; 44];
+    let fields: [&[u8]; 12] = [
+        b"RIFF",
+        &(36 + data_len).to_le_bytes(),
+        b"WAVEfmt ",
+        &16u32.to_le_bytes(),
+        &1u16.to_le_bytes(),
+        &channels.to_le_bytes(),
+        &rate.to_le_bytes(),
+        &(rate * channels as u32 * 2).to_le_bytes(),
+        &(channels * 2).to_le_bytes(),
+        &16u16.to_le_bytes(),
+        b"data",
+        &data_len.to_le_bytes(),
+    ];
+    let mut at = 0;
+    for f in fields {
+        b[at..at + f.len()].copy_from_slice(f);
+        at += f.len();
+    }
+    Some(b)
+}
+
+/// Appends samples as 16-bit PCM (clamped to ±1).
+pub fn put_i16(out: &mut Vec<u8>, samples: &[f32]) {
+    for s in samples {
+        out.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).to_le_bytes());
+    }
 }

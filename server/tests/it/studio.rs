@@ -303,8 +303,7 @@ async fn a_composition_has_one_master_even_when_requests_race() {
     let audio = upload(&app, &owner, 0.5).await;
     let url = format!("/api/v1/compositions/{cid}/tracks");
     let body = json!({"audio_id": audio, "name": "Guide", "instrument": "piano", "is_master": true});
-    let answers =
-        futures::future::join_all((0..20).map(|_| status(owner.req(&app, M::POST, &url).json(&body)))).await;
+    let answers = futures::future::join_all((0..20).map(|_| status(owner.req(&app, M::POST, &url).json(&body)))).await;
     assert_eq!(answers.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{answers:?}");
     assert!(answers.iter().all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT), "{answers:?}");
     let masters = app::db::track::Entity::find()
@@ -482,10 +481,54 @@ async fn the_server_mixdown_places_every_click_at_its_sample_with_the_pan_law() 
     let meta = format!("/api/v1/audio/{}", mix["id"].as_str().unwrap());
     assert_eq!(nobody.get(app.url(&meta)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(visibility("public").await.unwrap().status(), StatusCode::OK);
-    assert_eq!(status(owner.req(&app, M::DELETE, &format!("/api/v1/compositions/{cid}"))).await, StatusCode::NO_CONTENT);
+    assert_eq!(
+        status(owner.req(&app, M::DELETE, &format!("/api/v1/compositions/{cid}"))).await,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(nobody.get(app.url(&path)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(status(stranger.req(&app, M::GET, &path)).await, StatusCode::NOT_FOUND);
     assert_eq!(status(owner.req(&app, M::GET, &path)).await, StatusCode::OK, "the owner keeps the mix");
+}
+
+/// A mix with nothing to play says why: every track muted, or every track before the start.
+#[tokio::test]
+async fn a_mixdown_with_nothing_to_play_says_why() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let owner = user(&app, "owner").await;
+    let c = compose(&app, &owner, json!({"title": "Early"})).await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    let audio = upload(&app, &owner, 0.5).await;
+    let t: Value = owner
+        .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/tracks"))
+        .json(&json!({"audio_id": audio, "name": "Early", "instrument": "drums", "offset_frames": -44_100}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let render = || async {
+        let res = owner.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/mixdown")).send().await.unwrap();
+        (res.status(), res.json::<Value>().await.unwrap()["message"].as_str().unwrap().to_string())
+    };
+    let (status, message) = render().await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(message.contains("ends before the composition's start"), "{message}");
+    let patch = json!({"mute": true});
+    owner
+        .req(&app, M::PATCH, &format!("/api/v1/tracks/{}", t["id"].as_str().unwrap()))
+        .json(&patch)
+        .send()
+        .await
+        .unwrap();
+    let (status, message) = render().await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(message.contains("Every track is muted"), "{message}");
+    assert_eq!(
+        app::db::audio::Entity::find().filter(app::db::audio::Column::Kind.eq("mixdown")).count(&app.db).await.unwrap(),
+        0
+    );
 }
 
 #[tokio::test]
