@@ -552,7 +552,15 @@ pub async fn delete_track(db: &impl ConnectionTrait, u: &user::Model, id: Uuid) 
     if !may_edit(&t, role, u) {
         return Err(AppError::Forbidden);
     }
+    let composition_id = t.composition_id;
     t.delete(db).await?;
+    // The mix still holds the removed track's audio, which may be private: it is no longer the
+    // composition's (its owner keeps it); render again for a new one.
+    composition::Entity::update_many()
+        .col_expr(composition::Column::MixdownId, sea_orm::sea_query::Expr::value(Option::<Uuid>::None))
+        .filter(composition::Column::Id.eq(composition_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -469,6 +469,24 @@ async fn the_server_mixdown_places_every_click_at_its_sample_with_the_pan_law() 
         status(stranger.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/mixdown"))).await,
         StatusCode::FORBIDDEN
     );
+    // Removing a track retires the mix that holds its audio.
+    let extra = add(clicks(44_100, 100, &[1]), "extra").await;
+    let res = owner.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/mixdown")).send().await.unwrap();
+    let stale: Value = res.json().await.unwrap();
+    assert_eq!(
+        status(stranger.req(&app, M::GET, &format!("/api/v1/audio/{}/canonical", stale["id"].as_str().unwrap()))).await,
+        StatusCode::OK
+    );
+    assert_eq!(status(owner.req(&app, M::DELETE, &format!("/api/v1/tracks/{extra}"))).await, StatusCode::NO_CONTENT);
+    assert_eq!(
+        status(stranger.req(&app, M::GET, &format!("/api/v1/audio/{}/canonical", stale["id"].as_str().unwrap()))).await,
+        StatusCode::NOT_FOUND
+    );
+    let info: Value =
+        owner.req(&app, M::GET, &format!("/api/v1/compositions/{cid}")).send().await.unwrap().json().await.unwrap();
+    assert!(info["mixdown_id"].is_null(), "{info}");
+    let res = owner.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/mixdown")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
     // It follows the composition's visibility as that changes: public, then private, then gone.
     let visibility = |v: &'static str| {
         owner.req(&app, M::PATCH, &format!("/api/v1/compositions/{cid}")).json(&json!({ "visibility": v })).send()
