@@ -67,6 +67,23 @@ test('a musician sets up a private composition; a second user needs the invitati
     const tracks = await (await page.request.get(`/api/v1/compositions/${compositionId}/tracks`)).json();
     return tracks.find((t: { name: string }) => t.name === 'Take 2').offset_frames;
   }).toBe(4 * 29_400);
+  const offsetOf = async (name: string) => {
+    const tracks = await (await page.request.get(`/api/v1/compositions/${compositionId}/tracks`)).json();
+    return tracks.find((t: { name: string }) => t.name === name).offset_frames;
+  };
+  // A click is not a drag: the track stays where it is.
+  const moved = (await block.boundingBox())!;
+  await block.click({ position: { x: 10, y: moved.height / 2 } });
+  await page.waitForTimeout(500);
+  expect(await offsetOf('Take 2')).toBe(4 * 29_400);
+  // Dragged 160 px left (4 s = 6 beats), it starts before the composition's zero: offsets may be
+  // negative, as a latency-compensated take's are.
+  await page.mouse.move(moved.x + 20, moved.y + moved.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(moved.x - 60, moved.y + moved.height / 2, { steps: 5 });
+  await page.mouse.move(moved.x - 140, moved.y + moved.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await expect.poll(() => offsetOf('Take 2')).toBe(-2 * 29_400);
 
   // Playback: every track on one AudioContext clock; the clock moves, Space pauses.
   await page.getByRole('button', { name: /^Play/ }).click();

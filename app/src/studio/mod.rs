@@ -301,6 +301,8 @@ pub struct CompositionView {
     pub canonical_rate: u32,
     /// The taxonomy, as (slug, name), for naming a recorded take's instrument.
     pub instruments: Vec<(String, String)>,
+    /// The tracks the asker may change (contributors change only their own).
+    pub editable: std::collections::HashSet<Uuid>,
 }
 
 #[server(endpoint = "list_compositions")]
@@ -346,7 +348,10 @@ pub async fn get_composition(id: Uuid) -> Result<CompositionView, AppError> {
             waveforms.insert(t.audio_id, crate::ingest::ssr::card(&ctx, &a).await?.waveform);
         }
     }
+    let editable =
+        tracks.iter().filter(|t| user.as_ref().is_some_and(|u| ssr::may_change(t.author_id, role, u.id))).map(|t| t.id);
     Ok(CompositionView {
+        editable: editable.collect(),
         composition: ssr::info(&c, role),
         waveforms,
         tracks,

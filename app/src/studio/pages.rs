@@ -379,7 +379,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy)
                         <span class="bar" style=move || format!("left: {:.1}px", b as f64 * seconds_per_bar * zoom.get())>{b + 1}</span>
                     }).collect_view()}
                 </div>
-                {data.tracks.clone().into_iter().map(|t| view! { <Lane columns=data.waveforms.get(&t.audio_id).cloned().unwrap_or_default() track=t zoom=zoom can_edit=can_edit refresh=refresh snap=snap seconds_per_beat=seconds_per_beat /> }).collect_view()}
+                {data.tracks.clone().into_iter().map(|t| view! { <Lane columns=data.waveforms.get(&t.audio_id).cloned().unwrap_or_default() can_edit=data.editable.contains(&t.id) track=t zoom=zoom refresh=refresh snap=snap seconds_per_beat=seconds_per_beat /> }).collect_view()}
             </div>
             {data.tracks.is_empty().then(|| view! { <p class="muted">"No tracks yet. Add the master track first."</p> })}
             <Mixdown composition=c.id mixdown=c.mixdown_id can_render=can_master refresh=refresh />
@@ -408,6 +408,9 @@ fn stalled_ms(track: &TrackInfo) -> Option<f64> {
     track.capture.as_ref()?.get("stalled_ms")?.as_f64().filter(|ms| *ms > 0.0)
 }
 
+/// How far the pointer must travel before a press on a lane becomes a drag.
+const DRAG_THRESHOLD_PX: f64 = 4.0;
+
 #[component]
 fn Lane(
     track: TrackInfo,
@@ -419,15 +422,22 @@ fn Lane(
     seconds_per_beat: f64,
 ) -> impl IntoView {
     let rate = track.canonical_rate.max(1) as f64;
-    let start = RwSignal::new(track.offset_frames as f64 / rate);
-    // While dragging: where the pointer went down, and the start at that moment.
-    let drag: RwSignal<Option<(f64, f64)>> = RwSignal::new(None);
+    let saved_start = track.offset_frames as f64 / rate;
+    let start = RwSignal::new(saved_start);
+    // While dragging: where the pointer went down, the start at that moment, and whether it moved.
+    let drag: RwSignal<Option<(f64, f64, bool)>> = RwSignal::new(None);
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
     let duration = track.duration_seconds;
     let id = track.id;
+    // A refused change (another member's track, a removed role) says so and puts the lane back.
     let save = move |patch: TrackPatch| {
         leptos::task::spawn_local(async move {
-            if update_track_fn(id, patch).await.is_ok() {
-                refresh.run(());
+            match update_track_fn(id, patch).await {
+                Ok(_) => refresh.run(()),
+                Err(e) => {
+                    start.set(saved_start);
+                    error.set(Some(e.to_string()));
+                }
             }
         });
     };
@@ -437,6 +447,7 @@ fn Lane(
             <div class="lane-head">
                 <strong>{track.name.clone()}</strong>
                 <span class="muted">{format!(" {}{}", track.instrument, if track.is_master { " · master" } else { "" })}</span>
+                {move || error.get().map(|e| view! { <span class="error" role="alert">{format!(" · {e}")}</span> })}
                 {stalled_ms(&track).map(|ms| view! {
                     <span class="warning" title="The browser's audio stalled while this take was recorded (the computer was too busy): listen for a click or a gap, and record again if you hear one.">
                         {format!(" · audio stalled {ms:.0} ms")}
@@ -459,25 +470,40 @@ fn Lane(
                     style=move || format!("margin-left: {:.1}px; width: {:.1}px", start.get() * zoom.get(), duration * zoom.get())
                     on:pointerdown=move |ev| {
                         if can_edit {
-                            drag.set(Some((ev.client_x() as f64, start.get_untracked())));
+                            drag.set(Some((ev.client_x() as f64, start.get_untracked(), false)));
                             let target = event_target::<leptos::web_sys::Element>(&ev);
                             let _ = target.set_pointer_capture(ev.pointer_id());
                         }
                     }
                     on:pointermove=move |ev| {
-                        if let Some((x0, s0)) = drag.get_untracked() {
-                            start.set((s0 + (ev.client_x() as f64 - x0) / zoom.get_untracked()).max(0.0));
+                        if let Some((x0, s0, moved)) = drag.get_untracked() {
+                            let dx = ev.client_x() as f64 - x0;
+                            // A click is not a move: the pointer must travel a few pixels first.
+                            if moved || dx.abs() >= DRAG_THRESHOLD_PX {
+                                drag.set(Some((x0, s0, true)));
+                                // A track may start before the composition's zero (a take shifted
+                                // earlier by its latency), but some of it stays on the timeline.
+                                start.set((s0 + dx / zoom.get_untracked()).max(-duration));
+                            }
                         }
                     }
                     on:pointerup=move |_| {
-                        if drag.get_untracked().is_some() {
+                        if let Some((_, s0, moved)) = drag.get_untracked() {
                             drag.set(None);
+                            if !moved {
+                                return;
+                            }
                             let mut s = start.get_untracked();
+                            // Snapping moves by whole beats, so what is below a beat (a take's
+                            // latency compensation, a hand-placed offset) is kept.
                             if snap.get_untracked() && seconds_per_beat > 0.0 {
-                                s = (s / seconds_per_beat).round() * seconds_per_beat;
+                                s = s0 + ((s - s0) / seconds_per_beat).round() * seconds_per_beat;
                                 start.set(s);
                             }
-                            save(TrackPatch { offset_frames: Some((s * rate).round() as i64), ..Default::default() });
+                            if (s - s0).abs() * rate >= 0.5 {
+                                error.set(None);
+                                save(TrackPatch { offset_frames: Some((s * rate).round() as i64), ..Default::default() });
+                            }
                         }
                     }
                 >

@@ -488,7 +488,12 @@ pub async fn find_track(
 
 /// Contributors change their own tracks; editors and owners any track.
 fn may_edit(t: &track::Model, role: Role, u: &user::Model) -> bool {
-    role >= Role::Editor || (role >= Role::Contributor && t.author_id == u.id)
+    may_change(t.author_id, role, u.id)
+}
+
+/// Whether someone with `role` may change a track by `author` (the page greys out the others).
+pub fn may_change(author: Uuid, role: Role, user: Uuid) -> bool {
+    role >= Role::Editor || (role >= Role::Contributor && author == user)
 }
 
 pub async fn update_track(

@@ -508,6 +508,65 @@ async fn the_server_mixdown_places_every_click_at_its_sample_with_the_pan_law() 
     assert_eq!(status(owner.req(&app, M::GET, &path)).await, StatusCode::OK, "the owner keeps the mix");
 }
 
+/// The composition page knows which tracks its viewer may change: contributors their own only.
+#[tokio::test]
+async fn the_page_greys_out_the_tracks_a_contributor_may_not_change() {
+    // Server functions take the session cookie: two demo browsers.
+    let app = TestApp::spawn().await;
+    let (owner, contributor) = (crate::helpers::Browser::new(), crate::helpers::Browser::new());
+    app.sign_in_demo(&owner, "musician").await;
+    app.sign_in_demo(&contributor, "annotator").await;
+    let contributor_id = app.me(&contributor).await.unwrap()["id"].as_str().unwrap().to_string();
+    let c: Value = owner
+        .http
+        .post(app.url("/api/v1/compositions"))
+        .json(&json!({"title": "Band"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cid = c["id"].as_str().unwrap().to_string();
+    let url = app.url(&format!("/api/v1/compositions/{cid}/members/{contributor_id}"));
+    owner.http.put(url).json(&json!({"role": "contributor"})).send().await.unwrap();
+    let mut ids = Vec::new();
+    for b in [&owner, &contributor] {
+        let form = Form::new().part("file", Part::bytes(wav(8_000, 1, 0.5)).file_name("part.wav"));
+        let a: Value =
+            b.http.post(app.url("/api/v1/audio")).multipart(form).send().await.unwrap().json().await.unwrap();
+        let t: Value = b
+            .http
+            .post(app.url(&format!("/api/v1/compositions/{cid}/tracks")))
+            .json(&json!({"audio_id": a["id"], "name": "Part", "instrument": "bass"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(t["id"].as_str().unwrap().to_string());
+    }
+    let editable = |b: &crate::helpers::Browser| {
+        let req = b.http.post(app.url("/api/get_composition")).form(&[("id", cid.as_str())]);
+        async move {
+            let view: Value = req.send().await.unwrap().json().await.unwrap();
+            let mut ids: Vec<String> = view["editable"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{view}"))
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut both = ids.clone();
+    both.sort();
+    assert_eq!(editable(&owner).await, both);
+    assert_eq!(editable(&contributor).await, vec![ids[1].clone()]);
+}
+
 /// A mix with nothing to play says why: every track muted, or every track before the start.
 #[tokio::test]
 async fn a_mixdown_with_nothing_to_play_says_why() {
