@@ -84,7 +84,16 @@ async fn upload(
             Some("file") => return Err(AppError::Invalid("Send one file per request.".into())),
             Some("license") => license = Some(short_text(field, "license", &bad_form).await?),
             Some("public") => {
-                public = matches!(short_text(field, "public", &bad_form).await?.trim(), "true" | "on" | "1")
+                let value = short_text(field, "public", &bad_form).await?;
+                public = match value.trim().to_ascii_lowercase().as_str() {
+                    "true" | "on" | "1" | "yes" => true,
+                    "false" | "off" | "0" | "no" | "" => false,
+                    other => {
+                        return Err(AppError::Invalid(format!(
+                            "public must be true or false (also on/off, 1/0, yes/no), not '{other}'"
+                        )));
+                    }
+                }
             }
             // A take recorded in the studio; clips and mixdowns are only ever made by the server.
             Some("kind") => {

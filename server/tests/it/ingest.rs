@@ -266,7 +266,15 @@ async fn an_unknown_licence_is_refused_with_the_choices() {
     let res = b.http.post(app.url("/api/v1/audio")).multipart(form).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("CC-BY-4.0"));
+    // A visibility that is neither true nor false is refused too, rather than read as private.
+    let form = Form::new().text("public", "maybe").part("file", Part::bytes(wav(8_000, 1, 0.5)).file_name("a.wav"));
+    let res = b.http.post(app.url("/api/v1/audio")).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("public must be true or false"));
     assert_nothing_left(&app).await;
+    let form = Form::new().text("public", "Yes").part("file", Part::bytes(wav(8_000, 1, 0.5)).file_name("a.wav"));
+    let a: Value = b.http.post(app.url("/api/v1/audio")).multipart(form).send().await.unwrap().json().await.unwrap();
+    assert_eq!(a["is_public"], true);
 }
 
 #[tokio::test]
