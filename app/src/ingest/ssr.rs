@@ -306,7 +306,16 @@ pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Resul
             Ok((out, report))
         })
         .await
-        .map_err(internal)?
+        .map_err(|e| {
+            // A decoder that panics on a crafted header (symphonia's arithmetic on absurd channel
+            // counts, say) has met a file it cannot read: that is the file's fault, not the server's.
+            if e.is_panic() {
+                tracing::warn!(file = %new.filename, "the decoder panicked on an upload");
+                AppError::Invalid(format!("{} could not be decoded: its header or data is malformed.", new.filename))
+            } else {
+                internal(e)
+            }
+        })?
         .map_err(|e| ingest_error(e, &new.filename))?;
 
     let id = Uuid::new_v4();

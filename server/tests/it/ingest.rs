@@ -209,6 +209,22 @@ async fn a_truncated_file_is_refused_as_corrupt() {
     assert_nothing_left(&app).await;
 }
 
+/// A header that claims 65,535 channels makes the WAV decoder's arithmetic overflow: the file is
+/// refused as malformed (422), the server carries on, and nothing is kept.
+#[tokio::test]
+async fn a_wav_header_claiming_absurd_channels_is_refused_not_a_server_error() {
+    let app = TestApp::spawn().await;
+    let b = signed_in(&app, "musician").await;
+    let mut bytes = wav(8_000, 1, 0.5);
+    bytes[22..24].copy_from_slice(&u16::MAX.to_le_bytes()); // fmt: number of channels
+    let res = upload(&app, &b, "many.wav", bytes).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("many.wav could not be decoded"));
+    assert_nothing_left(&app).await;
+    let res = upload(&app, &b, "fine.wav", wav(8_000, 1, 0.5)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
+
 #[tokio::test]
 async fn an_empty_file_is_refused() {
     let app = TestApp::spawn().await;
