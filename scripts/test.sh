@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 ensure_rust
 ensure_cargo_tools
-ensure_apt chromium chromium-driver postgresql postgresql-common ffmpeg pulseaudio pulseaudio-utils
+ensure_apt chromium chromium-driver postgresql postgresql-common ffmpeg sox pulseaudio pulseaudio-utils
 ensure_npm
 command -v cargo-nextest >/dev/null || (cd "$HOME" && cargo +"$TOOLCHAIN" install cargo-nextest --locked)
 

@@ -52,7 +52,8 @@
 //!   does not declare its length (a WAV written while streaming, a raw ADTS
 //!   or MP3 stream without a Xing header) simply ends where the data ends, as
 //!   it cannot be told apart from a complete one. A WAV size that is a known
-//!   placeholder (0, or sox's `0x7ffff000`) counts as undeclared; RF64 sizes
+//!   placeholder (0, or sox's `0x7ffff000` rounded down to whole frames, with
+//!   its `fact` frame count then ignored too) counts as undeclared; RF64 sizes
 //!   are taken from its `ds64` chunk (see `riff`).
 //! * No audio frames at all → [`IngestError::Empty`].
 //! * Longer than [`IngestOptions::max_seconds`] → [`IngestError::TooLong`],

@@ -67,6 +67,11 @@ fn scan<R: Read + Seek>(r: &mut R, tags: &mut Vec<(String, String)>) -> io::Resu
 /// (written to a pipe).
 const SOX_UNKNOWN_LENGTH: u32 = 0x7fff_f000;
 
+/// Whether a data size is sox's placeholder, rounded down to whole frames of `block_align` bytes.
+fn sox_placeholder(size: u32, block_align: u16) -> bool {
+    size <= SOX_UNKNOWN_LENGTH && SOX_UNKNOWN_LENGTH - size < u32::from(block_align.max(1))
+}
+
 /// Bytes to present differently to symphonia 0.6's WAV reader, as
 /// `(position, replacement)`, for headers it rejects or misreads although
 /// the audio is intact:
@@ -80,7 +85,9 @@ const SOX_UNKNOWN_LENGTH: u32 = 0x7fff_f000;
 ///   in: 0 (a recorder that stopped before finishing the file; the reader
 ///   rejects a RIFF size of 0) and sox's `0x7ffff000` when writing to a pipe
 ///   (which made a 2-second file declare 6 hours). These become "unknown"
-///   when audio bytes follow that the size does not account for.
+///   when audio bytes follow that the size does not account for, and a `fact`
+///   chunk (whose frame count sox also leaves as a placeholder, for float,
+///   24-bit and multichannel audio) is hidden.
 ///
 /// Returns nothing for other files. The stream is left where it started.
 pub(crate) fn header_fixes<R: Read + Seek>(r: &mut R) -> Vec<(u64, [u8; 4])> {
@@ -103,6 +110,9 @@ fn find_fixes<R: Read + Seek>(r: &mut R, start: u64) -> io::Result<Vec<(u64, [u8
     }
     let riff_size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
     let mut ds64_data_size = None;
+    // Where the `fact` chunk is, and the frame size from `fmt `.
+    let mut fact_at = None;
+    let mut block_align = 0u16;
     let mut at = start + 12;
     for _ in 0..MAX_CHUNKS {
         r.seek(SeekFrom::Start(at))?;
@@ -114,6 +124,14 @@ fn find_fixes<R: Read + Seek>(r: &mut R, start: u64) -> io::Result<Vec<(u64, [u8
             r.read_exact(&mut sizes)?;
             ds64_data_size = Some(u64::from_le_bytes(sizes[8..16].try_into().expect("8 bytes")));
         }
+        if &chunk[0..4] == b"fmt " && size >= 14 {
+            let mut fmt = [0u8; 14];
+            r.read_exact(&mut fmt)?;
+            block_align = u16::from_le_bytes([fmt[12], fmt[13]]);
+        }
+        if &chunk[0..4] == b"fact" {
+            fact_at = Some(at);
+        }
         if &chunk[0..4] != b"data" {
             at += 8 + u64::from(size) + u64::from(size % 2);
             continue;
@@ -123,7 +141,8 @@ fn find_fixes<R: Read + Seek>(r: &mut R, start: u64) -> io::Result<Vec<(u64, [u8
             (true, u32::MAX) => ds64_data_size.and_then(|s| u32::try_from(s).ok()).unwrap_or(u32::MAX),
             // Unless the RIFF size accounts for what follows (an empty WAV with tags after the data).
             (false, 0) if on_file > 0 && start + 8 + u64::from(riff_size) <= at + 8 => u32::MAX,
-            (false, SOX_UNKNOWN_LENGTH) if u64::from(size) > on_file => u32::MAX,
+            // sox rounds its placeholder down to whole frames (0x7fffeffc for 24-bit stereo).
+            (false, s) if sox_placeholder(s, block_align) && u64::from(size) > on_file => u32::MAX,
             _ => size,
         };
         let mut fixes = Vec::new();
@@ -132,6 +151,15 @@ fn find_fixes<R: Read + Seek>(r: &mut R, start: u64) -> io::Result<Vec<(u64, [u8
         }
         if rf64 || data_size == u32::MAX || riff_size < 4 {
             fixes.push((start + 4, u32::MAX.to_le_bytes()));
+        }
+        // A writer that could not know the data size could not know the frame count either
+        // (sox to a pipe writes a placeholder in both): the `fact` chunk is shown as `JUNK`,
+        // which readers skip, so the audio runs to the end of the file as the data size says.
+        if data_size == u32::MAX
+            && !rf64
+            && let Some(fact_at) = fact_at
+        {
+            fixes.push((fact_at, *b"JUNK"));
         }
         if data_size != size {
             fixes.push((at + 4, data_size.to_le_bytes()));
@@ -275,6 +303,19 @@ mod tests {
         rf64.extend_from_slice(&unknown);
         rf64.extend_from_slice(&[1; 8]);
         assert_eq!(fixes(rf64), [(0, *b"RIFF"), (4, unknown), (76, 8u32.to_le_bytes())]);
+        // sox to a pipe, float or 24-bit: a placeholder frame count in `fact` as well, and the
+        // data placeholder rounded down to whole 6-byte frames.
+        let mut fmt = [0u8; 16];
+        fmt[12..14].copy_from_slice(&6u16.to_le_bytes());
+        let mut sox = b"RIFF".to_vec();
+        sox.extend_from_slice(&0x7fff_f024u32.to_le_bytes());
+        sox.extend_from_slice(b"WAVE");
+        sox.extend(chunk(b"fmt ", &fmt));
+        sox.extend(chunk(b"fact", &0x1fff_fc00u32.to_le_bytes()));
+        sox.extend_from_slice(b"data");
+        sox.extend_from_slice(&0x7fff_effcu32.to_le_bytes());
+        sox.extend_from_slice(&[1; 12]);
+        assert_eq!(fixes(sox), [(4, unknown), (36, *b"JUNK"), (52, unknown)]);
     }
 
     #[test]

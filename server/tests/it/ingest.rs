@@ -225,6 +225,33 @@ async fn a_wav_header_claiming_absurd_channels_is_refused_not_a_server_error() {
     assert_eq!(res.status(), StatusCode::CREATED);
 }
 
+/// sox writing WAV to a pipe cannot go back to fill in its sizes: it leaves placeholders in the
+/// data size and, for float, 24-bit and multichannel audio, in the `fact` frame count. Such files
+/// hold exactly the audio that follows the header.
+#[tokio::test]
+async fn wavs_that_sox_streamed_to_a_pipe_ingest_whole() {
+    let app = TestApp::spawn().await;
+    let b = signed_in(&app, "musician").await;
+    for (name, args, channels) in [
+        ("sox24.wav", &["-b", "24", "-c", "2", "-r", "48000"][..], 2),
+        ("soxf32.wav", &["-e", "floating-point", "-b", "32", "-r", "44100"][..], 1),
+        ("soxdefault.wav", &[][..], 1),
+    ] {
+        let out = std::process::Command::new("sox")
+            .args(["-n"])
+            .args(args)
+            .args(["-t", "wav", "-", "synth", "2", "sine", "440"])
+            .output()
+            .expect("sox must be installed to make this fixture (the test command installs it)");
+        assert!(out.status.success(), "sox failed for {name}");
+        let res = upload(&app, &b, name, out.stdout).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "{name}: {}", res.text().await.unwrap());
+        let a: Value = res.json().await.unwrap();
+        assert!((a["duration_seconds"].as_f64().unwrap() - 2.0).abs() < 1e-3, "{name}: {a}");
+        assert_eq!(a["original_channels"], channels, "{name}: {a}");
+    }
+}
+
 #[tokio::test]
 async fn an_empty_file_is_refused() {
     let app = TestApp::spawn().await;
