@@ -309,6 +309,51 @@ pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
     if size == 0 || start >= size { RangeRequest::Unsatisfiable } else { RangeRequest::Part { start, end } }
 }
 
+/// Objects never change under an id.
+const CACHE_FOREVER: &str = "private, max-age=31536000, immutable";
+
+/// What the conditional headers of a GET say to do (RFC 9110 §13), given the object's entity tag.
+#[derive(Debug, PartialEq)]
+enum Condition {
+    /// Serve it; `honour_range` is false when an `If-Range` names another version.
+    Serve {
+        honour_range: bool,
+    },
+    NotModified,
+    PreconditionFailed,
+}
+
+fn condition(headers: &HeaderMap, etag: Option<&str>) -> Condition {
+    let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    // A list of tags matches when it is "*" (any version exists) or names this one; `weak` compares
+    // the opaque part only (W/"x" matches "x"), as If-None-Match does.
+    let matches = |list: &str, weak: bool| {
+        list.split(',').map(str::trim).any(|t| {
+            t == "*"
+                || etag.is_some_and(|e| {
+                    let t = if weak { t.trim_start_matches("W/") } else { t };
+                    t == e
+                })
+        })
+    };
+    if let Some(list) = header(header::IF_MATCH)
+        && !matches(list, false)
+    {
+        return Condition::PreconditionFailed;
+    }
+    if let Some(list) = header(header::IF_NONE_MATCH)
+        && matches(list, true)
+    {
+        return Condition::NotModified;
+    }
+    let honour_range = match header(header::IF_RANGE) {
+        // Only a strong tag can validate a range; a date (we send no Last-Modified) never does.
+        Some(tag) => etag.is_some_and(|e| tag.trim() == e && !tag.starts_with("W/")),
+        None => true,
+    };
+    Condition::Serve { honour_range }
+}
+
 async fn serve_object(
     s: &AppState,
     key: &str,
@@ -323,15 +368,30 @@ async fn serve_object(
         AppError::NotFound
     })?;
     let size = meta.size;
-    let range = parse_range(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), size);
+    let etag = meta.e_tag.as_deref().map(|t| format!("\"{}\"", t.trim_matches('"')));
+    let honour_range = match condition(headers, etag.as_deref()) {
+        Condition::Serve { honour_range } => honour_range,
+        Condition::PreconditionFailed => {
+            return Ok(StatusCode::PRECONDITION_FAILED.into_response());
+        }
+        Condition::NotModified => {
+            let mut res = StatusCode::NOT_MODIFIED.into_response();
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE_FOREVER));
+            if let Some(tag) = etag.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
+                res.headers_mut().insert(header::ETAG, tag);
+            }
+            return Ok(res);
+        }
+    };
+    let range = match honour_range {
+        true => parse_range(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), size),
+        false => RangeRequest::Full,
+    };
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, content_type)
         .header(header::ACCEPT_RANGES, "bytes")
-        // Objects never change under an id.
-        .header(header::CACHE_CONTROL, "private, max-age=31536000, immutable");
-    if let Some(tag) =
-        meta.e_tag.as_deref().and_then(|t| HeaderValue::from_str(&format!("\"{}\"", t.trim_matches('"'))).ok())
-    {
+        .header(header::CACHE_CONTROL, CACHE_FOREVER);
+    if let Some(tag) = etag.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
         builder = builder.header(header::ETAG, tag);
     }
     if let Some(name) = download_name {
@@ -365,6 +425,29 @@ async fn serve_object(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conditional_requests_follow_rfc_9110() {
+        let with = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            condition(&h, Some("\"v1\""))
+        };
+        let serve = Condition::Serve { honour_range: true };
+        assert_eq!(with(&[]), serve);
+        assert_eq!(with(&[("if-none-match", "\"v1\"")]), Condition::NotModified);
+        assert_eq!(with(&[("if-none-match", "\"v0\", W/\"v1\"")]), Condition::NotModified);
+        assert_eq!(with(&[("if-none-match", "*")]), Condition::NotModified);
+        assert_eq!(with(&[("if-none-match", "\"v0\"")]), serve);
+        assert_eq!(with(&[("if-match", "\"v0\"")]), Condition::PreconditionFailed);
+        assert_eq!(with(&[("if-match", "W/\"v1\"")]), Condition::PreconditionFailed);
+        assert_eq!(with(&[("if-match", "\"v1\"")]), serve);
+        assert_eq!(with(&[("if-range", "\"v1\"")]), serve);
+        assert_eq!(with(&[("if-range", "\"zz\"")]), Condition::Serve { honour_range: false });
+        assert_eq!(with(&[("if-range", "Sat, 01 Jan 2000 00:00:00 GMT")]), Condition::Serve { honour_range: false });
+    }
 
     #[test]
     fn ranges_are_parsed_like_rfc_9110() {

@@ -163,7 +163,21 @@ async fn range_requests_return_the_right_bytes() {
     let whole = b.http.get(&url).send().await.unwrap();
     assert_eq!(whole.status(), StatusCode::OK);
     assert_eq!(whole.headers()["content-type"], "audio/wav");
+    let etag = whole.headers()["etag"].to_str().unwrap().to_string();
     assert_eq!(whole.bytes().await.unwrap().as_ref(), &bytes[..]);
+    // Conditional requests: a cached copy is still good (304); a range of another version is
+    // the whole object instead; a write-style precondition that fails is 412.
+    let res = b.http.get(&url).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(res.headers()["etag"], etag.as_str());
+    assert!(res.bytes().await.unwrap().is_empty());
+    let res = b.http.get(&url).header("range", "bytes=0-9").header("if-range", "\"other\"").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().len(), len);
+    let res = b.http.get(&url).header("range", "bytes=0-9").header("if-range", &etag).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+    let res = b.http.get(&url).header("if-match", "\"other\"").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
     let beyond = b.http.get(&url).header("range", format!("bytes={len}-")).send().await.unwrap();
     assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(beyond.headers()["content-range"], format!("bytes */{len}").as_str());
