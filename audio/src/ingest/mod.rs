@@ -475,6 +475,18 @@ impl<'a> Source<'a> {
             .cloned()
             .ok_or_else(|| IngestError::Unsupported { what: format!("the {container} file has no audio track") })?;
         let codec = names::codec_name(params.codec);
+        // symphonia 0.6's Vorbis decoder gets channels of some surround streams wrong (one of
+        // six identical channels comes out silent where ffmpeg decodes it whole); better refused
+        // than folded down wrong without a word.
+        let channels = params.channels.as_ref().map_or(0, |c| c.count());
+        if params.codec == symphonia::core::codecs::audio::well_known::CODEC_ID_VORBIS && channels > 2 {
+            return Err(IngestError::Unsupported {
+                what: format!(
+                    "Vorbis with {channels} channels is not supported (its decoder is not reliable beyond stereo); \
+                     convert the file to FLAC or WAV"
+                ),
+            });
+        }
         let decoder = make_decoder(&params, codec.display)?;
         let checksum = PcmChecksum::for_decoder(decoder.as_ref());
         let original_bits =
