@@ -61,7 +61,7 @@ async fn update(
     Json(body): Json<CompositionPatch>,
 ) -> Result<Json<CompositionInfo>, AppError> {
     let (c, role) = studio::find(&s.ctx.db, Some(&u), id, Role::Editor).await?;
-    let c = studio::update(&s.ctx.db, c, body, &s.ctx.settings.default_license).await?;
+    let c = studio::update(&s.ctx.db, c, role, body, &s.ctx.settings.default_license).await?;
     Ok(Json(studio::info(&c, role)))
 }
 

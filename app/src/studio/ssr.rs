@@ -167,12 +167,18 @@ pub async fn create(
     Ok(c)
 }
 
+/// Editors change the composition; who may see it and who may add to it are the owner's to
+/// decide, since widening either shows every member's tracks to more people.
 pub async fn update(
     db: &impl ConnectionTrait,
     c: composition::Model,
+    role: Role,
     patch: CompositionPatch,
     default_license: &str,
 ) -> Result<composition::Model, AppError> {
+    if (patch.visibility.is_some() || patch.open_to_contribution.is_some()) && role < Role::Owner {
+        return Err(AppError::Forbidden);
+    }
     let mut a: composition::ActiveModel = c.clone().into();
     if let Some(t) = patch.title {
         a.title = Set(check_title(&t)?);
@@ -717,9 +723,16 @@ pub async fn render_mixdown(
         parent_offset_frames: None,
     };
     let a = crate::ingest::ssr::ingest(ctx, staged, new).await?.audio;
-    let mut active: composition::ActiveModel = c.clone().into();
-    active.mixdown_id = Set(Some(a.id));
-    active.update(&ctx.db).await?;
+    // The composition may have been deleted while its mix rendered: the mix then stays its
+    // owner's audio only, and the request is told the composition is gone.
+    let set = composition::Entity::update_many()
+        .col_expr(composition::Column::MixdownId, sea_orm::sea_query::Expr::value(Some(a.id)))
+        .filter(composition::Column::Id.eq(c.id))
+        .exec(&ctx.db)
+        .await?;
+    if set.rows_affected == 0 {
+        return Err(AppError::NotFound);
+    }
     Ok(a)
 }
 

@@ -567,6 +567,28 @@ async fn the_page_greys_out_the_tracks_a_contributor_may_not_change() {
     assert_eq!(editable(&contributor).await, vec![ids[1].clone()]);
 }
 
+/// Only the owner decides who sees a composition and who may add to it; editors change the rest.
+#[tokio::test]
+async fn only_the_owner_widens_who_sees_a_composition() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let owner = user(&app, "owner").await;
+    let editor = user(&app, "editor").await;
+    let c = compose(&app, &owner, json!({"title": "Private"})).await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    let url = format!("/api/v1/compositions/{cid}/members/{}", editor.id);
+    owner.req(&app, M::PUT, &url).json(&json!({"role": "editor"})).send().await.unwrap();
+    let patch =
+        |who: &Who, body: Value| status(who.req(&app, M::PATCH, &format!("/api/v1/compositions/{cid}")).json(&body));
+    assert_eq!(patch(&editor, json!({"visibility": "public"})).await, StatusCode::FORBIDDEN);
+    assert_eq!(patch(&editor, json!({"open_to_contribution": true})).await, StatusCode::FORBIDDEN);
+    assert_eq!(patch(&editor, json!({"tempo_bpm": 100, "title": "Renamed"})).await, StatusCode::OK);
+    let now: Value =
+        owner.req(&app, M::GET, &format!("/api/v1/compositions/{cid}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!((now["visibility"].as_str(), now["title"].as_str()), (Some("private"), Some("Renamed")));
+    assert_eq!(patch(&owner, json!({"visibility": "public"})).await, StatusCode::OK);
+}
+
 /// A mix with nothing to play says why: every track muted, or every track before the start.
 #[tokio::test]
 async fn a_mixdown_with_nothing_to_play_says_why() {
