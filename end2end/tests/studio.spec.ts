@@ -44,6 +44,15 @@ test('a musician sets up a private composition; a second user needs the invitati
   await page.reload();
   await expect(page.locator('.lane[data-track="Guide"]').getByRole('button', { name: 'M' })).toHaveAttribute('aria-pressed', 'true');
   const url = page.url();
+  // What the musician set on the page (zoom, snap) outlives a save, which redraws the lanes.
+  await page.locator('label.zoom input').fill('80');
+  await page.getByLabel('Snap to beat').uncheck();
+  await page.locator('.lane[data-track="Guide"]').getByRole('button', { name: 'M' }).click();
+  await expect(page.locator('.lane[data-track="Guide"]').getByRole('button', { name: 'M' })).toHaveAttribute('aria-pressed', 'false');
+  await expect(page.locator('label.zoom input')).toHaveValue('80');
+  await expect(page.getByLabel('Snap to beat')).not.toBeChecked();
+  await page.locator('label.zoom input').fill('40');
+  await page.getByLabel('Snap to beat').check();
 
   // A file uploaded from the composition page becomes a new track.
   await hydrated(page);

@@ -236,12 +236,22 @@ pub fn CompositionPage() -> impl IntoView {
     // Made here, once, outside the Transition: a Suspend closure may run more than once on the
     // server, and resources made inside it would not match the browser's.
     let taxonomy = Resource::new(|| (), |_| crate::instruments::list_instruments());
+    // The musician's view survives every save: a save refetches the composition and draws it
+    // again, with these same signals.
+    let desk = Desk::new();
+    // Leaving the page stops what it started: playback, and the microphone (a take in progress
+    // is dropped rather than left recording behind another page).
+    #[cfg(feature = "hydrate")]
+    on_cleanup(|| {
+        let _ = super::player::pause();
+        super::recorder::disarm();
+    });
     view! {
         <Title text="Composition · Tutti" />
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match view_data.await {
-                    Ok(v) => view! { <Composition data=v refresh=refresh taxonomy /> }.into_any(),
+                    Ok(v) => view! { <Composition data=v refresh=refresh taxonomy desk /> }.into_any(),
                     Err(crate::error::AppError::NotFound) => view! { <crate::components::NotFound /> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
                 }
@@ -253,10 +263,39 @@ pub fn CompositionPage() -> impl IntoView {
 /// The instrument taxonomy, as a resource.
 type Taxonomy = Resource<Result<Vec<crate::instruments::Instrument>, crate::error::AppError>>;
 
+/// What a musician set on the composition page that is not saved on the server: zoom, snap, the
+/// playhead and the recorder's choices.
+#[derive(Clone, Copy)]
+pub struct Desk {
+    /// Pixels per second.
+    pub zoom: RwSignal<f64>,
+    pub snap: RwSignal<bool>,
+    pub position: RwSignal<f64>,
+    pub playing: RwSignal<bool>,
+    pub instrument: RwSignal<String>,
+    pub metronome: RwSignal<bool>,
+    /// "Stop after (s)", as typed.
+    pub limit: RwSignal<String>,
+}
+
+impl Desk {
+    fn new() -> Self {
+        Desk {
+            zoom: RwSignal::new(40.0),
+            snap: RwSignal::new(true),
+            position: RwSignal::new(0.0),
+            playing: RwSignal::new(false),
+            instrument: RwSignal::new("voice".to_string()),
+            metronome: RwSignal::new(true),
+            limit: RwSignal::new(String::new()),
+        }
+    }
+}
+
 #[component]
-fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy) -> impl IntoView {
+fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy, desk: Desk) -> impl IntoView {
     let c = data.composition.clone();
-    let zoom = RwSignal::new(40.0f64); // pixels per second
+    let zoom = desk.zoom;
     let longest = data
         .tracks
         .iter()
@@ -269,13 +308,25 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy)
     let bar_step = bars.div_ceil(MAX_RULER_MARKS).max(1);
     let can_edit = c.my_role >= Role::Contributor;
     let can_master = c.my_role >= Role::Editor;
-    let snap = RwSignal::new(true);
+    let snap = desk.snap;
     let seconds_per_beat = 60.0 / c.tempo_bpm * (4.0 / c.meter_unit as f64);
-    let playing = RwSignal::new(false);
-    let position = RwSignal::new(0.0f64);
+    let playing = desk.playing;
+    let position = desk.position;
     let player_error: RwSignal<Option<String>> = RwSignal::new(None);
     #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
     let tracks_for_player = StoredValue::new(data.tracks.clone());
+    // A save while playing (gain, pan, mute, solo, a moved track) is heard at once: the tracks as
+    // saved are scheduled again from where the playhead is.
+    #[cfg(feature = "hydrate")]
+    if super::player::is_playing() {
+        let tracks = data.tracks.clone();
+        leptos::task::spawn_local(async move {
+            let at = super::player::position().unwrap_or_else(|_| position.get_untracked());
+            if super::player::load(&tracks).await.is_ok() {
+                let _ = super::player::seek(&tracks, at);
+            }
+        });
+    }
     let toggle = move || {
         #[cfg(feature = "hydrate")]
         {
@@ -396,6 +447,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy)
                 count_in_bars=c.count_in_bars.max(0) as u32
                 canonical_rate=data.canonical_rate
                 refresh=refresh
+                desk=desk
             />
         })}
         {can_edit.then(|| view! { <AddTrack composition=c.id my_audio=data.my_audio.clone() can_master=can_master refresh=refresh instruments=taxonomy /> })}

@@ -48,6 +48,7 @@ pub fn Recorder(
     count_in_bars: u32,
     canonical_rate: u32,
     refresh: Callback<()>,
+    desk: super::pages::Desk,
 ) -> impl IntoView {
     #[cfg(not(feature = "hydrate"))]
     let _ = (playing, beat_seconds, beats_per_bar);
@@ -64,9 +65,7 @@ pub fn Recorder(
     let drawn = StoredValue::new(0.0f64);
     let counting_in = RwSignal::new(false);
     let take_name = RwSignal::new(format!("Take {}", tracks.len() + 1));
-    let instrument = RwSignal::new("voice".to_string());
-    let metronome = RwSignal::new(true);
-    let limit = RwSignal::new(String::new());
+    let (instrument, metronome, limit) = (desk.instrument, desk.metronome, desk.limit);
     let upload_state = RwSignal::new(UploadState::Processing);
     let pending: StoredValue<Option<Pending>> = StoredValue::new(None);
     #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
