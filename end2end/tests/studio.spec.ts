@@ -53,6 +53,14 @@ test('a musician sets up a private composition; a second user needs the invitati
   await expect(page.getByLabel('Snap to beat')).not.toBeChecked();
   await page.locator('label.zoom input').fill('40');
   await page.getByLabel('Snap to beat').check();
+  // Space on a button reached with the keyboard presses that button; it does not start playback.
+  const guide = page.locator('.lane[data-track="Guide"]');
+  await guide.getByLabel('Pan').focus();
+  await page.keyboard.press('Tab');
+  await expect(guide.getByRole('button', { name: 'M' })).toBeFocused();
+  await page.keyboard.press('Space');
+  await expect(page.locator('.lane[data-track="Guide"]').getByRole('button', { name: 'M' })).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.locator('.transport')).toHaveAttribute('data-playing', 'false');
 
   // A file uploaded from the composition page becomes a new track.
   await hydrated(page);

@@ -128,11 +128,26 @@ async fn upload(
     Ok((status, Json(info(&done.audio))).into_response())
 }
 
-/// Keep only the last path component and printable characters of a client-supplied name.
+/// Keep only the last path component and printable characters of a client-supplied name, at most
+/// 200 characters; a longer name is cut in its stem, so it keeps its extension.
 pub fn sanitize_filename(name: &str) -> String {
+    const MAX: usize = 200;
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
-    if clean.trim().is_empty() { "upload".into() } else { clean }
+    let clean: String = base.chars().filter(|c| !c.is_control()).collect();
+    if clean.trim().is_empty() {
+        return "upload".into();
+    }
+    if clean.chars().count() <= MAX {
+        return clean;
+    }
+    let ext = clean.rsplit_once('.').map(|(_, e)| e).filter(|e| !e.is_empty() && e.chars().count() <= 10);
+    match ext {
+        Some(ext) => {
+            let stem: String = clean.chars().take(MAX - 1 - ext.chars().count()).collect();
+            format!("{stem}.{ext}")
+        }
+        None => clean.chars().take(MAX).collect(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -473,5 +488,10 @@ mod tests {
         assert_eq!(sanitize_filename("../../etc/passwd"), "passwd");
         assert_eq!(sanitize_filename("C:\\music\\take 1.wav"), "take 1.wav");
         assert_eq!(sanitize_filename(""), "upload");
+        // A long name is cut in its stem and keeps its extension.
+        let long = format!("{}.flac", "a".repeat(300));
+        let cut = sanitize_filename(&long);
+        assert_eq!((cut.chars().count(), cut.ends_with("a.flac")), (200, true));
+        assert_eq!(sanitize_filename(&"b".repeat(300)).chars().count(), 200);
     }
 }

@@ -88,12 +88,22 @@ pub fn NotFound() -> impl IntoView {
 #[component]
 pub fn SignInRequired() -> impl IntoView {
     set_page_status(401);
+    // Signing in comes back here (an invitation link, say).
+    let location = leptos_router::hooks::use_location();
+    let href = move || {
+        let search = location.search.get();
+        let here = match search.trim_start_matches('?') {
+            "" => location.pathname.get(),
+            q => format!("{}?{q}", location.pathname.get()),
+        };
+        format!("/signin?next={}", crate::auth::pages::urlencode(&here))
+    };
     view! {
         <section class="status-page">
             <p class="status-code">"401"</p>
             <h1>"Please sign in"</h1>
             <p>"This page is only available to signed-in users."</p>
-            <a class="button" href="/signin">"Sign in"</a>
+            <a class="button" href=href>"Sign in"</a>
         </section>
     }
 }

@@ -385,7 +385,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
         }
         let keys = window_event_listener(leptos::ev::keydown, move |ev| {
             let typing = super::typing_in_field(&ev);
-            if ev.key() == " " && !typing {
+            if ev.key() == " " && !typing && !super::on_keyboard_control(&ev) {
                 ev.prevent_default();
                 toggle();
             }

@@ -64,7 +64,8 @@ pub fn Recorder(
     #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
     let drawn = StoredValue::new(0.0f64);
     let counting_in = RwSignal::new(false);
-    let take_name = RwSignal::new(format!("Take {}", tracks.len() + 1));
+    let take_number = tracks.len() + 1;
+    let take_name = RwSignal::new(format!("Take {take_number}"));
     let (instrument, metronome, limit) = (desk.instrument, desk.metronome, desk.limit);
     let upload_state = RwSignal::new(UploadState::Processing);
     let pending: StoredValue<Option<Pending>> = StoredValue::new(None);
@@ -163,6 +164,10 @@ pub fn Recorder(
                 p.capture["dropped_frames"] = take.gaps.into();
                 p.capture["stalled_ms"] = (take.stalled * 1000.0).round().into();
                 pending.set_value(Some(p));
+            }
+            // A take is never lost for want of a name: an emptied field gives it the default one.
+            if take_name.get_untracked().trim().is_empty() {
+                take_name.set(format!("Take {take_number}"));
             }
             match super::recorder::take_file(&take, &format!("{}.wav", take_name.get_untracked())) {
                 Ok(file) => {

@@ -88,6 +88,10 @@ async fn the_profile_page_needs_a_signed_in_user() {
     let res = app.get(&Browser::new(), "/profile").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(res.text().await.unwrap().contains("Please sign in"));
+    // Signing in from such a page comes back to it (an invitation link keeps its token).
+    let res = app.get(&Browser::new(), "/invite/abc-123").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.text().await.unwrap().contains(r#"href="/signin?next=/invite/abc-123""#));
     let browser = Browser::new();
     app.sign_in_demo(&browser, "musician").await;
     let res = app.get(&browser, "/profile").await;
