@@ -5,9 +5,18 @@
 
 /// Encodes interleaved `samples` (`channels` per frame) at `rate` as a float WAV file.
 pub fn encode_f32(samples: &[f32], rate: u32, channels: u16) -> Vec<u8> {
-    let data_len = (samples.len() * 4) as u32;
-    let frames = samples.len() as u32 / u32::from(channels.max(1));
-    let mut out = Vec::with_capacity(58 + samples.len() * 4);
+    let mut out = f32_header(samples.len() as u64, rate, channels).unwrap_or_default();
+    out.reserve(samples.len() * 4);
+    put_f32(&mut out, samples);
+    out
+}
+
+/// The header of a float WAV holding `samples` samples, to be followed by them ([`put_f32`]);
+/// None when they would not fit in one (4 GiB).
+pub fn f32_header(samples: u64, rate: u32, channels: u16) -> Option<Vec<u8>> {
+    let data_len = u32::try_from(samples.checked_mul(4)?).ok().filter(|d| *d <= u32::MAX - 58)?;
+    let frames = (samples / u64::from(channels.max(1))) as u32;
+    let mut out = Vec::with_capacity(58);
     out.extend_from_slice(b"RIFF");
     // fmt (8 + 18) + fact (8 + 4) + data (8 + n) + "WAVE"
     out.extend_from_slice(&(4 + 26 + 12 + 8 + data_len).to_le_bytes());
@@ -26,10 +35,14 @@ pub fn encode_f32(samples: &[f32], rate: u32, channels: u16) -> Vec<u8> {
     out.extend_from_slice(&frames.to_le_bytes());
     out.extend_from_slice(b"data");
     out.extend_from_slice(&data_len.to_le_bytes());
+    Some(out)
+}
+
+/// Appends samples as 32-bit float, little-endian.
+pub fn put_f32(out: &mut Vec<u8>, samples: &[f32]) {
     for s in samples {
         out.extend_from_slice(&s.to_le_bytes());
     }
-    out
 }
 
 /// One metronome click at `rate`: a 25 ms decaying sine, higher and louder on the first beat of a bar.

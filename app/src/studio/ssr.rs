@@ -659,12 +659,7 @@ pub async fn render_mixdown(
         let _permit = permit;
         let mut sources = Vec::with_capacity(decoded.len());
         for (t, flac, frames) in decoded {
-            let window = crate::tasks::ssr::cut_windows_blocking(flac, &[0], frames)?
-                .into_iter()
-                .next()
-                .and_then(|w| w.wav)
-                .ok_or(AppError::Internal)?;
-            let (samples, channels, _) = crate::annotate::ssr::read_wav_16(&window).ok_or(AppError::Internal)?;
+            let (samples, channels) = crate::tasks::ssr::decode_whole_blocking(flac, frames)?;
             sources.push((t, samples, channels));
         }
         let tracks: Vec<TrackMix> = sources
@@ -689,7 +684,9 @@ pub async fn render_mixdown(
                 "Every track is muted: there is nothing to mix.".into()
             }));
         }
-        let header = crate::tasks::ssr::wav_16_header(frames.saturating_mul(2), 2, rate).ok_or_else(|| {
+        // 32-bit float: the sum keeps the tracks' full precision and any peak above full scale
+        // (the canonical FLAC made from it is clipped there, like every canonical).
+        let header = ::audio::wav::f32_header(frames.saturating_mul(2), rate, 2).ok_or_else(|| {
             AppError::Invalid(
                 "The mixdown would be larger than a WAV file holds (4 GiB); move the tracks closer to the start."
                     .into(),
@@ -699,12 +696,12 @@ pub async fn render_mixdown(
         // far apart they lie.
         crate::ingest::ssr::Staged::write_in(&tmp_dir, |w| {
             w.write(&header)?;
-            let mut pcm = Vec::new();
+            let mut bytes = Vec::new();
             for start in (0..frames).step_by(MIX_BLOCK_FRAMES) {
                 let len = (frames - start).min(MIX_BLOCK_FRAMES as u64) as usize;
-                pcm.clear();
-                crate::tasks::ssr::put_i16(&mut pcm, &mix_range(&tracks, start, len));
-                w.write(&pcm)?;
+                bytes.clear();
+                ::audio::wav::put_f32(&mut bytes, &mix_range(&tracks, start, len));
+                w.write(&bytes)?;
             }
             Ok(())
         })

@@ -526,14 +526,36 @@ pub fn cut_windows_blocking(flac: bytes::Bytes, offsets: &[u64], frames: u64) ->
         for o in left {
             if pass.last().is_none_or(|&p: &u64| o >= p + frames) { pass.push(o) } else { later.push(o) }
         }
-        out.extend(cut_pass(flac.clone(), &pass, frames)?);
+        let (cut, short) = decode_windows(flac.clone(), &pass, frames, window)?;
+        out.extend(cut);
+        out.extend(short.into_iter().map(|offset| Window {
+            offset,
+            wav: None,
+            rms_db: f64::NEG_INFINITY,
+            skip_reason: Some("shorter than the clip length".into()),
+        }));
         left = later;
     }
     out.sort_by_key(|w| w.offset);
     Ok(out)
 }
 
-fn cut_pass(flac: bytes::Bytes, offsets: &[u64], frames: u64) -> Result<Vec<Window>, AppError> {
+/// The first `frames` frames of canonical audio, as interleaved samples at full precision (16 or
+/// 24 bits, exactly), with the channel count.
+pub fn decode_whole_blocking(flac: bytes::Bytes, frames: u64) -> Result<(Vec<f32>, usize), AppError> {
+    let (mut whole, _) = decode_windows(flac, &[0], frames, |_, samples, channels, _| (samples, channels))?;
+    whole.pop().ok_or_else(|| internal("the canonical audio is shorter than its record says"))
+}
+
+/// One decoding pass over canonical audio, handing each window of `frames` frames starting at
+/// `offsets` (ascending, not overlapping) to `finish`; also returns the offsets the audio ended
+/// before filling.
+fn decode_windows<W>(
+    flac: bytes::Bytes,
+    offsets: &[u64],
+    frames: u64,
+    finish: impl Fn(u64, Vec<f32>, usize, u32) -> W,
+) -> Result<(Vec<W>, Vec<u64>), AppError> {
     use symphonia::core::codecs::audio::AudioDecoderOptions;
     use symphonia::core::formats::probe::Hint;
     use symphonia::core::formats::{FormatOptions, TrackType};
@@ -583,21 +605,13 @@ fn cut_pass(flac: bytes::Bytes, offsets: &[u64], frames: u64) -> Result<Vec<Wind
             current.extend_from_slice(&scratch[(f as usize) * channels..(take_to as usize) * channels]);
             f = take_to;
             if position + f >= end {
-                out.push(window(offsets[next], std::mem::take(&mut current), channels, rate));
+                out.push(finish(offsets[next], std::mem::take(&mut current), channels, rate));
                 next += 1;
             }
         }
         position += block_frames;
     }
-    for &offset in &offsets[next..] {
-        out.push(Window {
-            offset,
-            wav: None,
-            rms_db: f64::NEG_INFINITY,
-            skip_reason: Some("shorter than the clip length".into()),
-        });
-    }
-    Ok(out)
+    Ok((out, offsets[next..].to_vec()))
 }
 
 fn window(offset: u64, samples: Vec<f32>, channels: usize, rate: u32) -> Window {
@@ -606,7 +620,7 @@ fn window(offset: u64, samples: Vec<f32>, channels: usize, rate: u32) -> Window 
     Window { offset, wav: Some(wav_16(&samples, channels as u16, rate)), rms_db, skip_reason: None }
 }
 
-/// A 16-bit PCM WAV; the canonical audio is 16-bit, so nothing is lost.
+/// A 16-bit PCM WAV (a clip: what annotators hear in the browser).
 pub fn wav_16(samples: &[f32], channels: u16, rate: u32) -> Vec<u8> {
     let mut b = Vec::with_capacity(44 + samples.len() * 2);
     b.extend_from_slice(&wav_16_header(samples.len() as u64, channels, rate).unwrap_or([0; 44]));
@@ -616,7 +630,7 @@ pub fn wav_16(samples: &[f32], channels: u16, rate: u32) -> Vec<u8> {
 
 /// The 44-byte header of a 16-bit PCM WAV holding `samples` samples, or None when they would not
 /// fit in one (4 GiB).
-pub fn wav_16_header(samples: u64, channels: u16, rate: u32) -> Option<[u8; 44]> {
+fn wav_16_header(samples: u64, channels: u16, rate: u32) -> Option<[u8; 44]> {
     let data_len = u32::try_from(samples.checked_mul(2)?).ok().filter(|d| *d <= u32::MAX - 36)?;
     let mut b = [0u8; 44];
     let fields: [&[u8]; 12] = [
@@ -642,7 +656,7 @@ pub fn wav_16_header(samples: u64, channels: u16, rate: u32) -> Option<[u8; 44]>
 }
 
 /// Appends samples as 16-bit PCM (clamped to ±1).
-pub fn put_i16(out: &mut Vec<u8>, samples: &[f32]) {
+fn put_i16(out: &mut Vec<u8>, samples: &[f32]) {
     for s in samples {
         out.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).to_le_bytes());
     }

@@ -431,20 +431,21 @@ async fn the_server_mixdown_places_every_click_at_its_sample_with_the_pan_law() 
     assert_eq!(mix["kind"], "mixdown");
     assert_eq!(mix["canonical_channels"], 2);
     assert_eq!(mix["frames"], 22050 + 44100);
-    let flac = owner
-        .req(&app, M::GET, &format!("/api/v1/audio/{}/canonical", mix["id"].as_str().unwrap()))
+    // The mix as rendered: the original is a 32-bit float WAV (58-byte header, then stereo frames).
+    let wav = owner
+        .req(&app, M::GET, &format!("/api/v1/audio/{}/original", mix["id"].as_str().unwrap()))
         .send()
         .await
         .unwrap()
         .bytes()
         .await
         .unwrap();
-    let window = app::tasks::ssr::cut_windows_blocking(flac, &[0], 66_150).unwrap().remove(0).wav.unwrap();
-    let (s, ch, _) = app::annotate::ssr::read_wav_16(&window).unwrap();
-    assert_eq!(ch, 2);
+    assert_eq!(u16::from_le_bytes([wav[20], wav[21]]), 3, "IEEE float");
+    let s: Vec<f32> = wav[58..].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    assert_eq!(s.len(), 2 * 66_150);
     let frame = |i: usize| (s[2 * i], s[2 * i + 1]);
     let centre = std::f32::consts::FRAC_1_SQRT_2;
-    let q = 3.0 / 32767.0; // two 16-bit quantisations (sources and mix) and the 32767/32768 scales
+    let q = 1.0 / 32767.0; // the sources' 16-bit quantisation (full scale is 32767/32768)
     let (l, r) = frame(22050 + 1000);
     assert!((l - centre).abs() < q && (r - centre).abs() < q, "A at 23050: {l} {r}");
     for i in [10, 5] {
