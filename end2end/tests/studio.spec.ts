@@ -134,6 +134,8 @@ test('a musician sets up a private composition; a second user needs the invitati
   expect(denied?.status()).toBe(404);
   await other.goto(invite);
   await hydrated(other);
+  // The page says what the link offers before it is accepted.
+  await expect(other.locator('.card')).toContainText('“Evening song” as contributor');
   await other.getByRole('button', { name: 'Accept invitation' }).click();
   await expect(other.getByRole('heading', { name: 'Evening song' })).toBeVisible();
   await expect(other.locator('.composition-page')).toHaveAttribute('data-role', 'contributor');

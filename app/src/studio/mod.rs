@@ -185,6 +185,17 @@ pub struct InvitationLink {
     pub expires_at: String,
 }
 
+/// What an invitation link offers, shown before it is accepted (the link's holder may know it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvitationPreview {
+    pub composition_title: String,
+    pub owner_name: String,
+    pub role: Role,
+    pub expires_at: String,
+    /// Why it can no longer be accepted, if so.
+    pub unusable: Option<String>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewCollection {
     pub title: String,
@@ -407,6 +418,13 @@ pub async fn invite_member(composition_id: Uuid, invitation: NewInvitation) -> R
     }
     .await;
     result.inspect_err(|e| e.set_response_status())
+}
+
+#[server(endpoint = "preview_invitation")]
+pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppError> {
+    let _user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    ssr::preview(&ctx.db, &token).await.inspect_err(|e| e.set_response_status())
 }
 
 #[server(endpoint = "accept_invitation")]

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{
     CompositionView, NewCollection, NewComposition, NewInvitation, NewTrack, Role, TrackInfo, TrackPatch, Visibility,
     accept_invitation, add_track_fn, create_collection_fn, create_composition_fn, get_collection, get_composition,
-    invite_member, render_mixdown_fn, studio_home, update_track_fn,
+    invite_member, preview_invitation, render_mixdown_fn, studio_home, update_track_fn,
 };
 use crate::auth::use_me;
 use crate::components::{ErrorNotice, SignInRequired, Waveform};
@@ -161,14 +161,33 @@ fn NewCompositionForm(collections: Vec<(Uuid, String)>, preset: Option<Uuid>) ->
     let open = RwSignal::new(false);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
     let navigate = use_navigate();
+    let unit = RwSignal::new("4".to_string());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // An emptied or unreadable number is said, not silently replaced by the default.
+        fn number<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, String> {
+            text.trim().parse().map_err(|_| format!("{field}: enter a number."))
+        }
+        let numbers = (|| {
+            Ok::<_, String>((
+                number::<f64>("Tempo (BPM)", &tempo.get_untracked())?,
+                number::<i32>("Beats per bar", &beats.get_untracked())?,
+                number::<i32>("Count-in bars", &count_in.get_untracked())?,
+            ))
+        })();
+        let (tempo_bpm, meter_beats, count_in_bars) = match numbers {
+            Ok(n) => n,
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
         let new = NewComposition {
             title: title.get_untracked(),
-            tempo_bpm: tempo.get_untracked().trim().parse().ok(),
-            meter_beats: beats.get_untracked().trim().parse().ok(),
-            meter_unit: Some(4),
-            count_in_bars: count_in.get_untracked().trim().parse().ok(),
+            tempo_bpm: Some(tempo_bpm),
+            meter_beats: Some(meter_beats),
+            meter_unit: unit.get_untracked().parse().ok(),
+            count_in_bars: Some(count_in_bars),
             visibility: Visibility::parse(&visibility.get_untracked()),
             open_to_contribution: Some(open.get_untracked()),
             collection_id: collection.get_untracked().parse().ok(),
@@ -193,6 +212,14 @@ fn NewCompositionForm(collections: Vec<(Uuid, String)>, preset: Option<Uuid>) ->
                 <div class="row">
                     <label>"Tempo (BPM)" <input id="composition-tempo" type="number" min="20" max="400" step="0.1" bind:value=tempo /></label>
                     <label>"Beats per bar" <input type="number" min="1" max="32" bind:value=beats /></label>
+                    <label>"Beat unit"
+                        <select id="composition-unit" on:change=move |ev| unit.set(event_target_value(&ev))>
+                            <option value="2">"2 (half notes)"</option>
+                            <option value="4" selected>"4 (quarter notes)"</option>
+                            <option value="8">"8 (eighth notes)"</option>
+                            <option value="16">"16 (sixteenth notes)"</option>
+                        </select>
+                    </label>
                     <label>"Count-in bars" <input type="number" min="0" max="8" bind:value=count_in /></label>
                     <label>"Visibility"
                         <select on:change=move |ev| visibility.set(event_target_value(&ev))>
@@ -759,6 +786,13 @@ pub fn InvitePage() -> impl IntoView {
             }
         });
     };
+    // Made here, outside the Suspense (see ARCHITECTURE): what the link offers.
+    let preview = Resource::new(
+        move || params.read().get("token").unwrap_or_default(),
+        |token| async move {
+            if token.is_empty() { Err(crate::error::AppError::NotFound) } else { preview_invitation(token).await }
+        },
+    );
     view! {
         <Title text="Invitation · Tutti" />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -766,14 +800,28 @@ pub fn InvitePage() -> impl IntoView {
                 let accept = accept.clone();
                 Suspend::new(async move {
                     match me.await {
-                        Ok(Some(_)) => view! {
-                            <section class="card narrow">
-                                <h1>"You are invited"</h1>
-                                <p>"Accept to join the composition with the role the link grants."</p>
-                                <button type="button" class="primary" on:click=accept>"Accept invitation"</button>
-                                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                            </section>
-                        }.into_any(),
+                        Ok(Some(_)) => match preview.await {
+                            Ok(p) => view! {
+                                <section class="card narrow">
+                                    <h1>"You are invited"</h1>
+                                    <p>{format!("{} invites you to “{}” as {}.", p.owner_name, p.composition_title, p.role.as_str())}</p>
+                                    {match p.unusable {
+                                        Some(why) => view! { <p class="error" role="alert">{why}</p> }.into_any(),
+                                        None => view! {
+                                            <button type="button" class="primary" on:click=accept>"Accept invitation"</button>
+                                        }.into_any(),
+                                    }}
+                                    {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                                </section>
+                            }.into_any(),
+                            Err(crate::error::AppError::NotFound) => view! {
+                                <section class="card narrow">
+                                    <h1>"This invitation link does not work"</h1>
+                                    <p>"No invitation has this address: check that the whole link was copied, or ask for a new one."</p>
+                                </section>
+                            }.into_any(),
+                            Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+                        },
                         _ => view! { <SignInRequired /> }.into_any(),
                     }
                 })

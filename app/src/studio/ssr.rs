@@ -305,6 +305,32 @@ pub async fn invite(
     })
 }
 
+/// What an invitation offers: the composition's title and owner, the role, and whether it can still
+/// be accepted. Knowing the token is what entitles one to this.
+pub async fn preview(db: &impl ConnectionTrait, token: &str) -> Result<super::InvitationPreview, AppError> {
+    let inv = invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(crate::auth::ssr::hash_token(token)))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let c = composition::Entity::find_by_id(inv.composition_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let owner = user::Entity::find_by_id(c.owner_id).one(db).await?.map(|u| u.display_name).unwrap_or_default();
+    let unusable = if inv.used_by.is_some() {
+        Some("This invitation was already used. Ask for a new one.".to_string())
+    } else if inv.expires_at <= Utc::now() {
+        Some("This invitation has expired. Ask for a new one.".to_string())
+    } else {
+        None
+    };
+    Ok(super::InvitationPreview {
+        composition_title: c.title,
+        owner_name: owner,
+        role: Role::parse(&inv.role).unwrap_or(Role::Viewer),
+        expires_at: inv.expires_at.to_rfc3339(),
+        unusable,
+    })
+}
+
 /// Accept an invitation: single use, before it expires. Returns the composition.
 ///
 /// The invitation is claimed first, by a conditional update, and the membership is made in the

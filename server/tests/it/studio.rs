@@ -590,6 +590,47 @@ async fn only_the_owner_widens_who_sees_a_composition() {
     assert_eq!(patch(&owner, json!({"visibility": "public"})).await, StatusCode::OK);
 }
 
+/// The invitation page says what the link offers before it is accepted, and why it no longer can be.
+#[tokio::test]
+async fn an_invitation_says_what_it_offers_before_it_is_accepted() {
+    let app = TestApp::spawn().await;
+    let (owner, guest) = (crate::helpers::Browser::new(), crate::helpers::Browser::new());
+    app.sign_in_demo(&owner, "musician").await;
+    app.sign_in_demo(&guest, "annotator").await;
+    let c: Value = owner
+        .http
+        .post(app.url("/api/v1/compositions"))
+        .json(&json!({"title": "Night song"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = app.url(&format!("/api/v1/compositions/{}/invitations", c["id"].as_str().unwrap()));
+    let inv: Value =
+        owner.http.post(url).json(&json!({"role": "contributor"})).send().await.unwrap().json().await.unwrap();
+    let token = inv["token"].as_str().unwrap();
+    let preview = |token: &str| {
+        let req = guest.http.post(app.url("/api/preview_invitation")).form(&[("token", token)]);
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status(), res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, p) = preview(token).await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!((p["composition_title"].as_str(), p["role"].as_str()), (Some("Night song"), Some("contributor")));
+    assert!(p["unusable"].is_null(), "{p}");
+    let accepted = guest.http.post(app.url(&format!("/api/v1/invitations/{token}/accept"))).send().await.unwrap();
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let (_, p) = preview(token).await;
+    assert!(p["unusable"].as_str().unwrap().contains("already used"), "{p}");
+    assert_eq!(preview("no-such-token").await.0, StatusCode::NOT_FOUND);
+    let signed_out = reqwest::Client::new().post(app.url("/api/preview_invitation")).form(&[("token", token)]);
+    assert_eq!(signed_out.send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
+
 /// A mix with nothing to play says why: every track muted, or every track before the start.
 #[tokio::test]
 async fn a_mixdown_with_nothing_to_play_says_why() {
