@@ -342,6 +342,13 @@ pub fn Recorder(
             }
         });
         on_cleanup(move || keys.remove());
+        // Leaving while a take is recorded or saved would lose it: the browser asks first.
+        let guard = window_event_listener(leptos::ev::beforeunload, move |ev| {
+            if matches!(phase.get_untracked(), Phase::Recording | Phase::Saving) {
+                ev.prevent_default();
+            }
+        });
+        on_cleanup(move || guard.remove());
     }
 
     let busy = move || matches!(phase.get(), Phase::Arming | Phase::Measuring | Phase::Saving);
