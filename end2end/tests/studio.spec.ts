@@ -108,6 +108,11 @@ test('a musician sets up a private composition; a second user needs the invitati
   await expect.poll(async () => parseFloat((await page.locator('.transport .position').textContent())!), { timeout: 10_000 }).toBeGreaterThan(0.5);
   await page.keyboard.press('Space');
   await expect(page.locator('.transport')).toHaveAttribute('data-playing', 'false');
+  // Played on, it stops by itself where the last track (the 8 s guide) ends.
+  await page.getByRole('button', { name: /^Play/ }).click();
+  await expect(page.locator('.transport')).toHaveAttribute('data-playing', 'true');
+  await expect(page.locator('.transport')).toHaveAttribute('data-playing', 'false', { timeout: 15_000 });
+  await expect(page.locator('.transport .position')).toHaveText(/^8\.0 s/);
 
   // The server renders the mix; it downloads as FLAC.
   await page.getByRole('button', { name: 'Render mixdown' }).click();

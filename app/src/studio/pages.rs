@@ -339,6 +339,12 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
     let seconds_per_beat = 60.0 / c.tempo_bpm * (4.0 / c.meter_unit as f64);
     let playing = desk.playing;
     let position = desk.position;
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    let end_seconds = data
+        .tracks
+        .iter()
+        .map(|t| t.offset_frames as f64 / t.canonical_rate.max(1) as f64 + t.duration_seconds)
+        .fold(0.0, f64::max);
     let player_error: RwSignal<Option<String>> = RwSignal::new(None);
     #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
     let tracks_for_player = StoredValue::new(data.tracks.clone());
@@ -364,7 +370,8 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
                 playing.set(false);
             } else {
                 let tracks = tracks_for_player.get_value();
-                let from = position.get_untracked();
+                // Play after the end (where playback stopped) starts again from the top.
+                let from = Some(position.get_untracked()).filter(|p| *p < end_seconds).unwrap_or(0.0);
                 leptos::task::spawn_local(async move {
                     let started = match super::player::load(&tracks).await {
                         Ok(()) => super::player::play(&tracks, from),
@@ -403,7 +410,15 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
                     playing.set(now);
                 }
                 if now && let Ok(p) = super::player::position() {
-                    position.set(p);
+                    // Playback stops where the last track ends, unless a take is being recorded
+                    // (which runs as long as the musician plays).
+                    if p >= end_seconds && super::recorder::take_progress().is_none() {
+                        let _ = super::player::pause();
+                        playing.set(false);
+                        position.set(end_seconds);
+                    } else {
+                        position.set(p);
+                    }
                 }
             },
             std::time::Duration::from_millis(100),
