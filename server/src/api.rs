@@ -57,7 +57,7 @@ async fn json_errors(res: Response) -> Response {
         StatusCode::NOT_FOUND => ("not_found", "Not found.".to_string()),
         StatusCode::PAYLOAD_TOO_LARGE => ("too_large", text),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", text),
-        StatusCode::UNPROCESSABLE_ENTITY => ("invalid", text),
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid", without_type_names(&text)),
         StatusCode::RANGE_NOT_SATISFIABLE => {
             ("range_not_satisfiable", "The byte range asked for lies outside the file (see Content-Range).".to_string())
         }
@@ -68,6 +68,29 @@ async fn json_errors(res: Response) -> Response {
     parts.headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
     let body = serde_json::json!({ "error": code, "message": message }).to_string();
     Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// serde names the Rust type it expected ("expected struct NewComposition with 10 elements");
+/// a client knows it as a JSON object.
+fn without_type_names(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("struct ") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "struct ".len()..];
+        let name_len = after.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(after.len());
+        out.push_str("a JSON object");
+        rest = &after[name_len..];
+        // "… with 10 elements" counts the type's fields, which means nothing to the client.
+        if let Some(tail) = rest.strip_prefix(" with ")
+            && let Some(end) = tail.find(" elements")
+            && tail[..end].chars().all(|c| c.is_ascii_digit())
+        {
+            rest = &tail[end + " elements".len()..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 async fn get_me(RequireUser(user): RequireUser) -> Json<Me> {

@@ -182,6 +182,8 @@ async fn malformed_requests_get_json_errors_that_say_what_is_wrong() {
     let cases = [
         (json_body("not json").await.unwrap(), StatusCode::BAD_REQUEST, "bad_request", "parse the request body as JSON"),
         (json_body("{}").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "missing field `client_id`"),
+        // A number where an object belongs: said in JSON words, not the server type names.
+        (json_body("1").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY, "invalid", "expected a JSON object at"),
         (
             json_body(r#"{"client_id":"x","answers":{"piano":"maybe"},"play_count":1,"listening_ms":1,"time_to_submit_ms":1}"#)
                 .await
