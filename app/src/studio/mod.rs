@@ -82,8 +82,10 @@ pub struct NewComposition {
     pub open_to_contribution: Option<bool>,
 }
 
-/// Changes to a composition; absent fields stay as they are.
+/// Changes to a composition; absent fields stay as they are. A field that cannot be changed here
+/// (a collection, a mixdown) is refused by name rather than ignored.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CompositionPatch {
     pub title: Option<String>,
     pub description: Option<String>,
@@ -149,7 +151,9 @@ pub struct NewTrack {
     pub capture: Option<serde_json::Value>,
 }
 
+/// Changes to a track; absent fields stay as they are, unknown ones are refused by name.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrackPatch {
     pub name: Option<String>,
     pub instrument: Option<String>,

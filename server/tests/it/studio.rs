@@ -588,6 +588,15 @@ async fn only_the_owner_widens_who_sees_a_composition() {
         owner.req(&app, M::GET, &format!("/api/v1/compositions/{cid}")).send().await.unwrap().json().await.unwrap();
     assert_eq!((now["visibility"].as_str(), now["title"].as_str()), (Some("private"), Some("Renamed")));
     assert_eq!(patch(&owner, json!({"visibility": "public"})).await, StatusCode::OK);
+    // What cannot be changed here is refused by name, not ignored with a 200.
+    let res = owner
+        .req(&app, M::PATCH, &format!("/api/v1/compositions/{cid}"))
+        .json(&json!({"collection_id": uuid::Uuid::new_v4()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("unknown field `collection_id`"));
 }
 
 /// The invitation page says what the link offers before it is accepted, and why it no longer can be.
