@@ -99,8 +99,17 @@ test('a musician sets up a private composition; a second user needs the invitati
   await page.mouse.down();
   await page.mouse.move(moved.x - 60, moved.y + moved.height / 2, { steps: 5 });
   await page.mouse.move(moved.x - 140, moved.y + moved.height / 2, { steps: 5 });
+  const redrawn = page.waitForResponse((r) => r.url().includes('/api/get_composition'));
   await page.mouse.up();
   await expect.poll(() => offsetOf('Take 2')).toBe(-2 * 29_400);
+  await redrawn;
+  // From the keyboard: → moves it a beat later, and the lane keeps the focus for the next press.
+  await block.focus();
+  await page.keyboard.press('ArrowRight');
+  await expect.poll(() => offsetOf('Take 2')).toBe(-29_400);
+  await expect(page.locator('.lane[data-track="Take 2"] .clip-block')).toBeFocused();
+  await page.keyboard.press('ArrowRight');
+  await expect.poll(() => offsetOf('Take 2')).toBe(0);
 
   // Playback: every track on one AudioContext clock; the clock moves, Space pauses.
   await page.getByRole('button', { name: /^Play/ }).click();

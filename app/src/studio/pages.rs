@@ -299,6 +299,8 @@ pub struct Desk {
     pub snap: RwSignal<bool>,
     pub position: RwSignal<f64>,
     pub playing: RwSignal<bool>,
+    /// The lane moved from the keyboard last: it keeps the focus when the lanes are drawn again.
+    pub focused_track: RwSignal<Option<Uuid>>,
     pub instrument: RwSignal<String>,
     pub metronome: RwSignal<bool>,
     /// "Stop after (s)", as typed.
@@ -312,6 +314,7 @@ impl Desk {
             snap: RwSignal::new(true),
             position: RwSignal::new(0.0),
             playing: RwSignal::new(false),
+            focused_track: RwSignal::new(None),
             instrument: RwSignal::new("voice".to_string()),
             metronome: RwSignal::new(true),
             limit: RwSignal::new(String::new()),
@@ -472,7 +475,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
                         <span class="bar" style=move || format!("left: {:.1}px", b as f64 * seconds_per_bar * zoom.get())>{b + 1}</span>
                     }).collect_view()}
                 </div>
-                {data.tracks.clone().into_iter().map(|t| view! { <Lane columns=data.waveforms.get(&t.audio_id).cloned().unwrap_or_default() can_edit=data.editable.contains(&t.id) track=t zoom=zoom refresh=refresh snap=snap seconds_per_beat=seconds_per_beat /> }).collect_view()}
+                {data.tracks.clone().into_iter().map(|t| view! { <Lane columns=data.waveforms.get(&t.audio_id).cloned().unwrap_or_default() can_edit=data.editable.contains(&t.id) track=t zoom=zoom refresh=refresh focused=desk.focused_track snap=snap seconds_per_beat=seconds_per_beat /> }).collect_view()}
             </div>
             {data.tracks.is_empty().then(|| view! { <p class="muted">"No tracks yet. Add the master track first."</p> })}
             <Mixdown composition=c.id mixdown=c.mixdown_id can_render=can_master refresh=refresh />
@@ -514,8 +517,17 @@ fn Lane(
     refresh: Callback<()>,
     snap: RwSignal<bool>,
     seconds_per_beat: f64,
+    focused: RwSignal<Option<Uuid>>,
 ) -> impl IntoView {
     let rate = track.canonical_rate.max(1) as f64;
+    let block = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(el) = block.get()
+            && focused.get_untracked() == Some(track.id)
+        {
+            let _ = el.focus();
+        }
+    });
     let saved_start = track.offset_frames as f64 / rate;
     let start = RwSignal::new(saved_start);
     // While dragging: where the pointer went down, the start at that moment, and whether it moved.
@@ -560,8 +572,34 @@ fn Lane(
             <div class="lane-body">
                 <div
                     class="clip-block"
+                    node_ref=block
                     class:draggable=can_edit
                     style=move || format!("margin-left: {:.1}px; width: {:.1}px", start.get() * zoom.get(), duration * zoom.get())
+                    // Movable from the keyboard too: ←/→ by a beat (10 ms without snap), Shift for four.
+                    tabindex=if can_edit { "0" } else { "-1" }
+                    role="slider"
+                    aria-label=format!("Start of {}", track.name)
+                    aria-valuenow=move || format!("{:.3}", start.get())
+                    aria-valuetext=move || format!("{:.2} s", start.get())
+                    aria-disabled=(!can_edit).to_string()
+                    on:keydown=move |ev| {
+                        let direction = match ev.key().as_str() {
+                            "ArrowLeft" => -1.0,
+                            "ArrowRight" => 1.0,
+                            _ => return,
+                        };
+                        if !can_edit {
+                            return;
+                        }
+                        ev.prevent_default();
+                        let step = if snap.get_untracked() && seconds_per_beat > 0.0 { seconds_per_beat } else { 0.01 };
+                        let step = if ev.shift_key() { 4.0 * step } else { step };
+                        let s = (start.get_untracked() + direction * step).max(-duration);
+                        start.set(s);
+                        focused.set(Some(id));
+                        error.set(None);
+                        save(TrackPatch { offset_frames: Some((s * rate).round() as i64), ..Default::default() });
+                    }
                     on:pointerdown=move |ev| {
                         if can_edit {
                             drag.set(Some((ev.client_x() as f64, start.get_untracked(), false)));
