@@ -149,6 +149,19 @@ impl TestApp {
         browser.http.get(self.url(path)).send().await.unwrap()
     }
 
+    /// POST a JSON body as `browser`; the answer as JSON.
+    pub async fn post_json(&self, browser: &Browser, path: &str, body: serde_json::Value) -> serde_json::Value {
+        browser.http.post(self.url(path)).json(&body).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// Two browsers signed in with demo sign-in, as these roles.
+    pub async fn demo_pair(&self, first: &str, second: &str) -> (Browser, Browser) {
+        let (a, b) = (Browser::new(), Browser::new());
+        self.sign_in_demo(&a, first).await;
+        self.sign_in_demo(&b, second).await;
+        (a, b)
+    }
+
     pub async fn sessions(&self) -> u64 {
         app::db::session::Entity::find().count(&self.db).await.unwrap()
     }

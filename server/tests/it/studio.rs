@@ -514,20 +514,9 @@ async fn the_server_mixdown_places_every_click_at_its_sample_with_the_pan_law() 
 async fn the_page_greys_out_the_tracks_a_contributor_may_not_change() {
     // Server functions take the session cookie: two demo browsers.
     let app = TestApp::spawn().await;
-    let (owner, contributor) = (crate::helpers::Browser::new(), crate::helpers::Browser::new());
-    app.sign_in_demo(&owner, "musician").await;
-    app.sign_in_demo(&contributor, "annotator").await;
+    let (owner, contributor) = app.demo_pair("musician", "annotator").await;
     let contributor_id = app.me(&contributor).await.unwrap()["id"].as_str().unwrap().to_string();
-    let c: Value = owner
-        .http
-        .post(app.url("/api/v1/compositions"))
-        .json(&json!({"title": "Band"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c = app.post_json(&owner, "/api/v1/compositions", json!({"title": "Band"})).await;
     let cid = c["id"].as_str().unwrap().to_string();
     let url = app.url(&format!("/api/v1/compositions/{cid}/members/{contributor_id}"));
     owner.http.put(url).json(&json!({"role": "contributor"})).send().await.unwrap();
@@ -536,16 +525,8 @@ async fn the_page_greys_out_the_tracks_a_contributor_may_not_change() {
         let form = Form::new().part("file", Part::bytes(wav(8_000, 1, 0.5)).file_name("part.wav"));
         let a: Value =
             b.http.post(app.url("/api/v1/audio")).multipart(form).send().await.unwrap().json().await.unwrap();
-        let t: Value = b
-            .http
-            .post(app.url(&format!("/api/v1/compositions/{cid}/tracks")))
-            .json(&json!({"audio_id": a["id"], "name": "Part", "instrument": "bass"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = json!({"audio_id": a["id"], "name": "Part", "instrument": "bass"});
+        let t = app.post_json(b, &format!("/api/v1/compositions/{cid}/tracks"), body).await;
         ids.push(t["id"].as_str().unwrap().to_string());
     }
     let editable = |b: &crate::helpers::Browser| {
@@ -603,22 +584,10 @@ async fn only_the_owner_widens_who_sees_a_composition() {
 #[tokio::test]
 async fn an_invitation_says_what_it_offers_before_it_is_accepted() {
     let app = TestApp::spawn().await;
-    let (owner, guest) = (crate::helpers::Browser::new(), crate::helpers::Browser::new());
-    app.sign_in_demo(&owner, "musician").await;
-    app.sign_in_demo(&guest, "annotator").await;
-    let c: Value = owner
-        .http
-        .post(app.url("/api/v1/compositions"))
-        .json(&json!({"title": "Night song"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let url = app.url(&format!("/api/v1/compositions/{}/invitations", c["id"].as_str().unwrap()));
-    let inv: Value =
-        owner.http.post(url).json(&json!({"role": "contributor"})).send().await.unwrap().json().await.unwrap();
+    let (owner, guest) = app.demo_pair("musician", "annotator").await;
+    let c = app.post_json(&owner, "/api/v1/compositions", json!({"title": "Night song"})).await;
+    let path = format!("/api/v1/compositions/{}/invitations", c["id"].as_str().unwrap());
+    let inv = app.post_json(&owner, &path, json!({"role": "contributor"})).await;
     let token = inv["token"].as_str().unwrap();
     let preview = |token: &str| {
         let req = guest.http.post(app.url("/api/preview_invitation")).form(&[("token", token)]);
