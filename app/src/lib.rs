@@ -16,6 +16,7 @@ pub mod instruments;
 pub mod storage;
 pub mod studio;
 pub mod tasks;
+pub mod text;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

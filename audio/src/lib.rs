@@ -5,6 +5,8 @@
 //! * [`loudness`] — small loudness-normalisation helpers.
 //! * [`calibration`], [`mixdown`], [`wav`] — the studio's latency measurement, mix law, take
 //!   encoding and metronome click, shared by the browser and the server.
+//! * [`text`] — cleaning of texts that come from files (tags, file names) to one
+//!   safe line.
 //! * `ingest` (feature `ingest`, server only) — decodes an uploaded file,
 //!   converts it to the canonical FLAC rendition and measures it.
 
@@ -12,6 +14,7 @@ pub mod calibration;
 pub mod loudness;
 pub mod mixdown;
 pub mod peaks;
+pub mod text;
 pub mod wav;
 
 #[cfg(feature = "ingest")]

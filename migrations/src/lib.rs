@@ -11,6 +11,8 @@ mod m20261122_000006_annotation_perf;
 mod m20261122_000007_annotation_batches;
 mod m20261122_000008_skips_and_clip_identity;
 mod m20261122_000009_mixdown_access_and_one_master;
+mod m20261207_000010_cleanup_runs;
+mod m20261207_000011_mixdown_identity;
 
 pub struct Migrator;
 
@@ -37,6 +39,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_annotation_batches::Migration),
             Box::new(m20261122_000008_skips_and_clip_identity::Migration),
             Box::new(m20261122_000009_mixdown_access_and_one_master::Migration),
+            Box::new(m20261207_000010_cleanup_runs::Migration),
+            Box::new(m20261207_000011_mixdown_identity::Migration),
         ]
     }
 }

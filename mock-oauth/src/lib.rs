@@ -106,6 +106,7 @@ impl MockProvider {
             token_requests: AtomicUsize::new(0),
             state: Mutex::new(Inner {
                 user: cfg.user,
+                userinfo: None,
                 failure: Failure::None,
                 codes: HashMap::new(),
                 tokens: HashMap::new(),
@@ -146,6 +147,12 @@ impl MockProvider {
         self.shared.inner().user = user;
     }
 
+    /// Answer `GET /userinfo` (for a valid token) with exactly this JSON instead of the user's
+    /// profile, so callers can test claims a real provider might send; `None` restores the default.
+    pub fn set_userinfo(&self, claims: Option<serde_json::Value>) {
+        self.shared.inner().userinfo = claims;
+    }
+
     pub fn set_failure(&self, failure: Failure) {
         self.shared.inner().failure = failure;
     }
@@ -176,6 +183,7 @@ struct Shared {
 
 struct Inner {
     user: MockUser,
+    userinfo: Option<serde_json::Value>,
     failure: Failure,
     codes: HashMap<String, Grant>,
     tokens: HashMap<String, (MockUser, Instant)>,
@@ -435,6 +443,9 @@ async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Resp
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
         return response;
     };
+    if let Some(claims) = &inner.userinfo {
+        return Json(claims.clone()).into_response();
+    }
     Json(UserInfo {
         sub: &user.sub,
         email: &user.email,

@@ -214,6 +214,7 @@ async fn skip(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Gold {
     /// Instrument slug → present. `null` turns the task back into a normal one; leaving the field
     /// out is a mistake, not an undo.

@@ -20,6 +20,7 @@ pub fn router(config: &crate::config::Config) -> Router<AppState> {
         .nest("/audio", crate::audio_api::router(config))
         .merge(crate::annotate_api::router())
         .merge(crate::studio_api::router())
+        .merge(crate::cleanup_api::routes())
         .route("/me", get(get_me))
         .route("/instruments", get(instruments))
         .route("/users", get(users))
@@ -106,6 +107,7 @@ async fn users(State(s): State<AppState>, _: RequireAdmin) -> Result<Json<Vec<Us
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AdminFlag {
     admin: bool,
 }
@@ -127,6 +129,7 @@ async fn tokens(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NewToken {
     name: String,
 }

@@ -122,6 +122,7 @@ async fn upload(
         is_public: public,
         parent_id: None,
         parent_offset_frames: None,
+        composition_id: None,
     };
     let done = ingest(&s.ctx, staged, new).await?;
     let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
@@ -133,10 +134,11 @@ async fn upload(
 pub fn sanitize_filename(name: &str) -> String {
     const MAX: usize = 200;
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let clean: String = base.chars().filter(|c| !c.is_control()).collect();
-    if clean.trim().is_empty() {
+    // Control characters and direction overrides are dropped: `x\u{202E}cafl.exe` would show as
+    // `xexe.flac`.
+    let Some(clean) = app::text::clean_line(base) else {
         return "upload".into();
-    }
+    };
     if clean.chars().count() <= MAX {
         return clean;
     }
@@ -200,6 +202,7 @@ async fn short_text(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Update {
     public: Option<bool>,
     title: Option<String>,

@@ -142,15 +142,6 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct UserInfo {
-    sub: String,
-    email: Option<String>,
-    email_verified: Option<bool>,
-    name: Option<String>,
-    picture: Option<String>,
-}
-
 pub async fn callback(
     State(state): State<AppState>,
     session: Session,
@@ -227,29 +218,30 @@ async fn finish_sign_in(state: &AppState, session: &Session, q: CallbackQuery) -
                 )
             }
         })?;
-    let info = fetch_userinfo(oauth, token.access_token().secret()).await?;
-    if info.email_verified == Some(false) {
-        return Err(SignInError::new(
+    let claims = fetch_userinfo(oauth, token.access_token().secret()).await?;
+    let profile = crate::claims::profile(&oauth.provider, &claims).map_err(|problem| match problem {
+        crate::claims::Problem::Unverified => SignInError::new(
             StatusCode::FORBIDDEN,
             "Sign-in failed",
-            "Your e-mail address is not verified with the sign-in provider.",
-        ));
-    }
-    let email = info.email.unwrap_or_default();
-    let profile = ExternalProfile {
-        provider: oauth.provider.clone(),
-        subject: info.sub,
-        display_name: info.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| email.clone()),
-        email,
-        avatar_url: info.picture,
-    };
+            "Your e-mail address is not verified with the sign-in provider, so Tutti cannot tell it is yours. \
+             Verify it with the provider, then sign in again.",
+        ),
+        crate::claims::Problem::Malformed(what) => {
+            tracing::warn!(what, "OAuth userinfo answer refused");
+            SignInError::new(
+                StatusCode::BAD_GATEWAY,
+                "The sign-in provider sent a profile Tutti cannot use",
+                format!("Its {what}. Please try again, or sign in another way."),
+            )
+        }
+    })?;
     let user = upsert_user(&state.ctx.db, &profile, &state.ctx.settings.admin_emails).await?;
     establish(session, user.id).await?;
     tracing::info!(user = %user.id, "signed in with OAuth");
-    Ok(Redirect::to(&next).into_response())
+    Ok(Redirect::to(&app::auth::safe_next(Some(next))).into_response())
 }
 
-async fn fetch_userinfo(oauth: &OAuth, access_token: &str) -> Result<UserInfo, SignInError> {
+async fn fetch_userinfo(oauth: &OAuth, access_token: &str) -> Result<serde_json::Value, SignInError> {
     let unreachable = |e: reqwest::Error| {
         tracing::warn!(error = %e, "OAuth userinfo endpoint failed");
         SignInError::new(
@@ -267,7 +259,7 @@ async fn fetch_userinfo(oauth: &OAuth, access_token: &str) -> Result<UserInfo, S
             "Your profile could not be fetched. Please try again in a moment.",
         ));
     }
-    res.json::<UserInfo>().await.map_err(unreachable)
+    res.json::<serde_json::Value>().await.map_err(unreachable)
 }
 
 /// Start an authenticated session. The id is rotated so a session id planted before sign-in
@@ -308,6 +300,7 @@ pub async fn demo(
         provider: "demo".into(),
         subject: role.to_string(),
         email: email.clone(),
+        email_verified: true,
         display_name: format!("Demo {}{}", role[..1].to_uppercase(), &role[1..]),
         avatar_url: None,
     };

@@ -33,6 +33,17 @@ pub struct Config {
     pub site_root: PathBuf,
     pub log_filter: String,
     pub log_json: bool,
+    /// A client must send a request's whole header within this many seconds.
+    pub header_timeout_secs: u64,
+    /// A connection that sends or accepts nothing for this many seconds is closed (a stalled
+    /// upload body, an idle keep-alive connection, a reader that stopped reading).
+    pub idle_timeout_secs: u64,
+    /// Connections served at once; further clients wait in the kernel's accept queue.
+    pub max_connections: usize,
+    /// Staging files and objects without a database row are removed once they are this old.
+    pub cleanup_grace_secs: u64,
+    /// How often the cleanup runs (it also runs at start-up).
+    pub cleanup_every_secs: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +96,11 @@ const KEYS: &[(&str, &str, Option<&str>)] = &[
     ("LEPTOS_SITE_ROOT", "site_root", Some("target/site")),
     ("TUTTI_LOG", "log", Some("info")),
     ("TUTTI_LOG_FORMAT", "log_format", Some("text")),
+    ("TUTTI_HEADER_TIMEOUT_SECONDS", "header_timeout_seconds", Some("10")),
+    ("TUTTI_IDLE_TIMEOUT_SECONDS", "idle_timeout_seconds", Some("60")),
+    ("TUTTI_MAX_CONNECTIONS", "max_connections", Some("1024")),
+    ("TUTTI_CLEANUP_GRACE_SECONDS", "cleanup_grace_seconds", Some("86400")),
+    ("TUTTI_CLEANUP_EVERY_SECONDS", "cleanup_every_seconds", Some("3600")),
 ];
 
 /// Where each raw value came from, so errors can name it the way the user wrote it.
@@ -224,6 +240,15 @@ impl Config {
             "json" => Ok(true),
             _ => Err(format!("'{v}' must be text or json")),
         })?;
+        let seconds = |v: &str| parse_positive(v).map(|n| n as u64);
+        let header_timeout_secs = raw.required("TUTTI_HEADER_TIMEOUT_SECONDS", seconds)?;
+        let idle_timeout_secs = raw.required("TUTTI_IDLE_TIMEOUT_SECONDS", seconds)?;
+        let max_connections = raw.required("TUTTI_MAX_CONNECTIONS", |v| match parse_positive(v) {
+            Ok(n) if n <= 1_000_000 => Ok(n as usize),
+            _ => Err(format!("'{v}' must be a number of connections from 1 to 1000000")),
+        })?;
+        let cleanup_grace_secs = raw.required("TUTTI_CLEANUP_GRACE_SECONDS", seconds)?;
+        let cleanup_every_secs = raw.required("TUTTI_CLEANUP_EVERY_SECONDS", seconds)?;
         Ok(Config {
             bind,
             public_url,
@@ -244,6 +269,11 @@ impl Config {
             site_root,
             log_filter,
             log_json,
+            header_timeout_secs,
+            idle_timeout_secs,
+            max_connections,
+            cleanup_grace_secs,
+            cleanup_every_secs,
         })
     }
 

@@ -86,6 +86,7 @@ pub async fn import_dir(
                     is_public: public,
                     parent_id: None,
                     parent_offset_frames: None,
+                    composition_id: None,
                 };
                 ingest(&ctx, staged, new).await.map(|d| d.created).map_err(|e| e.to_string())
             }

@@ -4,11 +4,18 @@ pub mod annotate_api;
 pub mod api;
 pub mod audio_api;
 pub mod auth;
+pub mod claims;
+pub mod cleanup;
+pub mod cleanup_api;
 pub mod config;
+pub mod csrf;
 pub mod import;
+mod refusal;
 pub mod security;
+pub mod serve;
 pub mod session_store;
 pub mod studio_api;
+pub mod text_guard;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -201,7 +208,9 @@ pub fn router(config: Arc<Config>, db: DatabaseConnection, addr: SocketAddr) -> 
         .with_state(state)
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(Extension(ctx))
-        .layer(sessions);
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(text_guard::guard))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(csrf::Origins::new(&config.public_url)), csrf::guard));
     let router = security::layer(router, config.cookies_secure()).layer(compression()).layer(
         TraceLayer::new_for_http()
             .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
@@ -282,29 +291,32 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
 /// Like [`start`], on a listener bound by the caller (tests bind port 0 first).
 pub async fn start_on(listener: TcpListener, config: Config) -> anyhow::Result<Running> {
+    let limits = serve::Limits::from_config(&config);
     let db = connect_with(&config.database_url, config.db_pool).await?;
     let addr = listener.local_addr()?;
     let sweeper = tokio::spawn({
         let store = DbSessionStore::new(db.clone());
+        // What killed uploads left behind is swept in the same task, so stopping the server stops
+        // both loops (the cleanup sweeps at start-up, then every `cleanup_every_secs`).
+        let cleanup = cleanup::run(db.clone(), open_store(&config.storage)?, cleanup::Settings::from_config(&config));
         async move {
-            let mut every_hour = tokio::time::interval(tokio::time::Duration::from_secs(3600));
-            loop {
-                every_hour.tick().await;
-                if let Err(e) = store.delete_expired().await {
-                    tracing::warn!(error = %e, "could not delete expired sessions");
+            let sessions = async move {
+                let mut every_hour = tokio::time::interval(tokio::time::Duration::from_secs(3600));
+                loop {
+                    every_hour.tick().await;
+                    if let Err(e) = store.delete_expired().await {
+                        tracing::warn!(error = %e, "could not delete expired sessions");
+                    }
                 }
-            }
+            };
+            tokio::join!(sessions, cleanup);
         }
     });
     let app = router(Arc::new(config), db, addr)?;
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(serve::serve(listener, app, limits, async move {
+        let _ = rx.await;
+    }));
     tracing::info!(%addr, "Tutti is listening");
     Ok(Running { addr, shutdown: Some(tx), task, sweeper })
 }

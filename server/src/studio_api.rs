@@ -134,6 +134,7 @@ async fn members(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct MemberRole {
     role: Role,
 }

@@ -46,6 +46,7 @@ pub struct Assignment {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Submission {
     /// Chosen by the client once per submission; a retry with the same id is answered the same.
     pub client_id: String,

@@ -1,4 +1,5 @@
 //! Who is signed in: the current user, sign-in options, personal API tokens, and their pages.
+mod next;
 pub(crate) mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;

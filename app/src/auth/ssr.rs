@@ -198,6 +198,9 @@ pub struct ExternalProfile {
     pub provider: String,
     pub subject: String,
     pub email: String,
+    /// The provider vouches for the e-mail (OpenID `email_verified: true`). Only then is it linked
+    /// to an existing user with that e-mail, or matched against the admin list.
+    pub email_verified: bool,
     pub display_name: String,
     pub avatar_url: Option<String>,
 }
@@ -214,7 +217,7 @@ pub async fn upsert_user(
     if email.is_empty() {
         return Err(AppError::Invalid("The identity provider did not share an e-mail address.".into()));
     }
-    let is_configured_admin = admin_emails.iter().any(|a| a == &email);
+    let is_configured_admin = profile.email_verified && admin_emails.iter().any(|a| a == &email);
     let now = Utc::now();
     let txn = crate::db::begin_write(db).await?;
     let known = identity::Entity::find()
@@ -224,7 +227,15 @@ pub async fn upsert_user(
         .await?;
     let existing = match &known {
         Some(ident) => user::Entity::find_by_id(ident.user_id).one(&txn).await?,
-        None => user::Entity::find().filter(user::Column::Email.eq(&email)).one(&txn).await?,
+        None => {
+            let same_email = user::Entity::find().filter(user::Column::Email.eq(&email)).one(&txn).await?;
+            if same_email.is_some() && !profile.email_verified {
+                return Err(AppError::Conflict(
+                    "Another account uses this e-mail address, and the sign-in provider does not vouch for it.".into(),
+                ));
+            }
+            same_email
+        }
     };
     let user = match existing {
         Some(u) => {

@@ -10,6 +10,8 @@ pub struct Model {
     pub kind: String,
     pub parent_id: Option<Uuid>,
     pub parent_offset_frames: Option<i64>,
+    /// The composition a mixdown renders (mixdowns only).
+    pub composition_id: Option<Uuid>,
     pub owner_id: Uuid,
     pub is_public: bool,
     pub sha256: String,

@@ -5,6 +5,7 @@ pub mod api_token;
 pub mod audio;
 pub mod build_job;
 pub mod campaign;
+pub mod cleanup_run;
 pub mod collection;
 pub mod composition;
 pub mod identity;

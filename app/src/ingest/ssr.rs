@@ -242,6 +242,9 @@ pub struct NewAudio {
     pub is_public: bool,
     pub parent_id: Option<Uuid>,
     pub parent_offset_frames: Option<i64>,
+    /// A mixdown's composition: a mixdown is identified by (composition, bytes), so two
+    /// compositions that mix to the same bytes never share a record (nor its name).
+    pub composition_id: Option<Uuid>,
 }
 
 /// The result of an ingest: the record, and whether it was made now (false: the same bytes were
@@ -336,6 +339,7 @@ pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Resul
         kind: Set(new.kind.to_string()),
         parent_id: Set(new.parent_id),
         parent_offset_frames: Set(new.parent_offset_frames),
+        composition_id: Set(new.composition_id),
         owner_id: Set(new.owner_id),
         is_public: Set(new.is_public),
         sha256: Set(staged.sha256.clone()),
@@ -380,11 +384,15 @@ pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Resul
 /// twice is idempotent, and never reveals someone else's audio).
 async fn find_same(ctx: &ServerContext, new: &NewAudio, sha256: &str) -> Result<Option<audio::Model>, AppError> {
     let same = audio::Entity::find().filter(audio::Column::Sha256.eq(sha256));
-    let same = match new.parent_id {
-        Some(parent) => same
+    let same = match (new.parent_id, new.composition_id) {
+        (_, Some(composition)) => {
+            same.filter(audio::Column::CompositionId.eq(composition)).filter(audio::Column::Kind.eq(new.kind))
+        }
+        (Some(parent), None) => same
             .filter(audio::Column::ParentId.eq(parent))
             .filter(audio::Column::ParentOffsetFrames.eq(new.parent_offset_frames)),
-        None => same
+        (None, None) => same
+            .filter(audio::Column::CompositionId.is_null())
             .filter(audio::Column::ParentId.is_null())
             .filter(audio::Column::OwnerId.eq(new.owner_id))
             .filter(audio::Column::Kind.eq(new.kind)),

@@ -68,6 +68,7 @@ impl Visibility {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewComposition {
     pub title: String,
     #[serde(default)]
@@ -139,6 +140,7 @@ pub struct TrackInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewTrack {
     pub audio_id: Uuid,
     pub name: String,
@@ -173,6 +175,7 @@ pub struct MemberInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewInvitation {
     pub role: Role,
     /// Hours until the link stops working (default a week).
@@ -201,6 +204,7 @@ pub struct InvitationPreview {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewCollection {
     pub title: String,
     #[serde(default)]
@@ -240,6 +244,7 @@ pub struct StudioOverview {
 
 /// A latency measurement made in the browser, to store for the signed-in user and one input.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewCalibration {
     pub device_key: String,
     #[serde(default)]

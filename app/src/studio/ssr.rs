@@ -744,6 +744,7 @@ pub async fn render_mixdown(
         is_public: false,
         parent_id: None,
         parent_offset_frames: None,
+        composition_id: Some(c.id),
     };
     let a = crate::ingest::ssr::ingest(ctx, staged, new).await?.audio;
     // The composition may have been deleted while its mix rendered: the mix then stays its

@@ -26,6 +26,7 @@ pub struct CampaignInfo {
 
 /// A new campaign; everything but the name has a default.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewCampaign {
     pub name: String,
     #[serde(default)]
@@ -52,6 +53,7 @@ pub struct CampaignChanges {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(deny_unknown_fields)]
 pub enum Sources {
     /// These audio ids.
     Audio { ids: Vec<Uuid> },
@@ -71,6 +73,7 @@ pub enum Strategy {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BuildRequest {
     pub sources: Sources,
     pub strategy: Strategy,

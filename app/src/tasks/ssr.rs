@@ -455,6 +455,7 @@ async fn make_task(
         is_public: source.is_public,
         parent_id: Some(source.id),
         parent_offset_frames: Some(offset as i64),
+        composition_id: None,
     };
     let clip = ingest(ctx, staged, new).await?.audio;
     let row = task::ActiveModel {

@@ -34,7 +34,9 @@
 //! * Nothing recognisable as an audio container (random bytes, text, an
 //!   empty file) → [`IngestError::Unsupported`] naming the extension hint.
 //! * A container whose audio codec has no decoder (Opus in Ogg or WebM, AC-3,
-//!   …) → [`IngestError::Unsupported`] naming the codec.
+//!   …) → [`IngestError::Unsupported`] naming the codec; so does a stream of
+//!   more than 64 channels, which the decoder would size its buffers for
+//!   before reading any audio.
 //! * A recognised container whose header is malformed → [`IngestError::Corrupt`].
 //! * Individual packets that fail to decode are skipped, as players do, but
 //!   only a few in a row ([`MAX_CONSECUTIVE_BAD_PACKETS`]) and only a small
@@ -104,6 +106,7 @@ pub mod stages {
 }
 
 use crate::peaks::{Peaks, PeaksBuilder};
+use crate::text::clean_text;
 use flac::FlacWriter;
 use meter::LoudnessMeter;
 use mix::Mixer;
@@ -113,6 +116,9 @@ use resample::StreamResampler;
 pub const MAX_CONSECUTIVE_BAD_PACKETS: u64 = 8;
 /// Largest share of undecodable packets tolerated in a whole file.
 pub const MAX_BAD_PACKET_SHARE: f64 = 0.05;
+
+/// Most channels a source may have (they are folded down to stereo).
+const MAX_CHANNELS: usize = 64;
 
 /// Source sample rates accepted.
 const SOURCE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
@@ -155,12 +161,15 @@ pub struct IngestReport {
     pub frames: u64,
     /// `frames / canonical_rate`.
     pub duration_seconds: f64,
+    /// Title, artist and album from the file's tags; like every tag, cleaned
+    /// by [`clean_text`](crate::text::clean_text) (one line, no control or
+    /// bidirectional override characters) and absent when nothing is left.
     pub title: Option<String>,
     pub artist: Option<String>,
     pub album: Option<String>,
     /// Every textual tag as `(key as stored in the file, value)`, in file
     /// order, without duplicates (ID3 frame ids, Vorbis comment names, MP4
-    /// atom names, RIFF INFO ids).
+    /// atom names, RIFF INFO ids), both cleaned as above.
     pub tags: Vec<(String, String)>,
     /// EBU R128 integrated loudness of the canonical signal; `None` when the
     /// gate finds nothing to measure (silence, or shorter than 400 ms).
@@ -259,7 +268,7 @@ pub fn ingest<'a, W: Write + Seek>(
     let mut tags = TagCollector::default();
     collect_metadata(source.format.as_mut(), source.track_id, &mut tags, true);
     for (key, value) in std::mem::take(&mut source.riff_tags) {
-        tags.add_riff(key, value);
+        tags.add_riff(&key, &value);
     }
 
     let canonical_bits = if source.original_bits.is_some_and(|b| b > 16) { 24 } else { 16 };
@@ -320,6 +329,7 @@ pub fn ingest<'a, W: Write + Seek>(
         }
         scratch.resize(buf.samples_interleaved(), 0.0);
         buf.copy_to_slice_interleaved(&mut scratch[..]);
+        tame(&mut scratch);
         decoded_frames += buf.frames() as u64;
 
         let pipe = match &mut pipeline {
@@ -479,6 +489,13 @@ impl<'a> Source<'a> {
         // six identical channels comes out silent where ffmpeg decodes it whole); better refused
         // than folded down wrong without a word.
         let channels = params.channels.as_ref().map_or(0, |c| c.count());
+        // A PCM header may declare up to 65,535 channels, and the decoder sizes its buffers by
+        // that before reading any audio (a 130 KB AIFF declaring 32,767 channels took 73 MB).
+        if channels > MAX_CHANNELS {
+            return Err(IngestError::Unsupported {
+                what: format!("a recording with {channels} channels is not supported (at most {MAX_CHANNELS} are)"),
+            });
+        }
         if params.codec == symphonia::core::codecs::audio::well_known::CODEC_ID_VORBIS && channels > 2 {
             return Err(IngestError::Unsupported {
                 what: format!(
@@ -886,14 +903,19 @@ fn position<W: Write + Seek>(frames: u64, pipeline: Option<&Pipeline<'_, W>>) ->
 const MAX_TAGS: usize = 256;
 const MAX_TAG_CHARS: usize = 1_000;
 
+/// At most [`MAX_TAG_CHARS`] characters of a clean text, still clean (no trailing space).
 fn clip_chars(mut s: String) -> String {
     if let Some((cut, _)) = s.char_indices().nth(MAX_TAG_CHARS) {
         s.truncate(cut);
+        s.truncate(s.trim_end().len());
     }
     s
 }
 
 /// Tags gathered from every metadata revision (file-level and per-track).
+/// Keys and values are cleaned to one line of visible text ([`clean_text`]):
+/// they end up in database text columns (PostgreSQL refuses NUL) and on
+/// pages. A tag whose key or value has nothing left is dropped.
 #[derive(Default)]
 struct TagCollector {
     title: Option<String>,
@@ -908,14 +930,17 @@ impl TagCollector {
             rev.per_track.iter().filter(|t| t.track_id == u64::from(track_id)).flat_map(|t| t.metadata.tags.iter());
         for tag in rev.media.tags.iter().chain(per_track) {
             let value = match &tag.raw.value {
-                RawValue::String(s) => s.trim().to_owned(),
-                RawValue::StringList(list) => list.join("; "),
+                RawValue::String(s) => clean_text(s),
+                RawValue::StringList(list) => {
+                    let parts: Vec<String> = list.iter().filter_map(|s| clean_text(s)).collect();
+                    (!parts.is_empty()).then(|| parts.join("; "))
+                }
                 RawValue::Binary(_) | RawValue::Flag => continue,
-                other => other.to_string(),
+                other => clean_text(&other.to_string()),
             };
-            if value.is_empty() {
+            let (Some(key), Some(value)) = (clean_text(&tag.raw.key), value) else {
                 continue;
-            }
+            };
             let slot = match &tag.std {
                 Some(StandardTag::TrackTitle(_)) => Some(&mut self.title),
                 Some(StandardTag::Artist(_)) => Some(&mut self.artist),
@@ -925,11 +950,14 @@ impl TagCollector {
             if let Some(slot) = slot {
                 slot.get_or_insert_with(|| clip_chars(value.clone()));
             }
-            self.push(tag.raw.key.clone(), value);
+            self.push(key, value);
         }
     }
 
-    fn add_riff(&mut self, key: String, value: String) {
+    fn add_riff(&mut self, key: &str, value: &str) {
+        let (Some(key), Some(value)) = (clean_text(key), clean_text(value)) else {
+            return;
+        };
         let slot = match key.as_str() {
             "INAM" => Some(&mut self.title),
             "IART" => Some(&mut self.artist),
@@ -1067,6 +1095,23 @@ impl<'w, W: Write + Seek> Sink<'w, W> {
         let integrated_lufs = self.meter.integrated();
         let frames = self.flac.finish()?;
         Ok(Finished { frames, channels: self.channels as u16, integrated_lufs, peaks: self.peaks.finish() })
+    }
+}
+
+/// Largest sample magnitude passed on from the decoder: 12 dB over full
+/// scale. The canonical rendition clips at full scale anyway; clipping this
+/// much earlier only keeps a wild value from ringing through its
+/// neighbours in the resampler.
+const MAX_SAMPLE: f32 = 4.0;
+
+/// Makes decoded samples safe for the DSP stages: NaN becomes 0 and values
+/// are clamped to ±[`MAX_SAMPLE`]. A float WAV can hold any bit pattern, and a
+/// damaged lossy stream can decode to infinities; the resampler's FFT turns a
+/// single non-finite sample into NaN across its whole chunk (and rubato then
+/// panics on the inverse transform).
+fn tame(samples: &mut [f32]) {
+    for x in samples {
+        *x = if x.is_nan() { 0.0 } else { x.clamp(-MAX_SAMPLE, MAX_SAMPLE) };
     }
 }
 

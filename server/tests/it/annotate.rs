@@ -823,7 +823,8 @@ async fn gold_is_never_served_to_someone_who_answered_it_and_must_say_its_answer
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     for (body, says) in [
         (json!({}), "\"answers\""),
-        (json!({"answer": null}), "\"answers\""),
+        // A misspelt field is refused by name, with the one that was meant.
+        (json!({"answer": null}), "`answer`, expected `answers`"),
         (json!({"answers": {}}), "at least one known answer"),
     ] {
         let res = s.admin.http.put(&gold_url).json(&body).send().await.unwrap();

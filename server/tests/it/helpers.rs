@@ -194,6 +194,7 @@ impl TestApp {
             provider: "test".into(),
             subject: email.into(),
             email: email.into(),
+            email_verified: true,
             display_name: email.into(),
             avatar_url: None,
         };

@@ -34,7 +34,7 @@ pub fn wav(rate: u32, channels: u16, seconds: f64) -> Vec<u8> {
 }
 
 /// Convert a WAV with ffmpeg (installed by the test command) into another container/codec.
-fn ffmpeg(wav_bytes: &[u8], ext: &str, args: &[&str]) -> Vec<u8> {
+pub fn ffmpeg(wav_bytes: &[u8], ext: &str, args: &[&str]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.wav");
     let output = dir.path().join(format!("out.{ext}"));
