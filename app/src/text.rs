@@ -9,8 +9,7 @@
 pub fn is_disallowed(c: char, multiline: bool) -> bool {
     match c {
         '\t' | '\n' | '\r' => !multiline,
-        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => true,
-        c => c.is_control(),
+        c => c.is_control() || audio::text::is_bidi_control(c),
     }
 }
 
@@ -28,20 +27,9 @@ pub fn describe(c: char) -> String {
     }
 }
 
-/// One line of text from outside (a provider's claim, a file's tag): tabs and newlines become
-/// spaces, other disallowed characters are dropped, spaces are trimmed; nothing left is `None`.
-pub fn clean_line(text: &str) -> Option<String> {
-    let cleaned: String = text
-        .chars()
-        .filter_map(|c| match c {
-            '\t' | '\n' | '\r' => Some(' '),
-            c if is_disallowed(c, false) => None,
-            c => Some(c),
-        })
-        .collect();
-    let cleaned = cleaned.trim();
-    (!cleaned.is_empty()).then(|| cleaned.to_string())
-}
+/// One line of text from outside (a provider's claim, a file's tag): tabs and line breaks become
+/// a space, other disallowed characters are dropped, spaces are trimmed; nothing left is `None`.
+pub use audio::text::clean_text as clean_line;
 
 /// One layer of `%XX` escapes decoded; a `%` not followed by two hex digits stays as it is.
 pub fn percent_decode(bytes: &[u8]) -> Vec<u8> {
@@ -75,7 +63,7 @@ mod tests {
         assert_eq!(first_disallowed("a\u{85}b"), Some('\u{85}'));
         assert_eq!(first_disallowed("evil\u{202E}gpj.exe"), Some('\u{202E}'));
         assert_eq!(first_disallowed("x\u{2067}y"), Some('\u{2067}'));
-        assert_eq!(clean_line("  Eve\u{202E}lin\0\t Smith\n"), Some("Evelin  Smith".into()));
+        assert_eq!(clean_line("  Eve\u{202E}lin\0\t Smith\n"), Some("Evelin Smith".into()));
         assert_eq!(clean_line("\u{1}\u{2066}"), None);
         assert_eq!(describe('\0'), "a NUL character (U+0000)");
         assert_eq!(describe('\u{202E}'), "an invisible direction control (U+202E)");

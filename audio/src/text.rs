@@ -16,7 +16,7 @@ fn is_break(c: char) -> bool {
 /// The explicit bidirectional formatting characters (LRE, RLE, PDF, LRO,
 /// RLO; LRI, RLI, FSI, PDI). The implicit marks (LRM U+200E, RLM U+200F,
 /// ALM U+061C) cannot reorder text beyond their neighbours and are kept.
-fn is_bidi_control(c: char) -> bool {
+pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 

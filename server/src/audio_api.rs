@@ -117,7 +117,7 @@ async fn upload(
     let new = NewAudio {
         owner_id: user.id,
         kind,
-        filename: sanitize_filename(&filename),
+        filename: ::audio::text::clean_file_name(&filename),
         license,
         is_public: public,
         parent_id: None,
@@ -127,29 +127,6 @@ async fn upload(
     let done = ingest(&s.ctx, staged, new).await?;
     let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(info(&done.audio))).into_response())
-}
-
-/// Keep only the last path component and printable characters of a client-supplied name, at most
-/// 200 characters; a longer name is cut in its stem, so it keeps its extension.
-pub fn sanitize_filename(name: &str) -> String {
-    const MAX: usize = 200;
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    // Control characters and direction overrides are dropped: `x\u{202E}cafl.exe` would show as
-    // `xexe.flac`.
-    let Some(clean) = app::text::clean_line(base) else {
-        return "upload".into();
-    };
-    if clean.chars().count() <= MAX {
-        return clean;
-    }
-    let ext = clean.rsplit_once('.').map(|(_, e)| e).filter(|e| !e.is_empty() && e.chars().count() <= 10);
-    match ext {
-        Some(ext) => {
-            let stem: String = clean.chars().take(MAX - 1 - ext.chars().count()).collect();
-            format!("{stem}.{ext}")
-        }
-        None => clean.chars().take(MAX).collect(),
-    }
 }
 
 #[derive(Deserialize)]
@@ -484,17 +461,5 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=+0-9"), 100), Full);
         assert_eq!(parse_range(Some("bytes=-+5"), 100), Full);
         assert_eq!(parse_range(Some("bytes=abc"), 100), Full);
-    }
-
-    #[test]
-    fn client_filenames_lose_their_paths() {
-        assert_eq!(sanitize_filename("../../etc/passwd"), "passwd");
-        assert_eq!(sanitize_filename("C:\\music\\take 1.wav"), "take 1.wav");
-        assert_eq!(sanitize_filename(""), "upload");
-        // A long name is cut in its stem and keeps its extension.
-        let long = format!("{}.flac", "a".repeat(300));
-        let cut = sanitize_filename(&long);
-        assert_eq!((cut.chars().count(), cut.ends_with("a.flac")), (200, true));
-        assert_eq!(sanitize_filename(&"b".repeat(300)).chars().count(), 200);
     }
 }

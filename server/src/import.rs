@@ -81,7 +81,7 @@ pub async fn import_dir(
                 let new = NewAudio {
                     owner_id,
                     kind: "upload",
-                    filename: name.clone(),
+                    filename: audio::text::clean_file_name(&name),
                     license,
                     is_public: public,
                     parent_id: None,

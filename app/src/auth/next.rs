@@ -157,7 +157,7 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig {
-            cases: std::env::var("TUTTI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000),
+            cases: std::env::var("TUTTI_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(5_000),
             failure_persistence: None,
             .. ProptestConfig::default()
         })]
