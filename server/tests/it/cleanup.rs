@@ -20,27 +20,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::sleep;
 use uuid::Uuid;
 
-use crate::helpers::{Browser, TestApp};
+use crate::helpers::{Browser, TestApp, fresh_database_url};
 use crate::ingest::wav;
 
 /// Generous bounds: these tests run on loaded two-core machines.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A fresh database for a server the test starts itself (the harness' choice of backend).
-async fn fresh_database_url(dir: &Path) -> String {
-    match std::env::var("TUTTI_TEST_POSTGRES") {
-        Ok(admin_url) if !admin_url.is_empty() => {
-            let name = format!("tutti_test_{}", Uuid::new_v4().simple());
-            let admin = Database::connect(&admin_url).await.expect("connect to TUTTI_TEST_POSTGRES");
-            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
-            admin.close().await.unwrap();
-            let mut url: url::Url = admin_url.parse().unwrap();
-            url.set_path(&name);
-            url.to_string()
-        }
-        _ => format!("sqlite://{}?mode=rwc", dir.join("tutti.db").display()),
-    }
-}
 
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres")

@@ -43,8 +43,9 @@ impl Browser {
     }
 }
 
-/// Which database the tests run against, from the environment of the test run.
-async fn fresh_database_url(dir: &TempDir) -> String {
+/// A fresh database for a server under test (in `dir` for SQLite), on the backend the test run
+/// chose through its environment.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
     match std::env::var("TUTTI_TEST_POSTGRES") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("tutti_test_{}", uuid::Uuid::new_v4().simple());
@@ -55,7 +56,7 @@ async fn fresh_database_url(dir: &TempDir) -> String {
             url.set_path(&name);
             url.to_string()
         }
-        _ => format!("sqlite://{}?mode=rwc", dir.path().join("tutti.db").display()),
+        _ => format!("sqlite://{}?mode=rwc", dir.join("tutti.db").display()),
     }
 }
 
@@ -78,7 +79,7 @@ impl TestApp {
         init_tracing_once();
         let dir = tempfile::tempdir().unwrap();
         let oauth = MockProvider::start(MockConfig::default()).await.unwrap();
-        let database_url = fresh_database_url(&dir).await;
+        let database_url = fresh_database_url(dir.path()).await;
         let mut env: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), database_url.clone()),
             ("TUTTI_STORAGE".into(), dir.path().join("objects").display().to_string()),
