@@ -38,6 +38,7 @@ test('a form on another origin cannot act with the signed-in cookie; Tutti’s o
         page.evaluate((sel) => (document.querySelector(sel) as HTMLFormElement).submit(), form),
       ]);
       expect(response.status(), form).toBe(403);
+      await page.waitForURL(`${baseURL}/api/create_api_token`);
     }
   } finally {
     attacker.close();

@@ -107,7 +107,12 @@ async fn upload(
                     }
                 }
             }
-            _ => {}
+            other => {
+                let name = other.and_then(app::text::clean_line).unwrap_or_else(|| "(unnamed)".into());
+                return Err(AppError::Invalid(format!(
+                    "The upload form has no field '{name}': it takes file, license, public and kind."
+                )));
+            }
         }
     }
     let Some((filename, staged)) = staged else {

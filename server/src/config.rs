@@ -38,6 +38,10 @@ pub struct Config {
     /// A connection that sends or accepts nothing for this many seconds is closed (a stalled
     /// upload body, an idle keep-alive connection, a reader that stopped reading).
     pub idle_timeout_secs: u64,
+    /// While the server waits on a client (a request body, a response it should read), the client
+    /// must move at least this many bytes per second, averaged over each idle period; 0 turns the
+    /// check off.
+    pub min_transfer_rate: u64,
     /// Connections served at once; further clients wait in the kernel's accept queue.
     pub max_connections: usize,
     /// Staging files and objects without a database row are removed once they are this old.
@@ -98,6 +102,7 @@ const KEYS: &[(&str, &str, Option<&str>)] = &[
     ("TUTTI_LOG_FORMAT", "log_format", Some("text")),
     ("TUTTI_HEADER_TIMEOUT_SECONDS", "header_timeout_seconds", Some("10")),
     ("TUTTI_IDLE_TIMEOUT_SECONDS", "idle_timeout_seconds", Some("60")),
+    ("TUTTI_MIN_TRANSFER_RATE", "min_transfer_rate", Some("256")),
     ("TUTTI_MAX_CONNECTIONS", "max_connections", Some("1024")),
     ("TUTTI_CLEANUP_GRACE_SECONDS", "cleanup_grace_seconds", Some("86400")),
     ("TUTTI_CLEANUP_EVERY_SECONDS", "cleanup_every_seconds", Some("3600")),
@@ -243,6 +248,11 @@ impl Config {
         let seconds = |v: &str| parse_positive(v).map(|n| n as u64);
         let header_timeout_secs = raw.required("TUTTI_HEADER_TIMEOUT_SECONDS", seconds)?;
         let idle_timeout_secs = raw.required("TUTTI_IDLE_TIMEOUT_SECONDS", seconds)?;
+        let min_transfer_rate = raw.required("TUTTI_MIN_TRANSFER_RATE", |v| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("'{v}' must be a number of bytes per second (0 turns the check off)"))
+        })?;
         let max_connections = raw.required("TUTTI_MAX_CONNECTIONS", |v| match parse_positive(v) {
             Ok(n) if n <= 1_000_000 => Ok(n as usize),
             _ => Err(format!("'{v}' must be a number of connections from 1 to 1000000")),
@@ -271,6 +281,7 @@ impl Config {
             log_json,
             header_timeout_secs,
             idle_timeout_secs,
+            min_transfer_rate,
             max_connections,
             cleanup_grace_secs,
             cleanup_every_secs,

@@ -12,9 +12,11 @@
 //!   does not come from a browser (browsers send `Origin` on every such request), so no cookie
 //!   can have been lent to it.
 //!
-//! Requests that carry an `Authorization` header (API tokens) pass: a browser never adds that
-//! header on its own, and a page on another origin cannot add it without a CORS preflight, which
-//! Tutti never grants.
+//! REST requests that carry an `Authorization` header (API tokens) pass: the REST API then
+//! authenticates by that header alone, never by the cookie (a bad token is a 401), and a page on
+//! another origin cannot add a bearer token without a CORS preflight, which Tutti never grants.
+//! Elsewhere the header proves nothing — server functions and the sign-in routes use the cookie,
+//! and a browser adds cached HTTP Basic credentials to a cross-site form post by itself.
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -70,7 +72,8 @@ impl Origins {
 
 pub async fn guard(State(origins): State<Arc<Origins>>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe || req.headers().contains_key(header::AUTHORIZATION) {
+    let token_api = req.uri().path().starts_with("/api/v1/") && req.headers().contains_key(header::AUTHORIZATION);
+    if safe || token_api {
         return next.run(req).await;
     }
     match origins.check(req.headers(), req.uri().authority().map(|a| a.as_str())) {

@@ -6,10 +6,13 @@
 //! - Headers: hyper's HTTP/1 header read timeout, counted from the moment the server waits for a
 //!   request head (so it also ends idle keep-alive connections); a connection must send its first
 //!   byte within the same time.
-//! - Idle: `IdleIo` fails a read or write that has waited on the client longer than the idle
-//!   timeout without a byte of progress. Time the server itself spends on a request (a handler
-//!   at work, a response body still being produced) is not the client's idleness and does not
-//!   count; a download to a client that keeps reading is never cut.
+//! - Idle: `IdleIo` fails a read or write that has waited on the client for the idle timeout
+//!   without enough progress: at least `min_transfer_rate` bytes a second over the period, so a
+//!   client cannot hold a connection by trickling a byte now and then (slow POST). Time the server
+//!   itself spends on a request (a handler at work, a response body still being produced) is not
+//!   the client's idleness and does not count; a download to a client that keeps reading at that
+//!   rate is never cut. Each request starts a new period.
+//! - HTTP/1.1 only (see `serve`).
 //! - Connections: a semaphore permit per connection; when none is left the loop stops accepting
 //!   and new clients wait in the kernel's accept queue until a connection closes.
 use std::convert::Infallible;
@@ -45,6 +48,8 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// A read or write that waits this long on the client without progress fails.
     pub idle_timeout: Duration,
+    /// Bytes a client must move per second of waiting, averaged over each idle period.
+    pub min_transfer_rate: u64,
     /// Connections served at once.
     pub max_connections: usize,
 }
@@ -54,6 +59,7 @@ impl Limits {
         Limits {
             header_timeout: Duration::from_secs(config.header_timeout_secs),
             idle_timeout: Duration::from_secs(config.idle_timeout_secs),
+            min_transfer_rate: config.min_transfer_rate,
             max_connections: config.max_connections,
         }
     }
@@ -67,7 +73,9 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: browsers speak HTTP/2 only over TLS, which a proxy in front of Tutti ends,
+    // and cleartext HTTP/2 lets a client keep a connection alive with pings and no request.
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
@@ -173,6 +181,8 @@ fn handle(
 struct Activity {
     /// Requests whose handler runs or whose response body is still being sent.
     serving: AtomicUsize,
+    /// Requests begun on the connection so far: a new one starts a new idle period.
+    begun: AtomicUsize,
     /// Request bodies a handler is waiting for bytes of.
     awaiting_body: AtomicUsize,
     /// The connection's reader, woken when waiting starts to count (HTTP/2 handlers run in tasks
@@ -197,6 +207,7 @@ struct Serving {
 impl Serving {
     fn begin(activity: Arc<Activity>) -> Serving {
         activity.serving.fetch_add(1, Ordering::AcqRel);
+        activity.begun.fetch_add(1, Ordering::AcqRel);
         Serving { body: Body::empty(), activity }
     }
 }
@@ -284,8 +295,14 @@ struct IdleIo<T> {
     first_byte: Duration,
     idle: Duration,
     started: bool,
+    /// Bytes that must move in one idle period for it to count as progress.
+    enough: u64,
+    /// The request the read clock belongs to (`Activity::begun`).
+    request: usize,
     read_waits_since: Option<Instant>,
     write_waits_since: Option<Instant>,
+    read_moved: u64,
+    written: u64,
     timer: Pin<Box<Sleep>>,
 }
 
@@ -297,14 +314,25 @@ impl<T> IdleIo<T> {
             first_byte: limits.header_timeout,
             idle: limits.idle_timeout,
             started: false,
+            enough: (u128::from(limits.min_transfer_rate) * limits.idle_timeout.as_millis() / 1000)
+                .clamp(1, u64::MAX.into()) as u64,
+            request: 0,
             read_waits_since: None,
             write_waits_since: None,
+            read_moved: 0,
+            written: 0,
             timer: Box::pin(tokio::time::sleep(Duration::ZERO)),
         }
     }
 
     /// After a read returned `Pending`: start timing it if the wait is the client's.
     fn read_waits(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        let request = self.activity.begun.load(Ordering::Acquire);
+        if request != self.request {
+            self.request = request;
+            self.read_waits_since = None;
+            self.read_moved = 0;
+        }
         if self.activity.waits_on_client() {
             self.read_waits_since.get_or_insert_with(Instant::now);
         } else {
@@ -342,9 +370,22 @@ impl<T> IdleIo<T> {
         }
     }
 
+    /// `n` bytes went out: once a waiting period has moved enough, the next one starts afresh.
     fn wrote(&mut self, n: usize) {
-        if n > 0 {
+        self.written += n as u64;
+        if self.write_waits_since.is_none() || self.written >= self.enough {
             self.write_waits_since = None;
+            self.written = 0;
+        }
+    }
+
+    /// `n` bytes came in (see [`IdleIo::wrote`]).
+    fn came_in(&mut self, n: usize) {
+        self.started = true;
+        self.read_moved += n as u64;
+        if self.read_waits_since.is_none() || self.read_moved >= self.enough {
+            self.read_waits_since = None;
+            self.read_moved = 0;
         }
     }
 
@@ -371,8 +412,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for IdleIo<T> {
         match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
                 if buf.filled().len() > before {
-                    this.started = true;
-                    this.read_waits_since = None;
+                    this.came_in(buf.filled().len() - before);
                 }
                 Poll::Ready(Ok(()))
             }
@@ -441,7 +481,7 @@ mod tests {
     const WITHIN: Duration = Duration::from_secs(5);
 
     fn limits(header: Duration, idle: Duration) -> Limits {
-        Limits { header_timeout: header, idle_timeout: idle, max_connections: 1 }
+        Limits { header_timeout: header, idle_timeout: idle, min_transfer_rate: 0, max_connections: 1 }
     }
 
     fn timed_out<T: std::fmt::Debug>(r: io::Result<T>) -> bool {
@@ -481,6 +521,39 @@ mod tests {
         let mut b = [0u8; 12];
         io.read_exact(&mut b).await.expect("a client that keeps sending is not cut");
         sender.await.unwrap();
+    }
+
+    /// A byte now and then is not progress when the rate is below the minimum (slow POST); the
+    /// same period with enough bytes is.
+    #[tokio::test]
+    async fn a_trickle_below_the_minimum_rate_is_cut() {
+        let rate = Limits { min_transfer_rate: 1_000, ..limits(Duration::from_secs(1), Duration::from_secs(1)) };
+        let (mut client, server) = duplex(64 * 1024);
+        let mut io = IdleIo::new(server, rate, Arc::default());
+        let trickle = tokio::spawn(async move {
+            for _ in 0..100 {
+                if client.write_all(b"x").await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+        let mut b = [0u8; 100];
+        let r = timeout(WITHIN, io.read_exact(&mut b)).await.expect("the trickle is cut by itself");
+        assert!(timed_out(r));
+        trickle.abort();
+
+        let (mut client, server) = duplex(64 * 1024);
+        let mut io = IdleIo::new(server, rate, Arc::default());
+        let steady = tokio::spawn(async move {
+            for _ in 0..30 {
+                client.write_all(&[b'x'; 200]).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+        let mut b = vec![0u8; 6_000];
+        io.read_exact(&mut b).await.expect("2 kB/s over a 1 kB/s minimum is progress");
+        steady.await.unwrap();
     }
 
     #[tokio::test]

@@ -1046,7 +1046,8 @@ pub async fn update_labels(txn: &impl ConnectionTrait, task_id: Uuid, instrument
 /// When the annotator's day began: local midnight for a UTC offset in minutes (east positive,
 /// at most 14 hours either way, as time zones go).
 pub fn day_start(now: DateTime<Utc>, utc_offset_minutes: i32) -> Result<DateTime<Utc>, AppError> {
-    let tz = (utc_offset_minutes.abs() <= 14 * 60)
+    let tz = (-14 * 60..=14 * 60)
+        .contains(&utc_offset_minutes)
         .then(|| chrono::FixedOffset::east_opt(utc_offset_minutes * 60))
         .flatten()
         .ok_or_else(|| {
@@ -1252,6 +1253,7 @@ mod tests {
         assert_eq!(day_start(now, 840).unwrap(), at("2026-11-22T10:00:00Z"));
         assert_eq!(day_start(now, -720).unwrap(), at("2026-11-22T12:00:00Z"));
         assert!(day_start(now, 841).is_err() && day_start(now, -841).is_err());
+        assert!(day_start(now, i32::MIN).is_err() && day_start(now, i32::MAX).is_err(), "no overflow");
     }
 
     #[test]

@@ -180,8 +180,11 @@ pub async fn update(
         return Err(AppError::Forbidden);
     }
     let mut a: composition::ActiveModel = c.clone().into();
+    let mut renamed = None;
     if let Some(t) = patch.title {
-        a.title = Set(check_title(&t)?);
+        let title = check_title(&t)?;
+        renamed = (title != c.title).then(|| title.clone());
+        a.title = Set(title);
     }
     if let Some(d) = patch.description {
         a.description = Set(check_description(&d)?);
@@ -206,7 +209,22 @@ pub async fn update(
     if let Some(o) = patch.open_to_contribution {
         a.open_to_contribution = Set(o);
     }
-    Ok(a.update(db).await?)
+    let updated = a.update(db).await?;
+    // A mixdown is named after its composition: it must not keep a title the owner replaced
+    // (perhaps before making the composition public).
+    if let Some(title) = renamed {
+        audio::Entity::update_many()
+            .col_expr(audio::Column::OriginalFilename, sea_orm::sea_query::Expr::value(mixdown_filename(&title)))
+            .filter(audio::Column::CompositionId.eq(c.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(updated)
+}
+
+/// What a composition's mixdown is called.
+fn mixdown_filename(title: &str) -> String {
+    format!("{title} (mixdown).wav")
 }
 
 /// Every composition `viewer` can see, newest first.
@@ -737,7 +755,7 @@ pub async fn render_mixdown(
     let new = crate::ingest::ssr::NewAudio {
         owner_id: c.owner_id,
         kind: "mixdown",
-        filename: format!("{} (mixdown).wav", c.title),
+        filename: mixdown_filename(&c.title),
         license: c.license.clone(),
         // Never public by itself: whoever sees the composition hears its mixdown
         // (`hears_as_track`), so the mix follows the composition's visibility as it changes.

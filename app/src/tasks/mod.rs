@@ -60,7 +60,8 @@ pub enum Sources {
     /// Every upload, recording and mixdown of one user.
     User { user_id: Uuid },
     /// Every public upload, recording and mixdown.
-    Public,
+    /// (A struct variant, so fields beside `kind` are refused like everywhere else.)
+    Public {},
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +147,19 @@ pub fn clip_offsets(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_of_source_refuses_unknown_fields() {
+        let parse = |v: serde_json::Value| serde_json::from_value::<Sources>(v);
+        assert_eq!(parse(serde_json::json!({"kind": "public"})).unwrap(), Sources::Public {});
+        for bogus in [
+            serde_json::json!({"kind": "public", "bogus": 1}),
+            serde_json::json!({"kind": "user", "user_id": Uuid::nil(), "bogus": 1}),
+            serde_json::json!({"kind": "audio", "ids": [], "bogus": 1}),
+        ] {
+            assert!(parse(bogus.clone()).unwrap_err().to_string().contains("bogus"), "{bogus}");
+        }
+    }
 
     #[test]
     fn even_offsets_cover_the_source_end_to_end() {

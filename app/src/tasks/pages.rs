@@ -244,7 +244,7 @@ fn CampaignCard(
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let sources = match source_kind.get_untracked().as_str() {
-                "public" => Sources::Public,
+                "public" => Sources::Public {},
                 "user" => match source_user.get_untracked() {
                     Some(user_id) => Sources::User { user_id },
                     None => {

@@ -281,7 +281,7 @@ async fn resolve_sources(ctx: &ServerContext, sources: &Sources) -> Result<Vec<a
             found
         }
         Sources::User { user_id } => query.filter(audio::Column::OwnerId.eq(*user_id)).all(&ctx.db).await?,
-        Sources::Public => query.filter(audio::Column::IsPublic.eq(true)).all(&ctx.db).await?,
+        Sources::Public {} => query.filter(audio::Column::IsPublic.eq(true)).all(&ctx.db).await?,
     };
     Ok(found)
 }

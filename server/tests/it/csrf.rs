@@ -200,6 +200,48 @@ async fn tokens_compositions_uploads_invitations_mixdowns_and_sign_out_refuse_ot
     assert_eq!(app.me(&stranger).await.unwrap_err(), StatusCode::UNAUTHORIZED);
 }
 
+/// A browser adds cached HTTP Basic credentials to a cross-site form post by itself, so an
+/// `Authorization` header proves nothing where the cookie is what authenticates.
+#[tokio::test]
+async fn an_authorization_header_does_not_excuse_a_cookie_request_from_another_origin() {
+    let app = TestApp::spawn().await;
+    let (admin, musician) = app.demo_pair("admin", "musician").await;
+    let id = app.me(&musician).await.unwrap()["id"].as_str().unwrap().to_string();
+    for auth in ["Basic eDp5", "Bearer bogus", "Bearer tutti_x"] {
+        let res = admin
+            .http
+            .post(app.url("/api/set_user_admin"))
+            .header("origin", "http://evil.example")
+            .header("authorization", auth)
+            .form(&[("user_id", id.as_str()), ("admin", "true")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{auth}");
+        let res = admin
+            .http
+            .post(app.url("/auth/logout"))
+            .header("origin", "http://evil.example")
+            .header("authorization", auth)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{auth}");
+        // REST takes the header instead of the cookie: a bad one is a 401, never the cookie's user.
+        let res = admin
+            .http
+            .put(app.url(&format!("/api/v1/users/{id}/admin")))
+            .header("origin", "http://evil.example")
+            .header("authorization", auth)
+            .json(&json!({"admin": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{auth}");
+    }
+    assert!(!is_admin(&app, &admin, &id).await);
+}
+
 #[tokio::test]
 async fn api_token_requests_are_not_affected_by_their_origin() {
     let app = TestApp::spawn().await;

@@ -180,26 +180,26 @@ async fn a_mixdown_never_carries_another_compositions_name() {
         assert_eq!(res.status(), StatusCode::CREATED);
         let res = call(reqwest::Method::POST, &format!("/api/v1/compositions/{cid}/mixdown")).send().await.unwrap();
         assert!(res.status().is_success(), "{}", res.text().await.unwrap());
-        mixes.push(res.json::<Value>().await.unwrap());
+        mixes.push((cid, res.json::<Value>().await.unwrap()));
     }
-    assert_ne!(mixes[0]["id"], mixes[1]["id"], "identical mixes of two compositions are two records");
-    assert_eq!(mixes[0]["sha256"], mixes[1]["sha256"]);
-    let public_mix: Value = Client::new()
-        .get(app.url(&format!("/api/v1/audio/{}", mixes[1]["id"].as_str().unwrap())))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let name = public_mix["original_filename"].as_str().unwrap();
-    assert!(name.contains("Open song") && !name.contains("Secret"), "{public_mix}");
-    let private_mix = Client::new()
-        .get(app.url(&format!("/api/v1/audio/{}", mixes[0]["id"].as_str().unwrap())))
+    let ((secret, secret_mix), (_, public_mix)) = (&mixes[0], &mixes[1]);
+    assert_ne!(secret_mix["id"], public_mix["id"], "identical mixes of two compositions are two records");
+    assert_eq!(secret_mix["sha256"], public_mix["sha256"]);
+    let anonymous = |mix: &Value| Client::new().get(app.url(&format!("/api/v1/audio/{}", mix["id"].as_str().unwrap())));
+    let seen: Value = anonymous(public_mix).send().await.unwrap().json().await.unwrap();
+    let name = seen["original_filename"].as_str().unwrap();
+    assert!(name.contains("Open song") && !name.contains("Secret"), "{seen}");
+    assert_eq!(anonymous(secret_mix).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+
+    // Renamed and made public, the composition's mix carries its new name, not the private one.
+    let res = call(reqwest::Method::PATCH, &format!("/api/v1/compositions/{secret}"))
+        .json(&json!({"title": "Harmless", "visibility": "public"}))
         .send()
         .await
         .unwrap();
-    assert_eq!(private_mix.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.status(), StatusCode::OK);
+    let seen: Value = anonymous(secret_mix).send().await.unwrap().json().await.unwrap();
+    assert_eq!(seen["original_filename"], "Harmless (mixdown).wav", "{seen}");
 }
 
 /// A demo musician's browser and the id of a short WAV they uploaded.
@@ -229,10 +229,29 @@ async fn nul_and_other_invisible_controls_are_refused_by_field_name() {
         (b.http.post(app.url("/api/create_api_token")).form(&[("name", "a\u{0}b")]), "name", "NUL"),
         (
             b.http.post(app.url("/api/create_api_token")).header("content-type", "text/plain").body("name=a\u{0}b"),
-            "body",
+            "name",
             "NUL",
         ),
         (b.http.get(app.url("/api/v1/compositions?scope=%00")), "scope", "NUL"),
+        // Whatever the body claims to be: axum reads `+json` types as JSON, and server functions
+        // read their body whatever its type.
+        (
+            b.http
+                .post(app.url("/api/v1/compositions"))
+                .header("content-type", "application/merge-patch+json")
+                .body(r#"{"title": "a\u0000b"}"#),
+            "title",
+            "NUL",
+        ),
+        (
+            b.http
+                .post(app.url("/api/create_api_token"))
+                .header("content-type", "application/octet-stream")
+                .body("name=a%00b"),
+            "name",
+            "NUL",
+        ),
+        (b.http.post(app.url("/api/create_api_token")).body("name=a%00b"), "name", "NUL"),
     ];
     for (req, field, what) in cases {
         let res = req.send().await.unwrap();
@@ -285,6 +304,12 @@ async fn every_json_body_refuses_unknown_fields_by_name() {
         (b.http.post(app.url("/api/v1/tokens")).json(&json!({"name": "x", "scope": "all"})), "scope"),
         (b.http.post(app.url("/api/v1/collections")).json(&json!({"title": "x", "owner_id": aid})), "owner_id"),
         (b.http.put(app.url("/api/v1/me/latency")).json(&json!({"device_key": "d", "extra": 1})), "extra"),
+        (
+            b.http.post(app.url("/api/v1/audio")).multipart(
+                Form::new().text("title", "x").part("file", Part::bytes(wav(8_000, 1, 0.5)).file_name("t.wav")),
+            ),
+            "title",
+        ),
     ];
     for (req, field) in cases {
         let res = req.send().await.unwrap();

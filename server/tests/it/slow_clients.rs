@@ -202,7 +202,13 @@ async fn the_connection_limit_holds_and_slots_are_reclaimed() {
 
 #[tokio::test]
 async fn a_slow_but_live_upload_is_answered_while_a_stalled_one_is_cut() {
-    let app = TestApp::spawn_with(&[("TUTTI_HEADER_TIMEOUT_SECONDS", "1"), ("TUTTI_IDLE_TIMEOUT_SECONDS", "2")]).await;
+    // A few bytes a second is "live" here: the minimum rate is another test's concern.
+    let app = TestApp::spawn_with(&[
+        ("TUTTI_HEADER_TIMEOUT_SECONDS", "1"),
+        ("TUTTI_IDLE_TIMEOUT_SECONDS", "2"),
+        ("TUTTI_MIN_TRANSFER_RATE", "1"),
+    ])
+    .await;
     let token = app.user_with_token("slowpoke@example.org").await;
     // Invalid JSON at its very end: the server must read all of it to answer 400.
     let mut body = br#"{"title": ""#.to_vec();
@@ -236,6 +242,49 @@ async fn a_slow_but_live_upload_is_answered_while_a_stalled_one_is_cut() {
     assert_eq!(status, Some(400), "the whole body was read and judged, not cut off");
 
     assert!(stalled.await.unwrap().is_some(), "the stalled twin was still open after {CUT_WITHIN:?}");
+}
+
+/// Slow POST: a body trickled a byte at a time never stalls, but moves far below the minimum rate;
+/// it is cut after the idle timeout (before anyone signed in: the body is read before a handler
+/// would refuse it), and cleartext HTTP/2 pings cannot hold a connection either.
+#[tokio::test]
+async fn a_trickled_body_and_http2_pings_are_cut() {
+    let app = TestApp::spawn_with(&[("TUTTI_HEADER_TIMEOUT_SECONDS", "1"), ("TUTTI_IDLE_TIMEOUT_SECONDS", "2")]).await;
+    let mut trickle = TcpStream::connect(host(&app)).await.unwrap();
+    let head = format!(
+        "POST /api/v1/compositions HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: 100000\r\n\r\n{{",
+        host(&app)
+    );
+    trickle.write_all(head.as_bytes()).await.unwrap();
+    let since = Instant::now();
+    let trickler = tokio::spawn(async move {
+        let mut sent = 0;
+        while sent < 100 && trickle.write_all(b" ").await.is_ok() {
+            sent += 1;
+            sleep(Duration::from_millis(250)).await;
+        }
+        closed_by_server(&mut trickle, since, CUT_WITHIN).await
+    });
+
+    // HTTP/2 without TLS: the preface, then a PING every half second and never a request.
+    let mut pinger = TcpStream::connect(host(&app)).await.unwrap();
+    pinger.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await.unwrap();
+    let ping_since = Instant::now();
+    let pings = tokio::spawn(async move {
+        let ping = [0u8, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+        for _ in 0..40 {
+            if pinger.write_all(&ping).await.is_err() {
+                break;
+            }
+            sleep(Duration::from_millis(500)).await;
+        }
+        closed_by_server(&mut pinger, ping_since, CUT_WITHIN).await
+    });
+    assert_healthy(&app).await;
+    assert!(trickler.await.unwrap().is_some(), "the trickled body was still open after {CUT_WITHIN:?}");
+    assert!(pings.await.unwrap().is_some(), "the pinging HTTP/2 client was still open after {CUT_WITHIN:?}");
+    assert_healthy(&app).await;
 }
 
 /// Graceful shutdown is unchanged: stopping the server lets an upload that is still arriving
