@@ -2,7 +2,7 @@ import { test, expect } from '@playwright/test';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { baseURL } from '../playwright.config';
-import { hydrated, signInDemo } from './helpers';
+import { hydrated, signInOAuth } from './helpers';
 
 /**
  * A page on another origin of the same site (another port of 127.0.0.1: the browser sends the
@@ -28,7 +28,8 @@ function attackerPage(): Promise<{ url: string; close: () => void }> {
 }
 
 test('a form on another origin cannot act with the signed-in cookie; Tutti’s own page can', async ({ page }) => {
-  await signInDemo(page, 'musician');
+  // A user of its own: the demo users' tokens belong to other tests.
+  await signInOAuth(page, 'csrf-victim@example.org', 'Victoria Victim');
   const attacker = await attackerPage();
   try {
     for (const form of ['#form', '#plain']) {

@@ -15,6 +15,10 @@
 //! - HTTP/1.1 only (see `serve`).
 //! - Connections: a semaphore permit per connection; when none is left the loop stops accepting
 //!   and new clients wait in the kernel's accept queue until a connection closes.
+//!
+//! Written here rather than taken from a crate: `axum::serve` has none of these limits, and a
+//! generic per-read timeout (`tokio-io-timeout`) cannot tell a client that stopped sending from a
+//! handler that is still at work while hyper keeps a read open, so it would cut slow handlers.
 use std::convert::Infallible;
 use std::io;
 use std::pin::Pin;
