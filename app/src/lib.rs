@@ -13,6 +13,8 @@ pub mod error;
 pub mod ingest;
 pub mod instruments;
 #[cfg(feature = "ssr")]
+pub mod jobs;
+#[cfg(feature = "ssr")]
 pub mod storage;
 pub mod studio;
 pub mod tasks;

@@ -13,6 +13,7 @@ mod m20261122_000008_skips_and_clip_identity;
 mod m20261122_000009_mixdown_access_and_one_master;
 mod m20261207_000010_cleanup_runs;
 mod m20261207_000011_mixdown_identity;
+mod m20261207_000012_jobs;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_mixdown_access_and_one_master::Migration),
             Box::new(m20261207_000010_cleanup_runs::Migration),
             Box::new(m20261207_000011_mixdown_identity::Migration),
+            Box::new(m20261207_000012_jobs::Migration),
         ]
     }
 }

@@ -48,6 +48,10 @@ pub struct Config {
     pub cleanup_grace_secs: u64,
     /// How often the cleanup runs (it also runs at start-up).
     pub cleanup_every_secs: u64,
+    /// A running background job whose worker has not beaten its heart for this long is taken over.
+    pub job_stale_secs: u64,
+    /// How often an idle job worker looks for work queued by another process.
+    pub job_poll_ms: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,6 +110,8 @@ const KEYS: &[(&str, &str, Option<&str>)] = &[
     ("TUTTI_MAX_CONNECTIONS", "max_connections", Some("1024")),
     ("TUTTI_CLEANUP_GRACE_SECONDS", "cleanup_grace_seconds", Some("86400")),
     ("TUTTI_CLEANUP_EVERY_SECONDS", "cleanup_every_seconds", Some("3600")),
+    ("TUTTI_JOB_STALE_SECONDS", "job_stale_seconds", Some("30")),
+    ("TUTTI_JOB_POLL_MS", "job_poll_ms", Some("1000")),
 ];
 
 /// Where each raw value came from, so errors can name it the way the user wrote it.
@@ -259,6 +265,11 @@ impl Config {
         })?;
         let cleanup_grace_secs = raw.required("TUTTI_CLEANUP_GRACE_SECONDS", seconds)?;
         let cleanup_every_secs = raw.required("TUTTI_CLEANUP_EVERY_SECONDS", seconds)?;
+        let job_stale_secs = raw.required("TUTTI_JOB_STALE_SECONDS", seconds)?;
+        let job_poll_ms = raw.required("TUTTI_JOB_POLL_MS", |v| match parse_positive(v) {
+            Ok(n) if (10..=60_000).contains(&n) => Ok(n as u64),
+            _ => Err(format!("'{v}' must be a number of milliseconds from 10 to 60000")),
+        })?;
         Ok(Config {
             bind,
             public_url,
@@ -285,6 +296,8 @@ impl Config {
             max_connections,
             cleanup_grace_secs,
             cleanup_every_secs,
+            job_stale_secs,
+            job_poll_ms,
         })
     }
 

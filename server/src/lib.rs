@@ -110,8 +110,9 @@ pub async fn connect_with(database_url: &str, pool: Option<u32>) -> anyhow::Resu
         // WAL lets readers proceed while a write is in progress.
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
     }
+    // Live jobs are left alone: `migrate` and `import` connect here while a server may be running
+    // them, and a job whose worker died is taken over by the job queue, not failed here.
     Migrator::up(&db, None).await.context("database migration failed")?;
-    app::tasks::ssr::fail_interrupted_jobs(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(db)
 }
 
@@ -263,6 +264,7 @@ pub struct Running {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     sweeper: JoinHandle<()>,
+    jobs: JoinHandle<()>,
 }
 
 impl Running {
@@ -272,6 +274,7 @@ impl Running {
             let _ = tx.send(());
         }
         self.sweeper.abort();
+        self.jobs.abort();
         (&mut self.task).await??;
         Ok(())
     }
@@ -312,13 +315,22 @@ pub async fn start_on(listener: TcpListener, config: Config) -> anyhow::Result<R
             tokio::join!(sessions, cleanup);
         }
     });
+    // Background jobs (task builds) run in this process's worker, one at a time.
+    let jobs = app::jobs::spawn_worker(
+        server_context(&config, db.clone(), false)?,
+        app::jobs::handlers(),
+        app::jobs::WorkerSettings {
+            poll: std::time::Duration::from_millis(config.job_poll_ms),
+            stale_after: std::time::Duration::from_secs(config.job_stale_secs),
+        },
+    );
     let app = router(Arc::new(config), db, addr)?;
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(serve::serve(listener, app, limits, async move {
         let _ = rx.await;
     }));
     tracing::info!(%addr, "Tutti is listening");
-    Ok(Running { addr, shutdown: Some(tx), task, sweeper })
+    Ok(Running { addr, shutdown: Some(tx), task, sweeper, jobs })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -11,6 +11,7 @@ pub mod composition;
 pub mod identity;
 pub mod instrument;
 pub mod invitation;
+pub mod job;
 pub mod latency_calibration;
 pub mod lease;
 pub mod member;

@@ -286,7 +286,15 @@ async fn resolve_sources(ctx: &ServerContext, sources: &Sources) -> Result<Vec<a
     Ok(found)
 }
 
-/// Record a build job and run it in the background. Returns at once with the queued job.
+/// The job kind of a task build; its payload is [`BuildPayload`].
+pub const TASK_BUILD: &str = "task_build";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct BuildPayload {
+    build_id: Uuid,
+}
+
+/// Record a build job and queue it for a worker. Returns at once with the queued job.
 pub async fn start_build(
     ctx: &ServerContext,
     campaign_id: Uuid,
@@ -299,17 +307,19 @@ pub async fn start_build(
     }
     let sources = resolve_sources(ctx, &req.sources).await?;
     let params = serde_json::to_string(&req).unwrap_or_default();
+    let txn = crate::db::begin_write(&ctx.db).await?;
     // The same build asked again while it runs (a double click, a retried request) is that build:
     // cutting every clip twice to lose the race for each task would only waste the audio workers.
-    static STARTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let _one_at_a_time = STARTING.lock().await;
+    // Requests for one campaign queue on its row here (PostgreSQL; SQLite's write transaction
+    // already admits one writer at a time), so the check and the insert cannot interleave.
+    campaign::Entity::find_by_id(c.id).lock_exclusive().one(&txn).await?;
     let unfinished =
         Condition::any().add(build_job::Column::Status.eq("queued")).add(build_job::Column::Status.eq("running"));
     if let Some(running) = build_job::Entity::find()
         .filter(build_job::Column::CampaignId.eq(c.id))
         .filter(build_job::Column::Params.eq(params.clone()))
         .filter(unfinished)
-        .one(&ctx.db)
+        .one(&txn)
         .await?
     {
         return Ok(running);
@@ -330,17 +340,81 @@ pub async fn start_build(
         created_at: Set(Utc::now()),
         finished_at: Set(None),
     }
-    .insert(&ctx.db)
+    .insert(&txn)
     .await?;
-    let (ctx2, job2) = (ctx.clone(), job.clone());
-    tokio::spawn(async move {
-        let id = job2.id;
-        if let Err(e) = run_build(&ctx2, job2, c, sources, req).await {
-            tracing::error!(job = %id, error = %e, "clip build failed");
-            let _ = finish(&ctx2, id, "failed", Some(e.to_string())).await;
-        }
-    });
+    // In the same transaction: a build row exists exactly when its queued job does.
+    let payload = serde_json::to_string(&BuildPayload { build_id: job.id }).unwrap_or_default();
+    crate::jobs::enqueue(&txn, TASK_BUILD, &payload).await?;
+    txn.commit().await?;
+    crate::jobs::wake();
     Ok(job)
+}
+
+/// Runs task builds for the job queue. The `build_jobs` row stays the build's progress record
+/// (the admin page and `GET /api/v1/builds/{id}` read it).
+pub struct BuildHandler;
+
+impl crate::jobs::Handler for BuildHandler {
+    fn run(
+        &self,
+        ctx: ServerContext,
+        run: std::sync::Arc<crate::jobs::JobRun>,
+    ) -> futures::future::BoxFuture<'static, Result<(), String>> {
+        Box::pin(async move { run_build_job(&ctx, &run).await })
+    }
+
+    fn failed(
+        &self,
+        ctx: ServerContext,
+        job: crate::db::job::Model,
+        error: String,
+    ) -> futures::future::BoxFuture<'static, ()> {
+        Box::pin(async move {
+            if let Ok(p) = serde_json::from_str::<BuildPayload>(&job.payload)
+                && let Err(e) = finish(&ctx, p.build_id, "failed", Some(error)).await
+            {
+                tracing::warn!(build = %p.build_id, error = %e, "could not mark a build failed");
+            }
+        })
+    }
+}
+
+async fn run_build_job(ctx: &ServerContext, run: &crate::jobs::JobRun) -> Result<(), String> {
+    let p: BuildPayload = serde_json::from_str(&run.job.payload).map_err(|e| format!("bad build payload: {e}"))?;
+    let Some(build) = build_job::Entity::find_by_id(p.build_id).one(&ctx.db).await.map_err(|e| e.to_string())? else {
+        return Ok(()); // its campaign was deleted
+    };
+    if build.status == "done" || build.status == "failed" {
+        return Ok(()); // finished by an attempt whose outcome was not recorded
+    }
+    let Some(c) = campaign::Entity::find_by_id(build.campaign_id).one(&ctx.db).await.map_err(|e| e.to_string())? else {
+        return Ok(());
+    };
+    let attempt = async {
+        let req: BuildRequest = serde_json::from_str(&build.params).map_err(internal)?;
+        let sources = resolve_sources(ctx, &req.sources).await?;
+        run_build(ctx, build, c, sources, req, run).await
+    };
+    match attempt.await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            tracing::error!(build = %p.build_id, error = %e, "clip build failed");
+            if !run.stopped() && !run.last_attempt() {
+                // Shown while the retry waits; the last failure marks the build failed (`failed`).
+                let note = format!(
+                    "attempt {} of {} failed ({e}); it will be retried",
+                    run.job.attempts, run.job.max_attempts
+                );
+                if let Ok(Some(j)) = build_job::Entity::find_by_id(p.build_id).one(&ctx.db).await {
+                    let mut a: build_job::ActiveModel = j.into();
+                    a.status = Set("queued".into());
+                    a.error = Set(Some(note));
+                    let _ = a.update(&ctx.db).await;
+                }
+            }
+            Err(e.to_string())
+        }
+    }
 }
 
 async fn finish(ctx: &ServerContext, id: Uuid, status: &str, error: Option<String>) -> Result<(), AppError> {
@@ -354,19 +428,13 @@ async fn finish(ctx: &ServerContext, id: Uuid, status: &str, error: Option<Strin
     Ok(())
 }
 
-/// A job interrupted by a restart can never finish: say so instead of showing it running forever.
-pub async fn fail_interrupted_jobs(db: &impl ConnectionTrait) -> Result<(), AppError> {
-    build_job::Entity::update_many()
-        .col_expr(build_job::Column::Status, sea_orm::sea_query::Expr::value("failed"))
-        .col_expr(
-            build_job::Column::Error,
-            sea_orm::sea_query::Expr::value("interrupted by a server restart; start it again"),
-        )
-        .filter(
-            Condition::any().add(build_job::Column::Status.eq("queued")).add(build_job::Column::Status.eq("running")),
-        )
-        .exec(db)
-        .await?;
+/// The build's job stopped being this worker's. A cancelled build says so; one taken over by
+/// another worker is left to it.
+async fn stopped(ctx: &ServerContext, run: &crate::jobs::JobRun, build_id: Uuid) -> Result<(), AppError> {
+    let state = crate::db::job::Entity::find_by_id(run.job.id).one(&ctx.db).await?.map(|j| j.state);
+    if state.as_deref() == Some(crate::jobs::CANCELLED) {
+        finish(ctx, build_id, "failed", Some("cancelled".into())).await?;
+    }
     Ok(())
 }
 
@@ -376,13 +444,26 @@ async fn run_build(
     c: campaign::Model,
     sources: Vec<audio::Model>,
     req: BuildRequest,
+    run: &crate::jobs::JobRun,
 ) -> Result<(), AppError> {
+    // Each attempt counts from zero: a retry after a crash finds the clips the last one made
+    // (counted as existing), never a second copy of them.
     let mut progress: build_job::ActiveModel = job.into();
     progress.status = Set("running".into());
+    progress.error = Set(None);
+    progress.sources_total = Set(sources.len() as i32);
+    progress.sources_done = Set(0);
+    progress.clips_made = Set(0);
+    progress.clips_existing = Set(0);
+    progress.clips_skipped = Set(0);
+    progress.skipped_reasons = Set("{}".into());
     let mut progress = progress.update(&ctx.db).await?;
     let mut reasons: BTreeMap<String, u32> = BTreeMap::new();
     let threshold = req.silence_threshold_db.unwrap_or(DEFAULT_SILENCE_DB);
     for source in sources {
+        if run.stopped() {
+            return stopped(ctx, run, progress.id).await;
+        }
         let clip_frames = (c.clip_seconds * source.canonical_rate as f64).round() as u64;
         let offsets = clip_offsets(
             source.frames as u64,
@@ -410,6 +491,9 @@ async fn run_build(
         if !wanted.is_empty() {
             let windows = cut_windows(ctx, &source, wanted, clip_frames).await?;
             for w in windows {
+                if run.stopped() {
+                    return stopped(ctx, run, progress.id).await;
+                }
                 let Some(window) = w.wav else {
                     skipped += 1;
                     *reasons.entry(w.skip_reason.unwrap_or_default()).or_default() += 1;

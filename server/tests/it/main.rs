@@ -9,6 +9,7 @@ mod cleanup;
 mod csrf;
 mod hardening;
 mod ingest;
+mod jobs;
 mod pages;
 mod schema;
 mod slow_clients;
