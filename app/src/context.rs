@@ -15,9 +15,21 @@ pub struct ServerContext {
     pub audio_jobs: Arc<Semaphore>,
     /// SQLite has no row locks: read-check-write sections take this instead (unused on PostgreSQL).
     pub write_lock: Arc<tokio::sync::Mutex<()>>,
-    /// PostgreSQL: the queues that gather concurrent lease grants and answers into one call each
-    /// (started on first use).
-    pub annotate_batches: Arc<std::sync::OnceLock<crate::annotate::ssr::Batches>>,
+    /// What this server keeps in memory between requests (shared by its clones).
+    pub runtime: Arc<RuntimeState>,
+}
+
+/// Per-feature runtime state: caches, batch queues, the job worker's wake-up. It hangs off the
+/// context rather than living in statics, so two servers in one process share none of it.
+#[derive(Default)]
+pub struct RuntimeState {
+    /// Campaigns, clips and task campaigns read from the database, the last lease sweep, and the
+    /// PostgreSQL batch queues.
+    pub annotate: crate::annotate::state::AnnotateState,
+    /// API tokens' users, remembered for a few seconds.
+    pub tokens: crate::auth::ssr::TokenCache,
+    /// Wakes this server's job worker when a job is enqueued here, so it need not wait for its poll.
+    pub job_wake: tokio::sync::Notify,
 }
 
 /// The slice of the server configuration the app itself needs.

@@ -64,12 +64,10 @@ pub fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
 
-/// Wakes this process's worker when a job is enqueued here, so it need not wait for its poll.
-static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
-
-/// Tell the local worker a job is waiting. Call it after the enqueuing transaction committed.
-pub fn wake() {
-    WAKE.notify_one();
+/// Tell this server's worker (the one spawned with this context) a job is waiting, so it need not
+/// wait for its poll. Call it after the enqueuing transaction committed.
+pub fn wake(ctx: &ServerContext) {
+    ctx.runtime.job_wake.notify_one();
 }
 
 /// Add a job. `db` may be the caller's transaction: the job exists exactly when its write does.
@@ -258,7 +256,7 @@ pub fn spawn_worker(ctx: ServerContext, handlers: Handlers, settings: WorkerSett
                 Ok(None) => {
                     tokio::select! {
                         _ = tokio::time::sleep(settings.poll) => {}
-                        _ = WAKE.notified() => {}
+                        _ = ctx.runtime.job_wake.notified() => {}
                     }
                 }
                 Err(e) => {

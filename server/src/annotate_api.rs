@@ -78,7 +78,7 @@ async fn update_campaign(
     Path(id): Path<Uuid>,
     Json(body): Json<CampaignChanges>,
 ) -> Result<Json<CampaignInfo>, AppError> {
-    let c = app::tasks::ssr::update_campaign(&s.ctx.db, id, body).await?;
+    let c = app::tasks::ssr::update_campaign(&s.ctx, id, body).await?;
     Ok(Json(campaign_info(&s.ctx.db, &c).await?))
 }
 

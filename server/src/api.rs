@@ -148,6 +148,6 @@ async fn revoke_token(
     RequireUser(user): RequireUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    app::auth::ssr::revoke_token(&s.ctx.db, user.id, id).await?;
+    app::auth::ssr::revoke_token(&s.ctx, user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

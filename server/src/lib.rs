@@ -151,14 +151,14 @@ pub fn server_context(config: &Config, db: DatabaseConnection, oauth_enabled: bo
         store: open_store(&config.storage)?,
         audio_jobs: Arc::new(tokio::sync::Semaphore::new(config.audio_jobs)),
         write_lock: Arc::new(tokio::sync::Mutex::new(())),
-        annotate_batches: Default::default(),
+        runtime: Default::default(),
     })
 }
 
-/// Build the whole application router.
-pub fn router(config: Arc<Config>, db: DatabaseConnection, addr: SocketAddr) -> anyhow::Result<Router> {
+/// Build the whole application router around `ctx`, the context the process's background
+/// workers share (one database pool, one audio-job limit).
+pub fn router(config: Arc<Config>, ctx: ServerContext, addr: SocketAddr) -> anyhow::Result<Router> {
     let oauth = OAuth::from_config(&config)?;
-    let ctx = server_context(&config, db.clone(), oauth.is_some())?;
     let leptos_options = LeptosOptions::builder()
         .output_name("tutti")
         .site_root(config.site_root.to_string_lossy().to_string())
@@ -172,7 +172,7 @@ pub fn router(config: Arc<Config>, db: DatabaseConnection, addr: SocketAddr) -> 
         config: config.clone(),
     }));
 
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(db))
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(ctx.db.clone()))
         .with_name("tutti_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax) // Lax: the OAuth callback is a cross-site top-level GET
@@ -315,16 +315,19 @@ pub async fn start_on(listener: TcpListener, config: Config) -> anyhow::Result<R
             tokio::join!(sessions, cleanup);
         }
     });
+    // One context for requests and background jobs: a build's decodes count against the same
+    // `TUTTI_AUDIO_JOBS` limit as uploads.
+    let ctx = server_context(&config, db, config.oauth.is_some())?;
     // Background jobs (task builds) run in this process's worker, one at a time.
     let jobs = app::jobs::spawn_worker(
-        server_context(&config, db.clone(), false)?,
+        ctx.clone(),
         app::jobs::handlers(),
         app::jobs::WorkerSettings {
             poll: std::time::Duration::from_millis(config.job_poll_ms),
             stale_after: std::time::Duration::from_secs(config.job_stale_secs),
         },
     );
-    let app = router(Arc::new(config), db, addr)?;
+    let app = router(Arc::new(config), ctx, addr)?;
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(serve::serve(listener, app, limits, async move {
         let _ = rx.await;

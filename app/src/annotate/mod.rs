@@ -7,6 +7,8 @@ mod pages;
 pub mod spectrogram;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+#[cfg(feature = "ssr")]
+pub mod state;
 
 pub use pages::AnnotatePage;
 

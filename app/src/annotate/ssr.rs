@@ -14,8 +14,8 @@
 //! An expired lease keeps its place until it is found (when nothing else can be served, or every
 //! little while): then it stops counting, but stays, so its holder is told that it expired.
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
@@ -27,6 +27,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::batch::Batcher;
+pub use super::state::CampaignView;
+use super::state::{ClipView, lock, remember};
 use super::{AnnotatorStats, AnswerValue, Assignment, InstrumentProgress, Receipt, Submission};
 use crate::context::ServerContext;
 use crate::db::{annotation, annotator_accuracy, audio, campaign, instrument, task, task_label, user};
@@ -61,51 +63,26 @@ async fn serial(ctx: &ServerContext) -> Option<tokio::sync::MutexGuard<'_, ()>> 
     if is_postgres(&ctx.db) { None } else { Some(ctx.write_lock.lock().await) }
 }
 
-// ---- read-mostly data kept in memory ----------------------------------------------------------
+// ---- read-mostly data kept in memory (`AnnotateState`) ------------------------------------------
 
 /// How long a campaign read from the database is used before it is read again. Campaigns change
-/// rarely (instructions; `is_open` is always checked in SQL), and this process forgets one as
+/// rarely (instructions; `is_open` is always checked in SQL), and this server forgets one as
 /// soon as it changes it; other replicas see the change within this time.
 const CAMPAIGN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
-/// Entries kept per in-memory map before it is emptied and refilled.
-const CACHE_LIMIT: usize = 50_000;
 
-/// What serving and checking need of a campaign, prepared once.
-pub struct CampaignView {
-    pub model: campaign::Model,
-    pub slugs: Vec<String>,
-    pub instructions_html: String,
-    pub instruments: Vec<Instrument>,
+/// Forget what this server remembers of a campaign (call after changing it).
+pub fn forget_campaign(ctx: &ServerContext, id: Uuid) {
+    lock(&ctx.runtime.annotate.campaigns).remove(&id);
 }
 
-/// What an assignment shows of a clip. Clips never change once imported.
-struct ClipView {
-    duration_seconds: f64,
-    gain_db: f64,
-    waveform: Vec<(f32, f32)>,
-}
-
-type CampaignMap = HashMap<Uuid, (Instant, Arc<CampaignView>)>;
-static CAMPAIGNS: LazyLock<Mutex<CampaignMap>> = LazyLock::new(Default::default);
-static CLIPS: LazyLock<Mutex<HashMap<Uuid, Arc<ClipView>>>> = LazyLock::new(Default::default);
-/// A task's campaign (it never moves).
-static TASK_CAMPAIGN: LazyLock<Mutex<HashMap<Uuid, Uuid>>> = LazyLock::new(Default::default);
-
-fn remember<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, V>>, k: K, v: V) {
-    let mut m = map.lock().unwrap_or_else(|e| e.into_inner());
-    if m.len() >= CACHE_LIMIT {
-        m.clear();
-    }
-    m.insert(k, v);
-}
-
-/// Forget what this process remembers of a campaign (call after changing it).
-pub fn forget_campaign(id: Uuid) {
-    CAMPAIGNS.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
-}
-
-pub async fn campaign_view(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Arc<CampaignView>>, AppError> {
-    if let Some((at, v)) = CAMPAIGNS.lock().unwrap_or_else(|e| e.into_inner()).get(&id)
+/// The campaign, from this server's memory when read recently; `db` may be a transaction.
+pub async fn campaign_view(
+    ctx: &ServerContext,
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<Arc<CampaignView>>, AppError> {
+    let cache = &ctx.runtime.annotate.campaigns;
+    if let Some((at, v)) = lock(cache).get(&id)
         && at.elapsed() < CAMPAIGN_TTL
     {
         return Ok(Some(v.clone()));
@@ -121,12 +98,13 @@ pub async fn campaign_view(db: &impl ConnectionTrait, id: Uuid) -> Result<Option
         .map(|i| Instrument { slug: i.slug, name: i.name, family: i.family })
         .collect();
     let v = Arc::new(CampaignView { instructions_html: markdown_html(&c.instructions), slugs, instruments, model: c });
-    remember(&CAMPAIGNS, id, (Instant::now(), v.clone()));
+    remember(cache, id, (Instant::now(), v.clone()));
     Ok(Some(v))
 }
 
 async fn clip_view(ctx: &ServerContext, id: Uuid) -> Result<Arc<ClipView>, AppError> {
-    if let Some(v) = CLIPS.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+    let cache = &ctx.runtime.annotate.clips;
+    if let Some(v) = lock(cache).get(&id) {
         return Ok(v.clone());
     }
     let clip = audio::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AppError::Internal)?;
@@ -135,18 +113,20 @@ async fn clip_view(ctx: &ServerContext, id: Uuid) -> Result<Arc<ClipView>, AppEr
         gain_db: clip.loudness_lufs.map(|l| (TARGET_LUFS - l).clamp(-30.0, 12.0)).unwrap_or(0.0),
         waveform: crate::ingest::ssr::card(ctx, &clip).await?.waveform,
     });
-    remember(&CLIPS, id, v.clone());
+    remember(cache, id, v.clone());
     Ok(v)
 }
 
-async fn campaign_of_task(db: &impl ConnectionTrait, task_id: Uuid) -> Result<Option<Uuid>, AppError> {
-    if let Some(c) = TASK_CAMPAIGN.lock().unwrap_or_else(|e| e.into_inner()).get(&task_id) {
+async fn campaign_of_task(ctx: &ServerContext, task_id: Uuid) -> Result<Option<Uuid>, AppError> {
+    let cache = &ctx.runtime.annotate.task_campaign;
+    if let Some(c) = lock(cache).get(&task_id) {
         return Ok(Some(*c));
     }
+    let db = &ctx.db;
     let row = db.query_one_raw(stmt(db, "SELECT campaign_id FROM tasks WHERE id = $1", vec![task_id.into()])).await?;
     let Some(row) = row else { return Ok(None) };
     let c: Uuid = row.try_get("", "campaign_id")?;
-    remember(&TASK_CAMPAIGN, task_id, c);
+    remember(cache, task_id, c);
     Ok(Some(c))
 }
 
@@ -202,7 +182,7 @@ pub struct Batches {
 }
 
 fn batches(ctx: &ServerContext) -> &Batches {
-    ctx.annotate_batches.get_or_init(|| {
+    ctx.runtime.annotate.batches.get_or_init(|| {
         let (db_next, db_submit, lease_seconds) = (ctx.db.clone(), ctx.db.clone(), ctx.settings.lease_seconds);
         Batches {
             next: Batcher::new(MAX_BATCH, BATCHES_IN_FLIGHT, move |users| {
@@ -374,15 +354,13 @@ async fn take_lease(txn: &DatabaseTransaction, task_id: Uuid, user_id: Uuid) -> 
     Ok(())
 }
 
-/// Unix second of the last sweep for expired leases in this process.
-static LAST_SWEEP: AtomicI64 = AtomicI64::new(0);
 /// Seconds between sweeps while there is still something to serve.
 const SWEEP_EVERY: i64 = 15;
 
 /// Expired leases stop holding their place; returns how many did.
 async fn release_expired(ctx: &ServerContext) -> Result<usize, AppError> {
     let now = Utc::now();
-    LAST_SWEEP.store(now.timestamp(), Ordering::Relaxed);
+    ctx.runtime.annotate.last_sweep.store(now.timestamp(), Ordering::Relaxed);
     if is_postgres(&ctx.db) {
         let rows = ctx
             .db
@@ -420,7 +398,7 @@ async fn release_expired(ctx: &ServerContext) -> Result<usize, AppError> {
 }
 
 pub async fn next_task(ctx: &ServerContext, user: &user::Model) -> Result<Option<Assignment>, AppError> {
-    if Utc::now().timestamp() - LAST_SWEEP.load(Ordering::Relaxed) >= SWEEP_EVERY {
+    if Utc::now().timestamp() - ctx.runtime.annotate.last_sweep.load(Ordering::Relaxed) >= SWEEP_EVERY {
         release_expired(ctx).await?;
     }
     let mut got = lease_next(ctx, user.id).await?;
@@ -433,10 +411,11 @@ pub async fn next_task(ctx: &ServerContext, user: &user::Model) -> Result<Option
     }
     let Some(mut g) = got else { return Ok(None) };
     // The answer to this lease will need the task's campaign: remember it now.
-    if !TASK_CAMPAIGN.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&g.task_id) {
-        remember(&TASK_CAMPAIGN, g.task_id, g.campaign_id);
+    let task_campaign = &ctx.runtime.annotate.task_campaign;
+    if !lock(task_campaign).contains_key(&g.task_id) {
+        remember(task_campaign, g.task_id, g.campaign_id);
     }
-    let c = campaign_view(&ctx.db, g.campaign_id).await?.ok_or(AppError::Internal)?;
+    let c = campaign_view(ctx, &ctx.db, g.campaign_id).await?.ok_or(AppError::Internal)?;
     // Now and then, a gold task of the same campaign instead.
     if g.fresh
         && c.model.gold_rate > 0.0
@@ -663,7 +642,7 @@ struct Stored {
 }
 
 async fn receipt_for(ctx: &ServerContext, a: &Stored) -> Result<Receipt, AppError> {
-    let c = campaign_view(&ctx.db, a.campaign_id).await?.ok_or(AppError::Internal)?;
+    let c = campaign_view(ctx, &ctx.db, a.campaign_id).await?.ok_or(AppError::Internal)?;
     let submissions = match a.seq {
         Some(n) => n.max(0) as u64,
         // Count submissions up to and including this one, so a retry gets the same answer.
@@ -751,7 +730,7 @@ pub async fn submit(
     let stored = {
         let _serial = serial(ctx).await;
         let txn = crate::db::begin_write(&ctx.db).await?;
-        let result = submit_locked(&txn, user, task_id, &client_id, &s).await;
+        let result = submit_locked(ctx, &txn, user, task_id, &client_id, &s).await;
         match result {
             Ok(a) => {
                 txn.commit().await?;
@@ -787,8 +766,8 @@ async fn submit_direct(
     client_id: &str,
     s: &Submission,
 ) -> Result<Option<Receipt>, AppError> {
-    let Some(campaign_id) = campaign_of_task(&ctx.db, task_id).await? else { return Ok(None) };
-    let Some(c) = campaign_view(&ctx.db, campaign_id).await? else { return Ok(None) };
+    let Some(campaign_id) = campaign_of_task(ctx, task_id).await? else { return Ok(None) };
+    let Some(c) = campaign_view(ctx, &ctx.db, campaign_id).await? else { return Ok(None) };
     if !c.model.is_open || check_answers(&c.slugs, s).is_err() {
         return Ok(None);
     }
@@ -830,6 +809,7 @@ async fn submit_direct(
 }
 
 async fn submit_locked(
+    ctx: &ServerContext,
     txn: &DatabaseTransaction,
     user: &user::Model,
     task_id: Uuid,
@@ -837,7 +817,7 @@ async fn submit_locked(
     s: &Submission,
 ) -> Result<Stored, AppError> {
     let t = lock_task(txn, task_id).await?.ok_or(AppError::NotFound)?;
-    let c = campaign_view(txn, t.campaign_id).await?.ok_or(AppError::NotFound)?;
+    let c = campaign_view(ctx, txn, t.campaign_id).await?.ok_or(AppError::NotFound)?;
     let already = annotation::Entity::find()
         .filter(annotation::Column::TaskId.eq(t.id))
         .filter(annotation::Column::UserId.eq(user.id))

@@ -78,7 +78,7 @@ pub async fn create_api_token(name: String) -> Result<NewApiToken, AppError> {
 pub async fn revoke_api_token(id: Uuid) -> Result<(), AppError> {
     let user = ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    ssr::revoke_token(&ctx.db, user.id, id).await.inspect_err(|e| e.set_response_status())
+    ssr::revoke_token(&ctx, user.id, id).await.inspect_err(|e| e.set_response_status())
 }
 
 /// The current user, as provided by `App` for every page.

@@ -54,18 +54,22 @@ struct CachedToken {
     fetched: std::time::Instant,
 }
 
-/// Token hash → what it resolved to, in this process.
-static TOKENS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, CachedToken>>> =
-    std::sync::LazyLock::new(Default::default);
+/// Token hash → what it resolved to, in this server (`RuntimeState::tokens`).
+#[derive(Default)]
+pub struct TokenCache(std::sync::Mutex<std::collections::HashMap<String, CachedToken>>);
 
-fn tokens() -> std::sync::MutexGuard<'static, std::collections::HashMap<String, CachedToken>> {
-    TOKENS.lock().unwrap_or_else(|e| e.into_inner())
+impl TokenCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, CachedToken>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
-pub async fn user_for_token(db: &DatabaseConnection, secret: &str) -> Result<Option<user::Model>, AppError> {
+pub async fn user_for_token(ctx: &ServerContext, secret: &str) -> Result<Option<user::Model>, AppError> {
+    let (db, tokens) = (&ctx.db, &ctx.runtime.tokens);
     let hash = hash_token(secret);
     let now = Utc::now();
-    let cached = tokens()
+    let cached = tokens
+        .lock()
         .get(&hash)
         .filter(|c| c.fetched.elapsed() < TOKEN_TTL)
         .map(|c| (c.token_id, c.user.clone(), c.expires_at, c.last_used_at));
@@ -79,7 +83,7 @@ pub async fn user_for_token(db: &DatabaseConnection, secret: &str) -> Result<Opt
                 .filter(api_token::Column::Id.eq(token_id))
                 .exec(db)
                 .await?;
-            if let Some(c) = tokens().get_mut(&hash) {
+            if let Some(c) = tokens.lock().get_mut(&hash) {
                 c.last_used_at = Some(now);
             }
         }
@@ -102,7 +106,7 @@ pub async fn user_for_token(db: &DatabaseConnection, secret: &str) -> Result<Opt
         last_used_at = Some(now);
     }
     let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
-    let mut map = tokens();
+    let mut map = tokens.lock();
     if map.len() >= 100_000 {
         map.clear();
     }
@@ -158,7 +162,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
                 .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                 .map(|(_, secret)| secret)
                 .ok_or(AppError::Unauthorized)?;
-            return match user_for_token(&ctx.db, secret.trim()).await? {
+            return match user_for_token(&ctx, secret.trim()).await? {
                 Some(u) => Ok(CurrentUser(Some(u))),
                 None => Err(AppError::Unauthorized),
             };
@@ -323,15 +327,15 @@ pub async fn create_token(db: &impl ConnectionTrait, user_id: Uuid, name: &str) 
 }
 
 /// Revoking someone else's token is indistinguishable from revoking a missing one.
-pub async fn revoke_token(db: &impl ConnectionTrait, user_id: Uuid, id: Uuid) -> Result<(), AppError> {
+pub async fn revoke_token(ctx: &ServerContext, user_id: Uuid, id: Uuid) -> Result<(), AppError> {
     let res = api_token::Entity::delete_many()
         .filter(api_token::Column::Id.eq(id))
         .filter(api_token::Column::UserId.eq(user_id))
-        .exec(db)
+        .exec(&ctx.db)
         .await?;
     if res.rows_affected == 0 {
         return Err(AppError::NotFound);
     }
-    tokens().retain(|_, c| c.token_id != id);
+    ctx.runtime.tokens.lock().retain(|_, c| c.token_id != id);
     Ok(())
 }

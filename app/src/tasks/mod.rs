@@ -231,7 +231,7 @@ pub async fn create_campaign_fn(campaign: NewCampaign) -> Result<CampaignInfo, A
 pub async fn update_campaign_fn(campaign_id: Uuid, changes: CampaignChanges) -> Result<CampaignInfo, AppError> {
     crate::auth::ssr::require_admin().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let c = ssr::update_campaign(&ctx.db, campaign_id, changes).await?;
+    let c = ssr::update_campaign(&ctx, campaign_id, changes).await?;
     ssr::campaign_info(&ctx.db, &c).await
 }
 

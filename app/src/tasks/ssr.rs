@@ -92,10 +92,11 @@ fn check_stats_every(n: i32) -> Result<i32, AppError> {
 /// Change what may change once tasks exist: name, instructions, gold rate, stats interval, and
 /// whether the campaign is open. (Clip length, k and instruments are fixed by its tasks.)
 pub async fn update_campaign(
-    db: &impl ConnectionTrait,
+    ctx: &ServerContext,
     id: Uuid,
     changes: CampaignChanges,
 ) -> Result<campaign::Model, AppError> {
+    let db = &ctx.db;
     let mut a: campaign::ActiveModel =
         campaign::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?.into();
     if let Some(name) = changes.name {
@@ -114,7 +115,7 @@ pub async fn update_campaign(
         a.is_open = Set(open);
     }
     let c = a.update(db).await?;
-    crate::annotate::ssr::forget_campaign(c.id);
+    crate::annotate::ssr::forget_campaign(ctx, c.id);
     Ok(c)
 }
 
@@ -346,7 +347,7 @@ pub async fn start_build(
     let payload = serde_json::to_string(&BuildPayload { build_id: job.id }).unwrap_or_default();
     crate::jobs::enqueue(&txn, TASK_BUILD, &payload).await?;
     txn.commit().await?;
-    crate::jobs::wake();
+    crate::jobs::wake(ctx);
     Ok(job)
 }
 

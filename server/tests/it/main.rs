@@ -13,4 +13,5 @@ mod jobs;
 mod pages;
 mod schema;
 mod slow_clients;
+mod state;
 mod studio;
