@@ -20,6 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::sleep;
 use uuid::Uuid;
 
+use crate::child::ChildServer;
 use crate::helpers::{Browser, TestApp, fresh_database_url};
 use crate::ingest::wav;
 
@@ -28,62 +29,6 @@ const PATIENCE: Duration = Duration::from_secs(60);
 
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres")
-}
-
-/// The server binary running as a child process, killed (SIGKILL) when dropped.
-struct ChildServer {
-    child: std::process::Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl ChildServer {
-    async fn start(env: &[(String, String)], cwd: &Path) -> ChildServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let log = cwd.join("server.log");
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-            .current_dir(cwd)
-            .envs(env.iter().cloned())
-            .env("TUTTI_BIND", format!("127.0.0.1:{port}"))
-            .env("TUTTI_PUBLIC_URL", format!("http://127.0.0.1:{port}/"))
-            .env("TUTTI_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("the server binary starts");
-        let base = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        loop {
-            if let Ok(res) = reqwest::get(format!("{base}/healthz")).await
-                && res.status() == StatusCode::OK
-            {
-                break;
-            }
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("the server exited ({status}): {}", std::fs::read_to_string(&log).unwrap_or_default());
-            }
-            assert!(started.elapsed() < PATIENCE, "the server did not come up");
-            sleep(Duration::from_millis(50)).await;
-        }
-        ChildServer { child, base, log }
-    }
-
-    /// `kill -9`: no destructor, no graceful shutdown, no cleanup of any kind runs.
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        let status = self.child.wait().unwrap();
-        assert!(!status.success(), "killed, not exited: {status}");
-    }
-}
-
-impl Drop for ChildServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("child server log:\n{}", std::fs::read_to_string(&self.log).unwrap_or_default());
-        }
-    }
 }
 
 /// A server in this process on the given configuration; returns it and its base URL.
@@ -263,7 +208,7 @@ async fn a_restart_removes_what_killed_uploads_left_and_keeps_stored_audio() {
     .map(|(k, v)| (k.to_string(), v))
     .collect();
 
-    let mut child = ChildServer::start(&env, dir.path()).await;
+    let mut child = ChildServer::start(&env, dir.path(), "server").await;
     let musician = Browser::new();
     sign_in(&child.base, &musician, "musician").await;
 

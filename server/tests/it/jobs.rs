@@ -2,7 +2,7 @@
 //! live one is not, failures retry with backoff until the attempts are used up, and a task build
 //! survives its server being killed (SIGKILL) mid-way, and `server migrate` run beside it.
 use std::collections::{BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,7 @@ use tempfile::TempDir;
 use tokio::time::sleep;
 use uuid::Uuid;
 
+use crate::child::ChildServer;
 use crate::helpers::{Browser, fresh_database_url};
 
 /// Generous bounds: these tests run on loaded two-core machines.
@@ -139,60 +140,6 @@ async fn a_failing_job_retries_with_backoff_then_fails() {
     assert_eq!(jobs::backoff_ms(2), 2 * jobs::backoff_ms(1), "the wait doubles");
     assert!(jobs::backoff_ms(40) <= jobs::BACKOFF_MAX_MS);
     assert!(jobs::claim(&db, "w", STALE).await.unwrap().is_none(), "a failed job stays failed");
-}
-
-/// The server binary as a child process, killed (SIGKILL) when dropped.
-struct ChildServer {
-    child: std::process::Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl ChildServer {
-    async fn start(env: &[(String, String)], cwd: &Path, name: &str) -> ChildServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let log = cwd.join(format!("{name}.log"));
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
-            .current_dir(cwd)
-            .envs(env.iter().cloned())
-            .env("TUTTI_BIND", format!("127.0.0.1:{port}"))
-            .env("TUTTI_PUBLIC_URL", format!("http://127.0.0.1:{port}/"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("the server binary starts");
-        let base = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        loop {
-            if let Ok(res) = reqwest::get(format!("{base}/healthz")).await
-                && res.status() == StatusCode::OK
-            {
-                break;
-            }
-            if let Some(status) = child.try_wait().unwrap() {
-                panic!("the server exited ({status}): {}", std::fs::read_to_string(&log).unwrap_or_default());
-            }
-            assert!(started.elapsed() < PATIENCE, "the server did not come up");
-            sleep(Duration::from_millis(50)).await;
-        }
-        ChildServer { child, base, log }
-    }
-
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        let status = self.child.wait().unwrap();
-        assert!(!status.success(), "killed, not exited: {status}");
-    }
-}
-
-impl Drop for ChildServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("child server log:\n{}", std::fs::read_to_string(&self.log).unwrap_or_default());
-        }
-    }
 }
 
 /// Mono 16-bit WAV of a tone (each source its own pitch, so no two uploads are the same bytes).

@@ -1,5 +1,6 @@
 //! Integration tests: the real server on an ephemeral port against a fresh database (SQLite by
 //! default; PostgreSQL when `TUTTI_TEST_POSTGRES` names a server), driven over HTTP.
+mod child;
 mod helpers;
 
 mod annotate;
