@@ -1,4 +1,5 @@
 //! What the server hands every page render, server function and REST handler.
+use std::any::{Any, TypeId};
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
@@ -20,16 +21,32 @@ pub struct ServerContext {
 }
 
 /// Per-feature runtime state: caches, batch queues, the job worker's wake-up. It hangs off the
-/// context rather than living in statics, so two servers in one process share none of it.
+/// context rather than living in statics, so two servers in one process share none of it. Each
+/// feature keeps one value of its own type here ([`RuntimeState::get`]); the context names no
+/// feature, so every feature may depend on it without a cycle.
 #[derive(Default)]
 pub struct RuntimeState {
-    /// Campaigns, clips and task campaigns read from the database, the last lease sweep, and the
-    /// PostgreSQL batch queues.
-    pub annotate: crate::annotate::state::AnnotateState,
-    /// API tokens' users, remembered for a few seconds.
-    pub tokens: crate::auth::ssr::TokenCache,
-    /// Wakes this server's job worker when a job is enqueued here, so it need not wait for its poll.
-    pub job_wake: tokio::sync::Notify,
+    slots: std::sync::RwLock<std::collections::HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl RuntimeState {
+    /// This server's value of type `T`, made with `T::default()` on first use.
+    pub fn get<T: Any + Default + Send + Sync>(&self) -> Arc<T> {
+        let id = TypeId::of::<T>();
+        let found = self.slots.read().unwrap_or_else(|e| e.into_inner()).get(&id).cloned();
+        let slot = match found {
+            Some(slot) => slot,
+            None => self
+                .slots
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(id)
+                .or_insert_with(|| Arc::new(T::default()))
+                .clone(),
+        };
+        // The slot under `TypeId::of::<T>()` always holds a `T`.
+        slot.downcast::<T>().unwrap_or_else(|_| unreachable!("runtime slot holds another type"))
+    }
 }
 
 /// The slice of the server configuration the app itself needs.
@@ -55,6 +72,13 @@ pub struct AppSettings {
 }
 
 impl ServerContext {
+    /// SQLite has no row locks: its read-check-write sections run one at a time in this process
+    /// (PostgreSQL locks rows instead, and this is `None`).
+    pub async fn serial(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        let postgres = self.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+        if postgres { None } else { Some(self.write_lock.lock().await) }
+    }
+
     /// The context of the current render or server function.
     pub fn current() -> Result<Self, crate::error::AppError> {
         leptos::prelude::use_context::<Self>().ok_or_else(|| {

@@ -60,6 +60,10 @@ impl WorkerSettings {
     }
 }
 
+/// Wakes this server's job worker when a job is enqueued here (`RuntimeState`).
+#[derive(Default)]
+pub struct JobWake(tokio::sync::Notify);
+
 pub fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
@@ -67,7 +71,7 @@ pub fn now_ms() -> i64 {
 /// Tell this server's worker (the one spawned with this context) a job is waiting, so it need not
 /// wait for its poll. Call it after the enqueuing transaction committed.
 pub fn wake(ctx: &ServerContext) {
-    ctx.runtime.job_wake.notify_one();
+    ctx.runtime.get::<JobWake>().0.notify_one();
 }
 
 /// Add a job. `db` may be the caller's transaction: the job exists exactly when its write does.
@@ -238,17 +242,11 @@ pub trait Handler: Send + Sync {
 
 pub type Handlers = HashMap<&'static str, Arc<dyn Handler>>;
 
-/// Every kind of job the server runs.
-pub fn handlers() -> Handlers {
-    let mut h: Handlers = HashMap::new();
-    h.insert(crate::tasks::ssr::TASK_BUILD, Arc::new(crate::tasks::ssr::BuildHandler));
-    h
-}
-
 /// Run jobs one at a time until the returned task is aborted. Aborting drops the job being run;
 /// its row stays running until its heartbeat goes stale and another worker takes it over.
 pub fn spawn_worker(ctx: ServerContext, handlers: Handlers, settings: WorkerSettings) -> JoinHandle<()> {
     let worker = format!("{}-{}", std::process::id(), Uuid::new_v4());
+    let wake = ctx.runtime.get::<JobWake>();
     tokio::spawn(async move {
         loop {
             match claim(&ctx.db, &worker, settings.stale_after).await {
@@ -256,7 +254,7 @@ pub fn spawn_worker(ctx: ServerContext, handlers: Handlers, settings: WorkerSett
                 Ok(None) => {
                     tokio::select! {
                         _ = tokio::time::sleep(settings.poll) => {}
-                        _ = ctx.runtime.job_wake.notified() => {}
+                        _ = wake.0.notified() => {}
                     }
                 }
                 Err(e) => {

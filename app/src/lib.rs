@@ -1,23 +1,28 @@
 //! Tutti's isomorphic Leptos app: pages, components and server functions. Server-only modules
 //! (database entities, the server context) sit behind the `ssr` feature; browser-only code behind
 //! `hydrate`.
+#[cfg(feature = "ssr")]
+pub mod access;
 pub mod admin;
 pub mod annotate;
 pub mod auth;
+pub mod campaigns;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod context;
 #[cfg(feature = "ssr")]
 pub mod db;
+pub mod domain;
 pub mod error;
-pub mod ingest;
 pub mod instruments;
 #[cfg(feature = "ssr")]
 pub mod jobs;
+pub mod library;
+#[cfg(feature = "ssr")]
+pub mod runtime;
 #[cfg(feature = "ssr")]
 pub mod storage;
 pub mod studio;
-pub mod tasks;
 pub mod text;
 
 use leptos::prelude::*;
@@ -27,6 +32,14 @@ use leptos_router::{SsrMode, path};
 
 use crate::auth::{MeResource, ProfilePage, SignInPage, get_me, use_me};
 use crate::components::{Header, NotFound};
+
+/// Every kind of job the server runs (the job queue itself knows no feature).
+#[cfg(feature = "ssr")]
+pub fn job_handlers() -> jobs::Handlers {
+    let mut h = jobs::Handlers::new();
+    h.insert(campaigns::builder::TASK_BUILD, std::sync::Arc::new(campaigns::builder::BuildHandler));
+    h
+}
 
 /// The Content-Security-Policy of HTML pages: scripts only from this origin or carrying this
 /// response's nonce (Leptos' hydration bootstrap), WebAssembly allowed, no framing.
@@ -80,15 +93,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signin") view=SignInPage />
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/instruments") view=instruments::InstrumentsPage />
-                    <Route path=path!("/upload") view=ingest::UploadPage ssr=SsrMode::Async />
+                    <Route path=path!("/upload") view=library::UploadPage ssr=SsrMode::Async />
                     <Route path=path!("/annotate") view=annotate::AnnotatePage ssr=SsrMode::Async />
                     <Route path=path!("/studio") view=studio::StudioPage ssr=SsrMode::Async />
                     <Route path=path!("/studio/collections/:id") view=studio::CollectionPage ssr=SsrMode::Async />
                     <Route path=path!("/studio/:id") view=studio::CompositionPage ssr=SsrMode::Async />
                     <Route path=path!("/invite/:token") view=studio::InvitePage ssr=SsrMode::Async />
-                    <Route path=path!("/library") view=ingest::LibraryPage ssr=SsrMode::Async />
+                    <Route path=path!("/library") view=library::LibraryPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/campaigns") view=tasks::CampaignsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/campaigns") view=campaigns::CampaignsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -50,6 +50,16 @@ pub fn percent_decode(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Percent-encode everything but unreserved characters and `/` (for a path in a query value).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,8 @@
 //!   safe line.
 //! * `ingest` (feature `ingest`, server only) — decodes an uploaded file,
 //!   converts it to the canonical FLAC rendition and measures it.
+//! * `windows` (feature `ingest`) — cuts clips out of canonical FLAC as 16-bit WAV.
+//! * `spectrogram` (feature `spectrogram`) — log-frequency spectrogram pictures of clips as PNG.
 
 pub mod calibration;
 pub mod loudness;
@@ -19,3 +21,7 @@ pub mod wav;
 
 #[cfg(feature = "ingest")]
 pub mod ingest;
+#[cfg(feature = "spectrogram")]
+pub mod spectrogram;
+#[cfg(feature = "ingest")]
+pub mod windows;

@@ -12,10 +12,11 @@ use uuid::Uuid;
 
 use app::annotate::{AnnotatorStats, Receipt, Submission};
 use app::auth::ssr::{RequireAdmin, RequireUser};
+use app::campaigns::builder::{job_info, start_build};
+use app::campaigns::store::{campaign_info, create_campaign};
+use app::campaigns::{BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign};
 use app::db::{build_job, campaign, task, task_label};
 use app::error::AppError;
-use app::tasks::ssr::{campaign_info, create_campaign, job_info, start_build};
-use app::tasks::{BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign};
 
 use crate::AppState;
 
@@ -68,7 +69,7 @@ async fn get_campaign(
     RequireUser(user): RequireUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<CampaignInfo>, AppError> {
-    let c = app::tasks::ssr::visible_campaign(&s.ctx.db, &user, id).await?;
+    let c = app::access::campaign::visible_campaign(&s.ctx.db, &user, id).await?;
     Ok(Json(campaign_info(&s.ctx.db, &c).await?))
 }
 
@@ -78,7 +79,7 @@ async fn update_campaign(
     Path(id): Path<Uuid>,
     Json(body): Json<CampaignChanges>,
 ) -> Result<Json<CampaignInfo>, AppError> {
-    let c = app::tasks::ssr::update_campaign(&s.ctx, id, body).await?;
+    let c = app::campaigns::store::update_campaign(&s.ctx, id, body).await?;
     Ok(Json(campaign_info(&s.ctx.db, &c).await?))
 }
 
@@ -167,7 +168,7 @@ async fn agreement(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<Agreement>>, AppError> {
     let c = find_campaign(&s, id).await?;
-    let rows = app::annotate::ssr::agreement(&s.ctx.db, &c).await?;
+    let rows = app::campaigns::labels::agreement(&s.ctx.db, &c).await?;
     Ok(Json(rows.into_iter().map(|(instrument, alpha)| Agreement { instrument, alpha }).collect()))
 }
 
@@ -177,7 +178,7 @@ async fn stats(
     Path(id): Path<Uuid>,
     Query(q): Query<StatsQuery>,
 ) -> Result<Json<AnnotatorStats>, AppError> {
-    Ok(Json(app::annotate::ssr::stats(&s.ctx, &user, id, q.utc_offset_minutes.unwrap_or(0)).await?))
+    Ok(Json(app::annotate::stats::stats(&s.ctx, &user, id, q.utc_offset_minutes.unwrap_or(0)).await?))
 }
 
 /// `?utc_offset_minutes=60`: the annotator's time zone, for "clips today" (UTC without it).
@@ -189,7 +190,7 @@ struct StatsQuery {
 
 /// 200 with the assignment, or 204 when there is nothing left to annotate.
 async fn next(State(s): State<AppState>, RequireUser(user): RequireUser) -> Result<Response, AppError> {
-    Ok(match app::annotate::ssr::next_task(&s.ctx, &user).await? {
+    Ok(match app::annotate::serve::next_task(&s.ctx, &user).await? {
         Some(a) => Json(a).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })
@@ -201,7 +202,7 @@ async fn submit(
     Path(id): Path<Uuid>,
     Json(body): Json<Submission>,
 ) -> Result<(StatusCode, Json<Receipt>), AppError> {
-    Ok((StatusCode::CREATED, Json(app::annotate::ssr::submit(&s.ctx, &user, id, body).await?)))
+    Ok((StatusCode::CREATED, Json(app::annotate::submit::submit(&s.ctx, &user, id, body).await?)))
 }
 
 async fn skip(
@@ -209,7 +210,7 @@ async fn skip(
     RequireUser(user): RequireUser,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    app::annotate::ssr::release(&s.ctx, &user, id).await?;
+    app::annotate::serve::release(&s.ctx, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -238,6 +239,6 @@ async fn set_gold(
             "Send \"answers\": the known answers of the gold task, or null to make it a normal task again.".into(),
         )
     })?;
-    app::tasks::ssr::set_gold(&s.ctx, id, answers).await?;
+    app::campaigns::store::set_gold(&s.ctx, id, answers).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,11 +12,12 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use app::access::audio::visible_audio;
 use app::auth::ssr::{CurrentUser, RequireUser};
 use app::db::audio;
 use app::error::AppError;
-use app::ingest::AudioInfo;
-use app::ingest::ssr::{NewAudio, check_license, info, ingest, original_content_type, stage, visible_audio};
+use app::library::AudioInfo;
+use app::library::ssr::{NewAudio, check_license, info, ingest, original_content_type, stage};
 
 use crate::AppState;
 use crate::config::Config;
@@ -58,7 +59,7 @@ async fn upload(
     {
         return Err(AppError::TooLarge(format!(
             "The file is larger than this server accepts ({}).",
-            app::ingest::human_bytes(limit)
+            app::library::human_bytes(limit)
         )));
     }
     let mut license = None;
@@ -69,7 +70,7 @@ async fn upload(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::TooLarge(format!(
                 "The file is larger than this server accepts ({}).",
-                app::ingest::human_bytes(limit)
+                app::library::human_bytes(limit)
             ))
         } else {
             AppError::Invalid(format!("The upload is not a valid multipart form: {}", e.body_text()))
@@ -266,7 +267,7 @@ async fn spectrogram(
     Path(id): Path<Uuid>,
 ) -> Result<Response, AppError> {
     let a = visible_audio(&s.ctx, id, viewer.as_ref()).await?;
-    let png = app::annotate::ssr::spectrogram_png(&s.ctx, &a).await?;
+    let png = app::library::spectrogram::spectrogram_png(&s.ctx, &a).await?;
     Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, max-age=31536000, immutable")], png)
         .into_response())
 }

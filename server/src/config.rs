@@ -232,7 +232,7 @@ impl Config {
             _ => Err(format!("'{v}' must be a sample rate between 8000 and 192000 Hz")),
         })?;
         let default_license = raw.required("TUTTI_DEFAULT_LICENSE", |v| {
-            app::ingest::ssr::check_license(Some(v), v).map_err(|e| e.to_string())
+            app::library::ssr::check_license(Some(v), v).map_err(|e| e.to_string())
         })?;
         let audio_jobs = raw
             .parse("TUTTI_AUDIO_JOBS", |v| parse_positive(v).map(|n| n as usize))?

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use app::context::ServerContext;
 use app::db::user;
-use app::ingest::ssr::{NewAudio, check_license, ingest, stage_path};
+use app::library::ssr::{NewAudio, check_license, ingest, stage_path};
 
 /// File extensions worth trying; anything else in the folder is ignored.
 const AUDIO_EXTENSIONS: [&str; 16] = [

@@ -321,7 +321,7 @@ pub async fn start_on(listener: TcpListener, config: Config) -> anyhow::Result<R
     // Background jobs (task builds) run in this process's worker, one at a time.
     let jobs = app::jobs::spawn_worker(
         ctx.clone(),
-        app::jobs::handlers(),
+        app::job_handlers(),
         app::jobs::WorkerSettings {
             poll: std::time::Duration::from_millis(config.job_poll_ms),
             stale_after: std::time::Duration::from_secs(config.job_stale_secs),

@@ -176,7 +176,7 @@ async fn accept(
     Path(token): Path<String>,
 ) -> Result<Json<CompositionInfo>, AppError> {
     let c = studio::accept(&s.ctx.db, &u, &token).await?;
-    let role = studio::access(&s.ctx.db, Some(&u), &c).await?.ok_or(AppError::NotFound)?;
+    let role = app::access::composition::access(&s.ctx.db, Some(&u), &c).await?.ok_or(AppError::NotFound)?;
     Ok(Json(studio::info(&c, role)))
 }
 
@@ -185,10 +185,10 @@ async fn mixdown(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
     Path(id): Path<Uuid>,
-) -> Result<(StatusCode, Json<app::ingest::AudioInfo>), AppError> {
+) -> Result<(StatusCode, Json<app::library::AudioInfo>), AppError> {
     let (c, _) = studio::find(&s.ctx.db, Some(&u), id, Role::Editor).await?;
     let a = studio::render_mixdown(&s.ctx, &c).await?;
-    Ok((StatusCode::CREATED, Json(app::ingest::ssr::info(&a))))
+    Ok((StatusCode::CREATED, Json(app::library::ssr::info(&a))))
 }
 
 /// The caller's latency measurements, one per input device.

@@ -25,7 +25,7 @@ pub fn SignInPage() -> impl IntoView {
                         Ok(opts) => {
                             let next = next();
                             let oauth = opts.oauth.then(|| {
-                                let href = format!("/auth/google/login?next={}", urlencode(&next));
+                                let href = format!("/auth/google/login?next={}", crate::text::urlencode(&next));
                                 view! {
                                     // rel=external: a full navigation to the server route, not client routing.
                                     <a class="button primary wide" href=href rel="external">
@@ -55,15 +55,6 @@ pub fn SignInPage() -> impl IntoView {
             </Suspense>
         </section>
     }
-}
-
-pub(crate) fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]

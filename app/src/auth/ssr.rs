@@ -65,7 +65,7 @@ impl TokenCache {
 }
 
 pub async fn user_for_token(ctx: &ServerContext, secret: &str) -> Result<Option<user::Model>, AppError> {
-    let (db, tokens) = (&ctx.db, &ctx.runtime.tokens);
+    let (db, tokens) = (&ctx.db, &*ctx.runtime.get::<TokenCache>());
     let hash = hash_token(secret);
     let now = Utc::now();
     let cached = tokens
@@ -336,6 +336,6 @@ pub async fn revoke_token(ctx: &ServerContext, user_id: Uuid, id: Uuid) -> Resul
     if res.rows_affected == 0 {
         return Err(AppError::NotFound);
     }
-    ctx.runtime.tokens.lock().retain(|_, c| c.token_id != id);
+    ctx.runtime.get::<TokenCache>().lock().retain(|_, c| c.token_id != id);
     Ok(())
 }

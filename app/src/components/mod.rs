@@ -96,7 +96,7 @@ pub fn SignInRequired() -> impl IntoView {
             "" => location.pathname.get(),
             q => format!("{}?{q}", location.pathname.get()),
         };
-        format!("/signin?next={}", crate::auth::pages::urlencode(&here))
+        format!("/signin?next={}", crate::text::urlencode(&here))
     };
     view! {
         <section class="status-page">

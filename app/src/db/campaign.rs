@@ -23,3 +23,10 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The instrument slugs the campaign asks about (stored as a JSON list).
+    pub fn instrument_slugs(&self) -> Vec<String> {
+        serde_json::from_str(&self.instruments).unwrap_or_default()
+    }
+}

@@ -10,7 +10,7 @@ pub struct Model {
     pub user_id: Uuid,
     pub expires_at: DateTimeUtc,
     pub created_at: DateTimeUtc,
-    /// Holds one of the task's places (see `annotate::ssr`).
+    /// Holds one of the task's places (see `annotate::serve`).
     pub counted: bool,
     /// A skip: no live lease, only a note that keeps the task from being served again too soon.
     pub skipped: bool,

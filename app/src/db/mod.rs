@@ -16,6 +16,7 @@ pub mod latency_calibration;
 pub mod lease;
 pub mod member;
 pub mod session;
+pub mod sql;
 pub mod task;
 pub mod task_label;
 pub mod track;

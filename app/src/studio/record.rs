@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{CalibrationInfo, NewTrack, TrackInfo, add_track_fn};
 #[cfg(feature = "hydrate")]
 use super::{NewCalibration, my_calibrations, save_calibration};
-use crate::ingest::UploadState;
+use crate::library::UploadState;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Phase {
@@ -48,7 +48,7 @@ pub fn Recorder(
     count_in_bars: u32,
     canonical_rate: u32,
     refresh: Callback<()>,
-    desk: super::pages::Desk,
+    desk: super::desk::Desk,
 ) -> impl IntoView {
     #[cfg(not(feature = "hydrate"))]
     let _ = (playing, beat_seconds, beats_per_bar);
@@ -172,7 +172,7 @@ pub fn Recorder(
             match super::recorder::take_file(&take, &format!("{}.wav", take_name.get_untracked())) {
                 Ok(file) => {
                     upload_state.set(UploadState::Uploading { sent: 0.0, total: file.size() });
-                    crate::ingest::browser::upload(file, String::new(), false, "recording", upload_state);
+                    crate::library::browser::upload(file, String::new(), false, "recording", upload_state);
                 }
                 Err(e) => {
                     error.set(Some(format!("The take could not be encoded: {}", js_message(&e))));
@@ -335,7 +335,7 @@ pub fn Recorder(
             on_cleanup(move || h.clear());
         }
         let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-            let typing = super::typing_in_field(&ev);
+            let typing = super::shortcuts::typing_in_field(&ev);
             if !typing && (ev.key() == "r" || ev.key() == "R") && !ev.ctrl_key() && !ev.meta_key() {
                 ev.prevent_default();
                 if phase.get_untracked() == Phase::Recording { stop() } else { record() }

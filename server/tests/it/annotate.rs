@@ -17,7 +17,7 @@ fn tone_then_silence(rate: u32, tone_seconds: f64, silent_seconds: f64) -> Vec<u
     let samples: Vec<f32> = (0..total)
         .map(|i| if i < tone { 0.5 * (2.0 * std::f32::consts::PI * 440.0 * i as f32 / rate as f32).sin() } else { 0.0 })
         .collect();
-    app::tasks::ssr::wav_16(&samples, 1, rate)
+    ::audio::wav::encode_i16(&samples, rate, 1)
 }
 
 pub struct Setup {

@@ -490,7 +490,7 @@ async fn concurrent_sweeps_share_the_work_and_never_touch_rows() {
     let (mut with_rows, mut without_rows) = (Vec::new(), Vec::new());
     for i in 0..450 {
         let id = Uuid::new_v4();
-        let keys = app::ingest::ssr::ObjectKeys::for_audio(id);
+        let keys = app::library::ssr::ObjectKeys::for_audio(id);
         for key in [&keys.original, &keys.canonical, &keys.peaks] {
             app::storage::put_bytes(&store, key, vec![5; 100]).await.unwrap();
         }

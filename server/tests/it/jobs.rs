@@ -147,7 +147,7 @@ fn tone(rate: u32, seconds: f64, hz: f32) -> Vec<u8> {
     let n = (rate as f64 * seconds) as usize;
     let samples: Vec<f32> =
         (0..n).map(|i| 0.5 * (2.0 * std::f32::consts::PI * hz * i as f32 / rate as f32).sin()).collect();
-    app::tasks::ssr::wav_16(&samples, 1, rate)
+    ::audio::wav::encode_i16(&samples, rate, 1)
 }
 
 async fn post(b: &Browser, url: String, body: Value) -> Value {

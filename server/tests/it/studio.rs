@@ -378,7 +378,7 @@ fn clicks(rate: u32, frames: usize, at: &[usize]) -> Vec<u8> {
     for &i in at {
         samples[i] = 1.0;
     }
-    app::tasks::ssr::wav_16(&samples, 1, rate)
+    ::audio::wav::encode_i16(&samples, rate, 1)
 }
 
 #[tokio::test]

@@ -1,8 +1,4 @@
-//! The uploader: audio comes in (browser upload, bulk import, studio takes), is normalised to one
-//! canonical lossless format with waveform peaks and loudness, and is served back with access checks.
-#[cfg(feature = "ssr")]
-pub mod ssr;
-
+//! What the library and upload pages exchange with the server.
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -57,11 +53,6 @@ impl AudioInfo {
     }
 }
 
-mod pages;
-#[cfg(feature = "hydrate")]
-pub(crate) use pages::browser;
-pub use pages::{LibraryPage, UploadPage, UploadState};
-
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -99,7 +90,7 @@ pub async fn list_my_audio() -> Result<Vec<AudioCard>, AppError> {
     use futures::{StreamExt, TryStreamExt};
     let cards = rows.into_iter().map(|a| {
         let ctx = ctx.clone();
-        async move { ssr::card(&ctx, &a).await }
+        async move { super::ssr::card(&ctx, &a).await }
     });
     futures::stream::iter(cards).buffered(8).try_collect().await
 }
@@ -120,8 +111,9 @@ pub fn human_bytes(n: u64) -> String {
 pub async fn get_audio_card(id: uuid::Uuid) -> Result<AudioCard, AppError> {
     let user = crate::auth::ssr::current_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let a = ssr::visible_audio(&ctx, id, user.as_ref()).await.inspect_err(|e| e.set_response_status())?;
-    ssr::card(&ctx, &a).await
+    let a =
+        crate::access::audio::visible_audio(&ctx, id, user.as_ref()).await.inspect_err(|e| e.set_response_status())?;
+    super::ssr::card(&ctx, &a).await
 }
 
 #[server(endpoint = "get_upload_options")]

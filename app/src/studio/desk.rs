@@ -1,0 +1,35 @@
+//! The composition page's unsaved settings, shared by the timeline and the recording panel.
+use leptos::prelude::*;
+use uuid::Uuid;
+
+/// What a musician set on the composition page that is not saved on the server: zoom, snap, the
+/// playhead and the recorder's choices.
+#[derive(Clone, Copy)]
+pub struct Desk {
+    /// Pixels per second.
+    pub zoom: RwSignal<f64>,
+    pub snap: RwSignal<bool>,
+    pub position: RwSignal<f64>,
+    pub playing: RwSignal<bool>,
+    /// The lane moved from the keyboard last: it keeps the focus when the lanes are drawn again.
+    pub focused_track: RwSignal<Option<Uuid>>,
+    pub instrument: RwSignal<String>,
+    pub metronome: RwSignal<bool>,
+    /// "Stop after (s)", as typed.
+    pub limit: RwSignal<String>,
+}
+
+impl Desk {
+    pub(super) fn new() -> Self {
+        Desk {
+            zoom: RwSignal::new(40.0),
+            snap: RwSignal::new(true),
+            position: RwSignal::new(0.0),
+            playing: RwSignal::new(false),
+            focused_track: RwSignal::new(None),
+            instrument: RwSignal::new("voice".to_string()),
+            metronome: RwSignal::new(true),
+            limit: RwSignal::new(String::new()),
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Compositions: finding one the asker may open, creating, changing and listing them.
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use uuid::Uuid;
+
+use super::checks::mixdown_filename;
+use super::checks::{check_description, check_title};
+use crate::access::composition::access;
+use crate::db::{audio, composition, member, user};
+use crate::error::AppError;
+use crate::studio::{CompositionInfo, CompositionPatch, NewComposition, Role, Visibility};
+
+/// The composition and the asker's role, or 404; `at_least` turns a weaker role into 403.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    viewer: Option<&user::Model>,
+    id: Uuid,
+    at_least: Role,
+) -> Result<(composition::Model, Role), AppError> {
+    let c = composition::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    let role = access(db, viewer, &c).await?.ok_or(AppError::NotFound)?;
+    if role < at_least {
+        return Err(if viewer.is_none() { AppError::Unauthorized } else { AppError::Forbidden });
+    }
+    Ok((c, role))
+}
+
+pub fn info(c: &composition::Model, role: Role) -> CompositionInfo {
+    CompositionInfo {
+        id: c.id,
+        collection_id: c.collection_id,
+        owner_id: c.owner_id,
+        title: c.title.clone(),
+        description: c.description.clone(),
+        tempo_bpm: c.tempo_bpm,
+        meter_beats: c.meter_beats,
+        meter_unit: c.meter_unit,
+        count_in_bars: c.count_in_bars,
+        license: c.license.clone(),
+        visibility: Visibility::parse(&c.visibility).unwrap_or(Visibility::Private),
+        open_to_contribution: c.open_to_contribution,
+        created_at: c.created_at.to_rfc3339(),
+        mixdown_id: c.mixdown_id,
+        my_role: role,
+    }
+}
+
+fn check_tempo(bpm: f64) -> Result<f64, AppError> {
+    if (20.0..=400.0).contains(&bpm) {
+        Ok(bpm)
+    } else {
+        Err(AppError::Invalid("The tempo must be 20 to 400 BPM.".into()))
+    }
+}
+
+fn check_meter(beats: i32, unit: i32) -> Result<(i32, i32), AppError> {
+    if !(1..=32).contains(&beats) || ![1, 2, 4, 8, 16, 32].contains(&unit) {
+        return Err(AppError::Invalid("The meter must be 1–32 beats of a 1, 2, 4, 8, 16 or 32 note.".into()));
+    }
+    Ok((beats, unit))
+}
+
+fn check_count_in(bars: i32) -> Result<i32, AppError> {
+    if (0..=8).contains(&bars) { Ok(bars) } else { Err(AppError::Invalid("The count-in must be 0 to 8 bars.".into())) }
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    owner: &user::Model,
+    new: NewComposition,
+    default_license: &str,
+) -> Result<composition::Model, AppError> {
+    let title = check_title(&new.title)?;
+    let tempo = check_tempo(new.tempo_bpm.unwrap_or(120.0))?;
+    let (beats, unit) = check_meter(new.meter_beats.unwrap_or(4), new.meter_unit.unwrap_or(4))?;
+    let count_in = check_count_in(new.count_in_bars.unwrap_or(1))?;
+    let license = crate::library::ssr::check_license(new.license.as_deref(), default_license)?;
+    if let Some(cid) = new.collection_id {
+        let col = crate::db::collection::Entity::find_by_id(cid).one(db).await?.ok_or(AppError::NotFound)?;
+        if col.owner_id != owner.id {
+            return Err(AppError::NotFound);
+        }
+    }
+    let c = composition::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        collection_id: Set(new.collection_id),
+        owner_id: Set(owner.id),
+        title: Set(title),
+        description: Set(check_description(&new.description)?),
+        tempo_bpm: Set(tempo),
+        meter_beats: Set(beats),
+        meter_unit: Set(unit),
+        count_in_bars: Set(count_in),
+        license: Set(license),
+        visibility: Set(new.visibility.unwrap_or(Visibility::Private).as_str().to_string()),
+        open_to_contribution: Set(new.open_to_contribution.unwrap_or(false)),
+        mixdown_id: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    member::ActiveModel {
+        composition_id: Set(c.id),
+        user_id: Set(owner.id),
+        role: Set(Role::Owner.as_str().into()),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(c)
+}
+
+/// Editors change the composition; who may see it and who may add to it are the owner's to
+/// decide, since widening either shows every member's tracks to more people.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    c: composition::Model,
+    role: Role,
+    patch: CompositionPatch,
+    default_license: &str,
+) -> Result<composition::Model, AppError> {
+    if (patch.visibility.is_some() || patch.open_to_contribution.is_some()) && role < Role::Owner {
+        return Err(AppError::Forbidden);
+    }
+    let mut a: composition::ActiveModel = c.clone().into();
+    let mut renamed = None;
+    if let Some(t) = patch.title {
+        let title = check_title(&t)?;
+        renamed = (title != c.title).then(|| title.clone());
+        a.title = Set(title);
+    }
+    if let Some(d) = patch.description {
+        a.description = Set(check_description(&d)?);
+    }
+    if let Some(bpm) = patch.tempo_bpm {
+        a.tempo_bpm = Set(check_tempo(bpm)?);
+    }
+    if patch.meter_beats.is_some() || patch.meter_unit.is_some() {
+        let (b, u) = check_meter(patch.meter_beats.unwrap_or(c.meter_beats), patch.meter_unit.unwrap_or(c.meter_unit))?;
+        a.meter_beats = Set(b);
+        a.meter_unit = Set(u);
+    }
+    if let Some(n) = patch.count_in_bars {
+        a.count_in_bars = Set(check_count_in(n)?);
+    }
+    if let Some(l) = patch.license {
+        a.license = Set(crate::library::ssr::check_license(Some(&l), default_license)?);
+    }
+    if let Some(v) = patch.visibility {
+        a.visibility = Set(v.as_str().into());
+    }
+    if let Some(o) = patch.open_to_contribution {
+        a.open_to_contribution = Set(o);
+    }
+    let updated = a.update(db).await?;
+    // A mixdown is named after its composition: it must not keep a title the owner replaced
+    // (perhaps before making the composition public).
+    if let Some(title) = renamed {
+        audio::Entity::update_many()
+            .col_expr(audio::Column::OriginalFilename, sea_orm::sea_query::Expr::value(mixdown_filename(&title)))
+            .filter(audio::Column::CompositionId.eq(c.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(updated)
+}
+
+/// Every composition `viewer` can see, newest first.
+pub async fn list_visible(
+    db: &impl ConnectionTrait,
+    viewer: Option<&user::Model>,
+) -> Result<Vec<CompositionInfo>, AppError> {
+    let all = composition::Entity::find().order_by_desc(composition::Column::CreatedAt).all(db).await?;
+    let mut out = Vec::new();
+    for c in all {
+        if let Some(role) = access(db, viewer, &c).await? {
+            out.push(info(&c, role));
+        }
+    }
+    Ok(out)
+}
