@@ -13,4 +13,7 @@ if [[ " $* " == *" --release "* ]] && ! command -v wasm-opt >/dev/null; then
 fi
 mkdir -p data
 step "building and serving Tutti at ${TUTTI_PUBLIC_URL:-http://127.0.0.1:3000}"
+# A release build precompresses the bundle (brotli at its highest level, gzip) for the server to
+# send as is.
+if [[ " $* " == *" --release "* ]]; then set -- "$@" --precompress; fi
 exec cargo leptos serve "$@"

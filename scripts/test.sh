@@ -40,4 +40,7 @@ cargo build -p mock-oauth --bin mock-oauth
   MOCK_OAUTH_BIN="$CARGO_TARGET_DIR/debug/mock-oauth" \
   LEPTOS_SITE_ROOT="$CARGO_TARGET_DIR/site" npx playwright test)
 
+step "page weight: first load of /annotate within budget (release build of the front end)"
+"$ROOT/scripts/page-weight.sh" --budget
+
 step "all tests passed"

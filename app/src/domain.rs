@@ -1,5 +1,5 @@
 //! The domain's shared vocabulary, the same in the browser and on the server: roles, visibility,
-//! answers. Each value is parsed once at the edge; code past it cannot hold an invalid one.
+//! answers, job states. Each value is parsed once at the edge; code past it cannot hold an invalid one.
 use serde::{Deserialize, Serialize};
 
 /// Roles in a composition, weakest first.
@@ -69,4 +69,42 @@ pub enum AnswerValue {
     Present,
     Absent,
     Unsure,
+}
+
+/// Where a background job stands. Stored as text; an unknown value in the table is an error when
+/// the row is read, never a state the code has to guess about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting for a worker (or for its retry time).
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "queued"))]
+    Queued,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "running"))]
+    Running,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "done"))]
+    Done,
+    /// Failed for good (attempts used up, or an error another attempt cannot mend).
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "failed"))]
+    Failed,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "cancelled"))]
+    Cancelled,
+}
+
+impl JobState {
+    /// Nothing more will happen to the job.
+    pub fn ended(self) -> bool {
+        matches!(self, JobState::Done | JobState::Failed | JobState::Cancelled)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
 }

@@ -83,15 +83,13 @@ mod ssr {
 
     impl From<sea_orm::DbErr> for AppError {
         fn from(e: sea_orm::DbErr) -> Self {
-            tracing::error!(error = %e, "database error");
-            AppError::Internal
+            AppError::internal("a database call", e)
         }
     }
 
     impl From<tower_sessions::session::Error> for AppError {
         fn from(e: tower_sessions::session::Error) -> Self {
-            tracing::error!(error = %e, "session error");
-            AppError::Internal
+            AppError::internal("a session store call", e)
         }
     }
 
@@ -100,12 +98,26 @@ mod ssr {
             StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
         }
 
-        /// Inside a server function: make the HTTP response carry this error's status, not 500.
-        pub fn set_response_status(&self) {
-            if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-                res.set_status(self.status_code());
-            }
+        /// An unexpected failure while `doing` something: logged here, once, with its whole cause
+        /// chain (inside the caller's span), and answered as `Internal` — the client learns
+        /// nothing of the server's insides.
+        pub fn internal(doing: &str, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> AppError {
+            let e = e.into();
+            tracing::error!(error = %chain(e.as_ref()), "{doing} failed");
+            AppError::Internal
         }
+    }
+
+    /// An error and its sources, outermost first: "a: b: c".
+    pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = e.to_string();
+        let mut source = e.source();
+        while let Some(s) = source {
+            out.push_str(": ");
+            out.push_str(&s.to_string());
+            source = s.source();
+        }
+        out
     }
 
     /// REST responses: `{"error": code, "message": text}` with the variant's status.

@@ -15,7 +15,6 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod instruments;
-#[cfg(feature = "ssr")]
 pub mod jobs;
 pub mod library;
 #[cfg(feature = "ssr")]
@@ -38,6 +37,7 @@ use crate::components::{Header, NotFound};
 pub fn job_handlers() -> jobs::Handlers {
     let mut h = jobs::Handlers::new();
     h.insert(campaigns::builder::TASK_BUILD, std::sync::Arc::new(campaigns::builder::BuildHandler));
+    h.insert(studio::ssr::MIXDOWN, std::sync::Arc::new(studio::ssr::MixdownHandler));
     h
 }
 

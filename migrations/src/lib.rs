@@ -14,6 +14,7 @@ mod m20261122_000009_mixdown_access_and_one_master;
 mod m20261207_000010_cleanup_runs;
 mod m20261207_000011_mixdown_identity;
 mod m20261207_000012_jobs;
+mod m20261207_000013_job_requester;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_cleanup_runs::Migration),
             Box::new(m20261207_000011_mixdown_identity::Migration),
             Box::new(m20261207_000012_jobs::Migration),
+            Box::new(m20261207_000013_job_requester::Migration),
         ]
     }
 }

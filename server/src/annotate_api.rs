@@ -1,7 +1,7 @@
 //! REST for campaigns, the task builder, serving and submissions.
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -19,6 +19,7 @@ use app::db::{build_job, campaign, task, task_label};
 use app::error::AppError;
 
 use crate::AppState;
+use crate::api::{ApiJson, ApiPath, ApiQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -42,7 +43,7 @@ async fn find_campaign(s: &AppState, id: Uuid) -> Result<campaign::Model, AppErr
 async fn new_campaign(
     State(s): State<AppState>,
     RequireAdmin(admin): RequireAdmin,
-    Json(body): Json<NewCampaign>,
+    ApiJson(body): ApiJson<NewCampaign>,
 ) -> Result<(StatusCode, Json<CampaignInfo>), AppError> {
     let c = create_campaign(&s.ctx.db, &admin, body).await?;
     Ok((StatusCode::CREATED, Json(campaign_info(&s.ctx.db, &c).await?)))
@@ -67,7 +68,7 @@ async fn list_campaigns(
 async fn get_campaign(
     State(s): State<AppState>,
     RequireUser(user): RequireUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<CampaignInfo>, AppError> {
     let c = app::access::campaign::visible_campaign(&s.ctx.db, &user, id).await?;
     Ok(Json(campaign_info(&s.ctx.db, &c).await?))
@@ -76,8 +77,8 @@ async fn get_campaign(
 async fn update_campaign(
     State(s): State<AppState>,
     _: RequireAdmin,
-    Path(id): Path<Uuid>,
-    Json(body): Json<CampaignChanges>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<CampaignChanges>,
 ) -> Result<Json<CampaignInfo>, AppError> {
     let c = app::campaigns::store::update_campaign(&s.ctx, id, body).await?;
     Ok(Json(campaign_info(&s.ctx.db, &c).await?))
@@ -86,8 +87,8 @@ async fn update_campaign(
 async fn build(
     State(s): State<AppState>,
     RequireAdmin(admin): RequireAdmin,
-    Path(id): Path<Uuid>,
-    Json(body): Json<BuildRequest>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<BuildRequest>,
 ) -> Result<(StatusCode, Json<BuildJobInfo>), AppError> {
     let job = start_build(&s.ctx, id, &admin, body).await?;
     Ok((StatusCode::ACCEPTED, Json(job_info(&job))))
@@ -96,7 +97,7 @@ async fn build(
 async fn get_build(
     State(s): State<AppState>,
     _: RequireAdmin,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<BuildJobInfo>, AppError> {
     let job = build_job::Entity::find_by_id(id).one(&s.ctx.db).await?.ok_or(AppError::NotFound)?;
     Ok(Json(job_info(&job)))
@@ -118,7 +119,7 @@ struct TaskRow {
 async fn tasks(
     State(s): State<AppState>,
     _: RequireAdmin,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<TaskRow>>, AppError> {
     let c = find_campaign(&s, id).await?;
     let rows = task::Entity::find()
@@ -165,7 +166,7 @@ struct Agreement {
 async fn agreement(
     State(s): State<AppState>,
     _: RequireAdmin,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<Agreement>>, AppError> {
     let c = find_campaign(&s, id).await?;
     let rows = app::campaigns::labels::agreement(&s.ctx.db, &c).await?;
@@ -175,8 +176,8 @@ async fn agreement(
 async fn stats(
     State(s): State<AppState>,
     RequireUser(user): RequireUser,
-    Path(id): Path<Uuid>,
-    Query(q): Query<StatsQuery>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> Result<Json<AnnotatorStats>, AppError> {
     Ok(Json(app::annotate::stats::stats(&s.ctx, &user, id, q.utc_offset_minutes.unwrap_or(0)).await?))
 }
@@ -199,8 +200,8 @@ async fn next(State(s): State<AppState>, RequireUser(user): RequireUser) -> Resu
 async fn submit(
     State(s): State<AppState>,
     RequireUser(user): RequireUser,
-    Path(id): Path<Uuid>,
-    Json(body): Json<Submission>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<Submission>,
 ) -> Result<(StatusCode, Json<Receipt>), AppError> {
     Ok((StatusCode::CREATED, Json(app::annotate::submit::submit(&s.ctx, &user, id, body).await?)))
 }
@@ -208,7 +209,7 @@ async fn submit(
 async fn skip(
     State(s): State<AppState>,
     RequireUser(user): RequireUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, AppError> {
     app::annotate::serve::release(&s.ctx, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -231,8 +232,8 @@ fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<
 async fn set_gold(
     State(s): State<AppState>,
     _: RequireAdmin,
-    Path(id): Path<Uuid>,
-    Json(body): Json<Gold>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<Gold>,
 ) -> Result<StatusCode, AppError> {
     let answers = body.answers.ok_or_else(|| {
         AppError::Invalid(

@@ -1,10 +1,17 @@
 //! The public REST API under `/api/v1`: JSON in and out, session cookie or bearer token.
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::Response;
+//!
+//! Handlers take their input through [`ApiJson`], [`ApiPath`] and [`ApiQuery`], whose rejections
+//! answer in the one JSON shape of [`AppError`] (`{"error": code, "message": text}`) with words a
+//! client can act on, never the server's type names.
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use app::admin::UserRow;
@@ -19,6 +26,9 @@ pub fn router(config: &crate::config::Config) -> Router<AppState> {
     Router::new()
         .nest("/audio", crate::audio_api::router(config))
         .merge(crate::annotate_api::router())
+        // Until their handlers take `ApiJson`/`ApiPath`, the jobs' and the studio's rejections are
+        // reshaped here.
+        .nest("/jobs", crate::jobs_api::router())
         .merge(crate::studio_api::router())
         .merge(crate::cleanup_api::routes())
         .route("/me", get(get_me))
@@ -28,59 +38,190 @@ pub fn router(config: &crate::config::Config) -> Router<AppState> {
         .route("/tokens", get(tokens).post(create_token))
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
         .fallback(|| async { AppError::NotFound })
-        .layer(axum::middleware::map_response(json_errors))
+        // After every route: it applies to the routes there are. The route adds its `Allow` header.
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
-/// Axum's own rejections (a body that is not JSON or not the expected shape, a malformed id in
-/// the path, a wrong content type, a method the address does not take) answer in plain text;
-/// clients of the API get every error in the one JSON shape of [`AppError`], with the same words.
-async fn json_errors(res: Response) -> Response {
-    let status = res.status();
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
-        return res;
+async fn method_not_allowed() -> ApiRejection {
+    ApiRejection::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This address does not take that method (see the Allow header).",
+    )
+}
+
+/// Why a request was refused before its handler ran, as JSON: an [`AppError`], or one of the
+/// refusals it has no variant for (400 for a request that cannot be read, 405, 412, 416).
+#[derive(Debug)]
+pub(crate) enum ApiRejection {
+    App(AppError),
+    Other { status: StatusCode, code: &'static str, message: String },
+}
+
+impl ApiRejection {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiRejection::Other { status, code, message: message.into() }
     }
-    let (mut parts, body) = res.into_parts();
-    let text = axum::body::to_bytes(body, 16 * 1024)
-        .await
-        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
-        .unwrap_or_default();
-    let (code, message) = match status {
-        // The route adds its `Allow` header outside this layer.
-        StatusCode::METHOD_NOT_ALLOWED => {
-            ("method_not_allowed", "This address does not take that method (see the Allow header).".to_string())
-        }
-        StatusCode::BAD_REQUEST => ("bad_request", text),
-        StatusCode::NOT_FOUND => ("not_found", "Not found.".to_string()),
-        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", text),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", text),
-        StatusCode::UNPROCESSABLE_ENTITY => ("invalid", without_type_names(&text)),
-        StatusCode::RANGE_NOT_SATISFIABLE => {
-            ("range_not_satisfiable", "The byte range asked for lies outside the file (see Content-Range).".to_string())
-        }
-        _ => ("error", text),
-    };
-    let message = if message.is_empty() { status.canonical_reason().unwrap_or("Error").to_string() } else { message };
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
-    let body = serde_json::json!({ "error": code, "message": message }).to_string();
-    Response::from_parts(parts, axum::body::Body::from(body))
+
+    /// 400: the request cannot be read (malformed JSON, an id that is not one, a bad query string).
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
 }
 
-/// serde names the Rust type it expected ("expected struct NewComposition with 10 elements");
-/// a client knows it as a JSON object.
+impl From<AppError> for ApiRejection {
+    fn from(e: AppError) -> Self {
+        ApiRejection::App(e)
+    }
+}
+
+impl IntoResponse for ApiRejection {
+    fn into_response(self) -> Response {
+        match self {
+            ApiRejection::App(e) => e.into_response(),
+            ApiRejection::Other { status, code, message } => {
+                (status, Json(serde_json::json!({ "error": code, "message": message }))).into_response()
+            }
+        }
+    }
+}
+
+/// A JSON request body, like [`axum::Json`], refused as JSON: 415 without
+/// `Content-Type: application/json`, 400 when it does not parse, 422 when it has the wrong shape,
+/// 413 when it is larger than the route takes.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiRejection {
+    match rejection {
+        JsonRejection::JsonDataError(e) => AppError::Invalid(format!(
+            "The JSON body does not have the expected shape: {}",
+            without_type_names(&cause(&e))
+        ))
+        .into(),
+        JsonRejection::JsonSyntaxError(e) => {
+            ApiRejection::bad_request(format!("Failed to parse the request body as JSON: {}", cause(&e)))
+        }
+        JsonRejection::MissingJsonContentType(_) => {
+            AppError::Unsupported("Send the body as JSON, with the header Content-Type: application/json.".into())
+                .into()
+        }
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::TooLarge("The request body is larger than this address accepts.".into()).into()
+        }
+        other => ApiRejection::bad_request(format!("The request body could not be read: {}", other.body_text())),
+    }
+}
+
+/// The words of the error under a rejection (serde's, with the line and column), without axum's
+/// preamble.
+fn cause(rejection: &(dyn std::error::Error + 'static)) -> String {
+    rejection.source().unwrap_or(rejection).to_string()
+}
+
+/// Parameters of the address (`/audio/{id}`), like [`axum::extract::Path`], refused as JSON: a value
+/// that does not parse (an id that is not a UUID) is a 400 that quotes it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(path_rejection(rejection)),
+        }
+    }
+}
+
+fn path_rejection(rejection: PathRejection) -> ApiRejection {
+    use axum::extract::path::ErrorKind;
+    let PathRejection::FailedToDeserializePathParams(e) = rejection else {
+        // The route and the handler disagree on the parameters: the server's mistake.
+        return AppError::internal("reading the parameters of the address", rejection.body_text()).into();
+    };
+    let message = match e.kind() {
+        ErrorKind::DeserializeError { key, value, message } => {
+            format!("`{value}` in the address is not a valid {key}: {message}")
+        }
+        ErrorKind::ParseErrorAtKey { key, value, .. } => format!("`{value}` in the address is not a valid {key}."),
+        ErrorKind::ParseError { value, .. } | ErrorKind::ParseErrorAtIndex { value, .. } => {
+            format!("`{value}` in the address is not valid there.")
+        }
+        ErrorKind::InvalidUtf8InPathParam { key } => format!("The {key} in the address is not UTF-8."),
+        ErrorKind::Message(message) => format!("The address is not valid: {message}"),
+        _ => return AppError::internal("reading the parameters of the address", e.body_text()).into(),
+    };
+    ApiRejection::bad_request(message)
+}
+
+/// A query string (`?scope=all`), like [`axum::extract::Query`], refused as a JSON 400.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(query_rejection(rejection)),
+        }
+    }
+}
+
+fn query_rejection(rejection: QueryRejection) -> ApiRejection {
+    let detail = match &rejection {
+        QueryRejection::FailedToDeserializeQueryString(e) => without_type_names(&cause(e)),
+        other => other.body_text(),
+    };
+    ApiRejection::bad_request(format!("The query string is not valid: {detail}"))
+}
+
+/// serde names the Rust type it expected ("expected struct NewComposition with 10 elements",
+/// "expected enum Answer"); a client knows it as a JSON object, or as one of the allowed values.
 fn without_type_names(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find("struct ") {
+    while let Some((at, word, says)) = [("struct ", "a JSON object"), ("enum ", "one of the allowed values")]
+        .into_iter()
+        .filter_map(|(word, says)| rest.find(word).map(|at| (at, word, says)))
+        .min_by_key(|(at, ..)| *at)
+    {
         out.push_str(&rest[..at]);
-        let after = &rest[at + "struct ".len()..];
+        let after = &rest[at + word.len()..];
         let name_len = after.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(after.len());
-        out.push_str("a JSON object");
+        if name_len == 0 {
+            // The word itself, not a type's name.
+            out.push_str(word);
+            rest = after;
+            continue;
+        }
+        out.push_str(says);
         rest = &after[name_len..];
         // "… with 10 elements" counts the type's fields, which means nothing to the client.
         if let Some(tail) = rest.strip_prefix(" with ")
@@ -115,8 +256,8 @@ struct AdminFlag {
 async fn set_admin(
     State(s): State<AppState>,
     RequireAdmin(actor): RequireAdmin,
-    Path(id): Path<Uuid>,
-    Json(body): Json<AdminFlag>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<AdminFlag>,
 ) -> Result<Json<UserRow>, AppError> {
     Ok(Json(app::admin::ssr::set_admin(&s.ctx.db, &actor, id, body.admin).await?))
 }
@@ -137,7 +278,7 @@ struct NewToken {
 async fn create_token(
     State(s): State<AppState>,
     RequireUser(user): RequireUser,
-    Json(body): Json<NewToken>,
+    ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<NewApiToken>), AppError> {
     let token = app::auth::ssr::create_token(&s.ctx.db, user.id, &body.name).await?;
     Ok((StatusCode::CREATED, Json(token)))
@@ -146,8 +287,31 @@ async fn create_token(
 async fn revoke_token(
     State(s): State<AppState>,
     RequireUser(user): RequireUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, AppError> {
     app::auth::ssr::revoke_token(&s.ctx, user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_type_names;
+
+    #[test]
+    fn serde_type_names_become_json_words() {
+        assert_eq!(
+            without_type_names("invalid type: integer `1`, expected struct Submission at line 1 column 1"),
+            "invalid type: integer `1`, expected a JSON object at line 1 column 1"
+        );
+        assert_eq!(
+            without_type_names("invalid length 2, expected struct NewComposition with 10 elements"),
+            "invalid length 2, expected a JSON object"
+        );
+        assert_eq!(
+            without_type_names("answers.piano: invalid type: integer `3`, expected enum Answer at line 1 column 9"),
+            "answers.piano: invalid type: integer `3`, expected one of the allowed values at line 1 column 9"
+        );
+        assert_eq!(without_type_names("missing field `client_id`"), "missing field `client_id`");
+        assert_eq!(without_type_names("a struct  here"), "a struct  here");
+    }
 }

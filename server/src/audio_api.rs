@@ -1,25 +1,26 @@
 //! `/api/v1/audio`: upload (multipart, streamed), metadata, and the bytes of every audio object with
 //! HTTP Range support. Every read goes through the owner/admin/public rule; a hidden id is a 404.
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use object_store::{GetOptions, GetRange, ObjectStore};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use app::access::audio::visible_audio;
 use app::auth::ssr::{CurrentUser, RequireUser};
-use app::db::audio;
 use app::error::AppError;
 use app::library::AudioInfo;
-use app::library::ssr::{NewAudio, check_license, info, ingest, original_content_type, stage};
+use app::library::edit::{
+    AudioPatch, AudioScope, Upload, list_audio, parse_public, update_audio, upload_audio, upload_kind,
+};
+use app::library::ssr::{info, original_content_type, stage};
 
 use crate::AppState;
+use crate::api::{ApiJson, ApiPath, ApiQuery, ApiRejection};
 use crate::config::Config;
 
 /// Multipart framing and the small text fields on top of the file itself.
@@ -84,30 +85,8 @@ async fn upload(
             }
             Some("file") => return Err(AppError::Invalid("Send one file per request.".into())),
             Some("license") => license = Some(short_text(field, "license", &bad_form).await?),
-            Some("public") => {
-                let value = short_text(field, "public", &bad_form).await?;
-                public = match value.trim().to_ascii_lowercase().as_str() {
-                    "true" | "on" | "1" | "yes" => true,
-                    "false" | "off" | "0" | "no" | "" => false,
-                    other => {
-                        return Err(AppError::Invalid(format!(
-                            "public must be true or false (also on/off, 1/0, yes/no), not '{other}'"
-                        )));
-                    }
-                }
-            }
-            // A take recorded in the studio; clips and mixdowns are only ever made by the server.
-            Some("kind") => {
-                kind = match short_text(field, "kind", &bad_form).await?.trim() {
-                    "" | "upload" => "upload",
-                    "recording" => "recording",
-                    other => {
-                        return Err(AppError::Invalid(format!(
-                            "Unknown audio kind '{other}': an upload is 'upload' or 'recording'."
-                        )));
-                    }
-                }
-            }
+            Some("public") => public = parse_public(&short_text(field, "public", &bad_form).await?)?,
+            Some("kind") => kind = upload_kind(&short_text(field, "kind", &bad_form).await?)?,
             other => {
                 let name = other.and_then(app::text::clean_line).unwrap_or_else(|| "(unnamed)".into());
                 return Err(AppError::Invalid(format!(
@@ -119,18 +98,7 @@ async fn upload(
     let Some((filename, staged)) = staged else {
         return Err(AppError::Invalid("The form has no 'file' field.".into()));
     };
-    let license = check_license(license.as_deref(), &s.ctx.settings.default_license)?;
-    let new = NewAudio {
-        owner_id: user.id,
-        kind,
-        filename: ::audio::text::clean_file_name(&filename),
-        license,
-        is_public: public,
-        parent_id: None,
-        parent_offset_frames: None,
-        composition_id: None,
-    };
-    let done = ingest(&s.ctx, staged, new).await?;
+    let done = upload_audio(&s.ctx, &user, staged, Upload { filename, license, public, kind }).await?;
     let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(info(&done.audio))).into_response())
 }
@@ -144,21 +112,16 @@ struct ListQuery {
 async fn list(
     State(s): State<AppState>,
     RequireUser(user): RequireUser,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<AudioInfo>>, AppError> {
-    let mut query = audio::Entity::find().order_by_desc(audio::Column::CreatedAt);
-    match q.scope.as_deref() {
-        Some("all") if user.is_admin => {}
-        Some("all") => return Err(AppError::Forbidden),
-        _ => query = query.filter(audio::Column::OwnerId.eq(user.id)),
-    }
-    Ok(Json(query.all(&s.ctx.db).await?.iter().map(info).collect()))
+    let scope = if q.scope.as_deref() == Some("all") { AudioScope::All } else { AudioScope::Mine };
+    Ok(Json(list_audio(&s.ctx, &user, scope).await?.iter().map(info).collect()))
 }
 
 async fn metadata(
     State(s): State<AppState>,
     CurrentUser(viewer): CurrentUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<AudioInfo>, AppError> {
     Ok(Json(info(&visible_audio(&s.ctx, id, viewer.as_ref()).await?)))
 }
@@ -184,56 +147,19 @@ async fn short_text(
     String::from_utf8(bytes).map_err(|_| AppError::Invalid(format!("The form field '{name}' is not UTF-8 text.")))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Update {
-    public: Option<bool>,
-    title: Option<String>,
-    license: Option<String>,
-}
-
 async fn update(
     State(s): State<AppState>,
     RequireUser(user): RequireUser,
-    Path(id): Path<Uuid>,
-    Json(body): Json<Update>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(patch): ApiJson<AudioPatch>,
 ) -> Result<Json<AudioInfo>, AppError> {
-    use sea_orm::{ActiveModelTrait, Set};
-    let a = visible_audio(&s.ctx, id, Some(&user)).await?;
-    if a.owner_id != user.id && !user.is_admin {
-        // Public audio can be seen by anyone but changed only by its owner.
-        return Err(AppError::Forbidden);
-    }
-    let mut active: audio::ActiveModel = a.into();
-    if let Some(p) = body.public {
-        active.is_public = Set(p);
-    }
-    if let Some(t) = body.title {
-        let t = app::error::within(&t, 200, "Keep the title under 200 characters.")?;
-        active.title = Set((!t.is_empty()).then_some(t));
-    }
-    if let Some(l) = body.license {
-        active.license = Set(check_license(Some(&l), &s.ctx.settings.default_license)?);
-    }
-    // The clips cut from this audio share its visibility and licence, or the clips of a source
-    // made private would still give it away, piece by piece.
-    let txn = app::db::begin_write(&s.ctx.db).await?;
-    let a = active.update(&txn).await?;
-    audio::Entity::update_many()
-        .col_expr(audio::Column::IsPublic, Expr::value(a.is_public))
-        .col_expr(audio::Column::License, Expr::value(a.license.clone()))
-        .filter(audio::Column::ParentId.eq(a.id))
-        .filter(audio::Column::Kind.eq("clip"))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(Json(info(&a)))
+    Ok(Json(info(&update_audio(&s.ctx, &user, id, patch).await?)))
 }
 
 async fn canonical(
     State(s): State<AppState>,
     CurrentUser(viewer): CurrentUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let a = visible_audio(&s.ctx, id, viewer.as_ref()).await?;
@@ -243,7 +169,7 @@ async fn canonical(
 async fn original(
     State(s): State<AppState>,
     CurrentUser(viewer): CurrentUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let a = visible_audio(&s.ctx, id, viewer.as_ref()).await?;
@@ -254,7 +180,7 @@ async fn original(
 async fn peaks(
     State(s): State<AppState>,
     CurrentUser(viewer): CurrentUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let a = visible_audio(&s.ctx, id, viewer.as_ref()).await?;
@@ -264,7 +190,7 @@ async fn peaks(
 async fn spectrogram(
     State(s): State<AppState>,
     CurrentUser(viewer): CurrentUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, AppError> {
     let a = visible_audio(&s.ctx, id, viewer.as_ref()).await?;
     let png = app::library::spectrogram::spectrogram_png(&s.ctx, &a).await?;
@@ -373,7 +299,12 @@ async fn serve_object(
     let honour_range = match condition(headers, etag.as_deref()) {
         Condition::Serve { honour_range } => honour_range,
         Condition::PreconditionFailed => {
-            return Ok(StatusCode::PRECONDITION_FAILED.into_response());
+            return Ok(ApiRejection::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "The file is not the version If-Match names (see its ETag).",
+            )
+            .into_response());
         }
         Condition::NotModified => {
             let mut res = StatusCode::NOT_MODIFIED.into_response();
@@ -402,8 +333,12 @@ async fn serve_object(
     }
     let (status, get_range, len) = match range {
         RangeRequest::Unsatisfiable => {
-            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, [(header::CONTENT_RANGE, format!("bytes */{size}"))])
-                .into_response());
+            let refusal = ApiRejection::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "range_not_satisfiable",
+                "The byte range asked for lies outside the file (see Content-Range).",
+            );
+            return Ok(([(header::CONTENT_RANGE, format!("bytes */{size}"))], refusal).into_response());
         }
         RangeRequest::Full => (StatusCode::OK, None, size),
         RangeRequest::Part { start, end } => {

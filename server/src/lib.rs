@@ -10,6 +10,7 @@ pub mod cleanup_api;
 pub mod config;
 pub mod csrf;
 pub mod import;
+pub mod jobs_api;
 mod refusal;
 pub mod security;
 pub mod serve;
@@ -202,10 +203,14 @@ pub fn router(config: Arc<Config>, ctx: ServerContext, addr: SocketAddr) -> anyh
         // owner under whatever owner the worker thread last ran, so a file served while a page
         // rendered on the same thread took that page's response options (its CSP among them)
         // and the page went out without them. Only misses reach Leptos, for the 404 page.
-        .fallback_service(ServeDir::new(&config.site_root).fallback(axum::handler::Handler::with_state(
-            leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell),
-            state.clone(),
-        )))
+        // A release build precompresses the bundle at brotli's highest level (`.br`, `.gz` beside
+        // each file): those are sent as they are, a quarter smaller than compressing on the fly.
+        .fallback_service(ServeDir::new(&config.site_root).precompressed_br().precompressed_gzip().fallback(
+            axum::handler::Handler::with_state(
+                leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell),
+                state.clone(),
+            ),
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(Extension(ctx))

@@ -1,6 +1,7 @@
 //! REST for the studio model: compositions, members, invitations, tracks.
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -15,6 +16,7 @@ use app::studio::{
 };
 
 use crate::AppState;
+use crate::api::{ApiJson, ApiPath};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -39,7 +41,7 @@ async fn list(State(s): State<AppState>, CurrentUser(u): CurrentUser) -> Result<
 async fn create(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Json(body): Json<NewComposition>,
+    ApiJson(body): ApiJson<NewComposition>,
 ) -> Result<(StatusCode, Json<CompositionInfo>), AppError> {
     let c = studio::create(&s.ctx.db, &u, body, &s.ctx.settings.default_license).await?;
     Ok((StatusCode::CREATED, Json(studio::info(&c, Role::Owner))))
@@ -48,7 +50,7 @@ async fn create(
 async fn detail(
     State(s): State<AppState>,
     CurrentUser(u): CurrentUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<CompositionInfo>, AppError> {
     let (c, role) = studio::find(&s.ctx.db, u.as_ref(), id, Role::Viewer).await?;
     Ok(Json(studio::info(&c, role)))
@@ -57,8 +59,8 @@ async fn detail(
 async fn update(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Path(id): Path<Uuid>,
-    Json(body): Json<CompositionPatch>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<CompositionPatch>,
 ) -> Result<Json<CompositionInfo>, AppError> {
     let (c, role) = studio::find(&s.ctx.db, Some(&u), id, Role::Editor).await?;
     let c = studio::update(&s.ctx.db, c, role, body, &s.ctx.settings.default_license).await?;
@@ -68,18 +70,16 @@ async fn update(
 async fn remove(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, AppError> {
-    use sea_orm::ModelTrait;
-    let (c, _) = studio::find(&s.ctx.db, Some(&u), id, Role::Owner).await?;
-    c.delete(&s.ctx.db).await?;
+    studio::delete(&s.ctx.db, &u, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn tracks(
     State(s): State<AppState>,
     CurrentUser(u): CurrentUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<TrackInfo>>, AppError> {
     let (c, _) = studio::find(&s.ctx.db, u.as_ref(), id, Role::Viewer).await?;
     Ok(Json(studio::tracks(&s.ctx.db, &c).await?))
@@ -88,8 +88,8 @@ async fn tracks(
 async fn add_track(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Path(id): Path<Uuid>,
-    Json(body): Json<NewTrack>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<NewTrack>,
 ) -> Result<(StatusCode, Json<TrackInfo>), AppError> {
     let (c, role) = studio::find(&s.ctx.db, Some(&u), id, Role::Contributor).await?;
     let t = studio::add_track(&s.ctx.db, &s.ctx.settings, &c, role, &u, body).await?;
@@ -99,7 +99,7 @@ async fn add_track(
 async fn track(
     State(s): State<AppState>,
     CurrentUser(u): CurrentUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<TrackInfo>, AppError> {
     let (t, _, _) = studio::find_track(&s.ctx.db, u.as_ref(), id).await?;
     Ok(Json(studio::track_info(&s.ctx.db, &t).await?))
@@ -108,8 +108,8 @@ async fn track(
 async fn update_track(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Path(id): Path<Uuid>,
-    Json(body): Json<TrackPatch>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<TrackPatch>,
 ) -> Result<Json<TrackInfo>, AppError> {
     let t = studio::update_track(&s.ctx.db, &s.ctx.settings, &u, id, body).await?;
     Ok(Json(studio::track_info(&s.ctx.db, &t).await?))
@@ -118,7 +118,7 @@ async fn update_track(
 async fn delete_track(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, AppError> {
     studio::delete_track(&s.ctx.db, &u, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -127,7 +127,7 @@ async fn delete_track(
 async fn members(
     State(s): State<AppState>,
     CurrentUser(u): CurrentUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<MemberInfo>>, AppError> {
     let (c, _) = studio::find(&s.ctx.db, u.as_ref(), id, Role::Viewer).await?;
     Ok(Json(studio::members(&s.ctx.db, &c).await?))
@@ -142,8 +142,8 @@ struct MemberRole {
 async fn set_member(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Path((id, user)): Path<(Uuid, Uuid)>,
-    Json(body): Json<MemberRole>,
+    ApiPath((id, user)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<MemberRole>,
 ) -> Result<StatusCode, AppError> {
     let (c, _) = studio::find(&s.ctx.db, Some(&u), id, Role::Owner).await?;
     studio::set_member(&s.ctx.db, &c, user, Some(body.role)).await?;
@@ -153,7 +153,7 @@ async fn set_member(
 async fn remove_member(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Path((id, user)): Path<(Uuid, Uuid)>,
+    ApiPath((id, user)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<StatusCode, AppError> {
     let (c, _) = studio::find(&s.ctx.db, Some(&u), id, Role::Owner).await?;
     studio::set_member(&s.ctx.db, &c, user, None).await?;
@@ -163,8 +163,8 @@ async fn remove_member(
 async fn invite(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Path(id): Path<Uuid>,
-    Json(body): Json<NewInvitation>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<NewInvitation>,
 ) -> Result<(StatusCode, Json<InvitationLink>), AppError> {
     let (c, _) = studio::find(&s.ctx.db, Some(&u), id, Role::Owner).await?;
     Ok((StatusCode::CREATED, Json(studio::invite(&s.ctx.db, &c, &u, body).await?)))
@@ -173,22 +173,25 @@ async fn invite(
 async fn accept(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Path(token): Path<String>,
+    ApiPath(token): ApiPath<String>,
 ) -> Result<Json<CompositionInfo>, AppError> {
     let c = studio::accept(&s.ctx.db, &u, &token).await?;
     let role = app::access::composition::access(&s.ctx.db, Some(&u), &c).await?.ok_or(AppError::NotFound)?;
     Ok(Json(studio::info(&c, role)))
 }
 
-/// Render the mix on the server; `201` with the new audio record (download its `/canonical`).
+/// Ask for the mix to be rendered on the server: `202` with the job that renders it (`Location`:
+/// follow it at `/api/v1/jobs/{id}`; when done, its result names the audio). A mix that cannot be
+/// made is refused at once (`422`, `409`).
 async fn mixdown(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Path(id): Path<Uuid>,
-) -> Result<(StatusCode, Json<app::library::AudioInfo>), AppError> {
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<impl IntoResponse, AppError> {
     let (c, _) = studio::find(&s.ctx.db, Some(&u), id, Role::Editor).await?;
-    let a = studio::render_mixdown(&s.ctx, &c).await?;
-    Ok((StatusCode::CREATED, Json(app::library::ssr::info(&a))))
+    let job = studio::start_mixdown(&s.ctx, &c, &u).await?;
+    let location = format!("/api/v1/jobs/{}", job.id);
+    Ok((StatusCode::ACCEPTED, [(axum::http::header::LOCATION, location)], Json(app::jobs::view::info(&job))))
 }
 
 /// The caller's latency measurements, one per input device.
@@ -202,7 +205,7 @@ async fn latencies(
 async fn save_latency(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Json(new): Json<app::studio::NewCalibration>,
+    ApiJson(new): ApiJson<app::studio::NewCalibration>,
 ) -> Result<Json<app::studio::CalibrationInfo>, AppError> {
     Ok(Json(studio::save_calibration(&s.ctx.db, &u, new).await?))
 }
@@ -217,7 +220,7 @@ async fn collections(
 async fn create_collection(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Json(new): Json<app::studio::NewCollection>,
+    ApiJson(new): ApiJson<app::studio::NewCollection>,
 ) -> Result<(StatusCode, Json<app::studio::CollectionInfo>), AppError> {
     Ok((StatusCode::CREATED, Json(studio::create_collection(&s.ctx.db, &u, new).await?)))
 }
@@ -225,7 +228,7 @@ async fn create_collection(
 async fn collection(
     State(s): State<AppState>,
     CurrentUser(u): CurrentUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<app::studio::CollectionView>, AppError> {
     Ok(Json(studio::collection_view(&s.ctx.db, u.as_ref(), id).await?))
 }
@@ -233,7 +236,7 @@ async fn collection(
 async fn delete_collection(
     State(s): State<AppState>,
     RequireUser(u): RequireUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, AppError> {
     studio::delete_collection(&s.ctx.db, &u, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -4,3 +4,4 @@
 pub mod audio;
 pub mod campaign;
 pub mod composition;
+pub mod job;

@@ -28,7 +28,7 @@ pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
 pub async fn set_user_admin(user_id: Uuid, admin: bool) -> Result<UserRow, AppError> {
     let me = crate::auth::ssr::require_admin().await?;
     let ctx = crate::context::ServerContext::current()?;
-    ssr::set_admin(&ctx.db, &me, user_id, admin).await.inspect_err(|e| e.set_response_status())
+    ssr::set_admin(&ctx.db, &me, user_id, admin).await
 }
 
 #[cfg(feature = "ssr")]

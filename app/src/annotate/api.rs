@@ -79,14 +79,14 @@ pub struct AnnotatorStats {
 pub async fn next_task() -> Result<Option<Assignment>, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    super::serve::next_task(&ctx, &user).await.inspect_err(|e| e.set_response_status())
+    super::serve::next_task(&ctx, &user).await
 }
 
 #[server(endpoint = "submit_annotation", input = server_fn::codec::Json)]
 pub async fn submit_annotation(task_id: Uuid, submission: Submission) -> Result<Receipt, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    super::submit::submit(&ctx, &user, task_id, submission).await.inspect_err(|e| e.set_response_status())
+    super::submit::submit(&ctx, &user, task_id, submission).await
 }
 
 /// Give the task back before the lease runs out (the Skip button).
@@ -101,5 +101,5 @@ pub async fn skip_task(task_id: Uuid) -> Result<(), AppError> {
 pub async fn get_annotator_stats(campaign_id: Uuid, utc_offset_minutes: i32) -> Result<AnnotatorStats, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    super::stats::stats(&ctx, &user, campaign_id, utc_offset_minutes).await.inspect_err(|e| e.set_response_status())
+    super::stats::stats(&ctx, &user, campaign_id, utc_offset_minutes).await
 }

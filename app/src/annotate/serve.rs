@@ -164,6 +164,7 @@ async fn release_expired(ctx: &ServerContext) -> Result<usize, AppError> {
     Ok(expired.len())
 }
 
+#[tracing::instrument(skip_all, fields(user = %user.id))]
 pub async fn next_task(ctx: &ServerContext, user: &user::Model) -> Result<Option<Assignment>, AppError> {
     if Utc::now().timestamp() - ctx.runtime.get::<AnnotateState>().last_sweep.load(Ordering::Relaxed) >= SWEEP_EVERY {
         release_expired(ctx).await?;
@@ -272,6 +273,7 @@ async fn assignment(ctx: &ServerContext, g: &Granted, c: &CampaignView) -> Resul
 
 /// Skip: give the lease's place back and remember the skip, so that the task is not served to
 /// this annotator again while anything else is left for them (see [`forget_skips`]).
+#[tracing::instrument(skip_all, fields(user = %user.id, task = %task_id))]
 pub async fn release(ctx: &ServerContext, user: &user::Model, task_id: Uuid) -> Result<(), AppError> {
     let _serial = ctx.serial().await;
     let txn = crate::db::begin_write(&ctx.db).await?;

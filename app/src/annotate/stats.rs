@@ -30,6 +30,7 @@ pub fn day_start(now: DateTime<Utc>, utc_offset_minutes: i32) -> Result<DateTime
 }
 
 /// `utc_offset_minutes` is the annotator's time zone, so "today" is their day (UTC without it).
+#[tracing::instrument(skip_all, fields(user = %user.id, campaign = %campaign_id))]
 pub async fn stats(
     ctx: &ServerContext,
     user: &user::Model,

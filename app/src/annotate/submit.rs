@@ -18,7 +18,7 @@ use crate::campaigns::labels::{answer, update_labels};
 use crate::campaigns::places::lock_task;
 use crate::context::ServerContext;
 use crate::db::sql::{is_postgres, stmt};
-use crate::db::{annotation, annotator_accuracy, user};
+use crate::db::{annotation, annotator_accuracy, lease, user};
 use crate::error::AppError;
 
 /// An accepted answer: enough to write its receipt.
@@ -95,6 +95,7 @@ fn check_answers(wanted: &[String], s: &Submission) -> Result<(), AppError> {
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(user = %user.id, task = %task_id))]
 pub async fn submit(
     ctx: &ServerContext,
     user: &user::Model,
@@ -218,6 +219,11 @@ async fn submit_locked(
         return Err(AppError::Conflict("You have already annotated this clip.".into()));
     }
     if !c.model.is_open {
+        // A closed campaign is seen by admins only: to anyone who never held this task it does not
+        // exist. Whoever held it learns why it takes no answer.
+        if !user.is_admin && !held(txn, t.id, user.id).await? {
+            return Err(AppError::NotFound);
+        }
         return Err(AppError::Conflict("This campaign has been closed; it takes no more answers.".into()));
     }
     if t.is_complete {
@@ -366,4 +372,14 @@ async fn record_accuracy(txn: &DatabaseTransaction, user_id: Uuid, acc: Accuracy
         }
     }
     Ok(())
+}
+
+/// The user holds or held a lease on the task (live, expired or skipped).
+async fn held(txn: &DatabaseTransaction, task_id: Uuid, user_id: Uuid) -> Result<bool, AppError> {
+    let leases = lease::Entity::find()
+        .filter(lease::Column::TaskId.eq(task_id))
+        .filter(lease::Column::UserId.eq(user_id))
+        .count(txn)
+        .await?;
+    Ok(leases > 0)
 }

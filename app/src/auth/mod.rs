@@ -71,14 +71,14 @@ pub async fn list_api_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
 pub async fn create_api_token(name: String) -> Result<NewApiToken, AppError> {
     let user = ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    ssr::create_token(&ctx.db, user.id, &name).await.inspect_err(|e| e.set_response_status())
+    ssr::create_token(&ctx.db, user.id, &name).await
 }
 
 #[server(endpoint = "revoke_api_token")]
 pub async fn revoke_api_token(id: Uuid) -> Result<(), AppError> {
     let user = ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    ssr::revoke_token(&ctx, user.id, id).await.inspect_err(|e| e.set_response_status())
+    ssr::revoke_token(&ctx, user.id, id).await
 }
 
 /// The current user, as provided by `App` for every page.

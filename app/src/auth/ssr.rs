@@ -129,14 +129,12 @@ pub async fn current_user() -> Result<Option<user::Model>, AppError> {
 
 /// The signed-in user, or 401.
 pub async fn require_user() -> Result<user::Model, AppError> {
-    let result = current_user().await.and_then(|u| u.ok_or(AppError::Unauthorized));
-    result.inspect_err(|e| e.set_response_status())
+    current_user().await.and_then(|u| u.ok_or(AppError::Unauthorized))
 }
 
 /// The signed-in admin, or 401 / 403.
 pub async fn require_admin() -> Result<user::Model, AppError> {
-    let result = require_user().await.and_then(check_admin);
-    result.inspect_err(|e| e.set_response_status())
+    require_user().await.and_then(check_admin)
 }
 
 pub fn check_admin(u: user::Model) -> Result<user::Model, AppError> {

@@ -36,7 +36,7 @@ pub async fn list_campaigns_admin() -> Result<Vec<CampaignInfo>, AppError> {
 pub async fn create_campaign_fn(campaign: NewCampaign) -> Result<CampaignInfo, AppError> {
     let admin = crate::auth::ssr::require_admin().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let c = super::store::create_campaign(&ctx.db, &admin, campaign).await.inspect_err(|e| e.set_response_status())?;
+    let c = super::store::create_campaign(&ctx.db, &admin, campaign).await?;
     super::store::campaign_info(&ctx.db, &c).await
 }
 
@@ -122,9 +122,7 @@ pub async fn campaign_agreement(campaign_id: Uuid) -> Result<Vec<(String, Option
 pub async fn start_build_fn(campaign_id: Uuid, request: BuildRequest) -> Result<BuildJobInfo, AppError> {
     let admin = crate::auth::ssr::require_admin().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let job = super::builder::start_build(&ctx, campaign_id, &admin, request)
-        .await
-        .inspect_err(|e| e.set_response_status())?;
+    let job = super::builder::start_build(&ctx, campaign_id, &admin, request).await?;
     Ok(super::builder::job_info(&job))
 }
 

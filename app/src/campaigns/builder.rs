@@ -68,6 +68,7 @@ struct BuildPayload {
 }
 
 /// Record a build job and queue it for a worker. Returns at once with the queued job.
+#[tracing::instrument(skip_all, fields(campaign = %campaign_id, user = %admin.id))]
 pub async fn start_build(
     ctx: &ServerContext,
     campaign_id: Uuid,
@@ -117,7 +118,7 @@ pub async fn start_build(
     .await?;
     // In the same transaction: a build row exists exactly when its queued job does.
     let payload = serde_json::to_string(&BuildPayload { build_id: job.id }).unwrap_or_default();
-    crate::jobs::enqueue(&txn, TASK_BUILD, &payload).await?;
+    crate::jobs::enqueue(&txn, TASK_BUILD, &payload, Some(admin.id)).await?;
     txn.commit().await?;
     crate::jobs::wake(ctx);
     Ok(job)
@@ -132,8 +133,8 @@ impl crate::jobs::Handler for BuildHandler {
         &self,
         ctx: ServerContext,
         run: std::sync::Arc<crate::jobs::JobRun>,
-    ) -> futures::future::BoxFuture<'static, Result<(), String>> {
-        Box::pin(async move { run_build_job(&ctx, &run).await })
+    ) -> futures::future::BoxFuture<'static, Result<crate::jobs::JobOutput, crate::jobs::JobError>> {
+        Box::pin(async move { run_build_job(&ctx, &run).await.map(|()| None).map_err(Into::into) })
     }
 
     fn failed(
@@ -164,7 +165,8 @@ async fn run_build_job(ctx: &ServerContext, run: &crate::jobs::JobRun) -> Result
         return Ok(());
     };
     let attempt = async {
-        let req: BuildRequest = serde_json::from_str(&build.params).map_err(internal)?;
+        let req: BuildRequest =
+            serde_json::from_str(&build.params).map_err(|e| AppError::internal("a task build", e))?;
         let sources = resolve_sources(ctx, &req.sources).await?;
         run_build(ctx, build, c, sources, req, run).await
     };
@@ -205,7 +207,7 @@ async fn finish(ctx: &ServerContext, id: Uuid, status: &str, error: Option<Strin
 /// another worker is left to it.
 async fn stopped(ctx: &ServerContext, run: &crate::jobs::JobRun, build_id: Uuid) -> Result<(), AppError> {
     let state = crate::db::job::Entity::find_by_id(run.job.id).one(&ctx.db).await?.map(|j| j.state);
-    if state.as_deref() == Some(crate::jobs::CANCELLED) {
+    if state == Some(crate::jobs::JobState::Cancelled) {
         finish(ctx, build_id, "failed", Some("cancelled".into())).await?;
     }
     Ok(())
@@ -348,20 +350,15 @@ async fn cut_windows(
         .store
         .get(&object_store::path::Path::from(source.canonical_key.as_str()))
         .await
-        .map_err(internal)?
+        .map_err(|e| AppError::internal("a task build", e))?
         .bytes()
         .await
-        .map_err(internal)?;
-    let permit = ctx.audio_jobs.clone().acquire_owned().await.map_err(internal)?;
+        .map_err(|e| AppError::internal("a task build", e))?;
+    let permit = ctx.audio_jobs.clone().acquire_owned().await.map_err(|e| AppError::internal("a task build", e))?;
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        ::audio::windows::cut_windows(bytes, &offsets, frames).map_err(internal)
+        ::audio::windows::cut_windows(bytes, &offsets, frames).map_err(|e| AppError::internal("a task build", e))
     })
     .await
-    .map_err(internal)?
-}
-
-fn internal(e: impl std::fmt::Display) -> AppError {
-    tracing::error!(error = %e, "task builder error");
-    AppError::Internal
+    .map_err(|e| AppError::internal("a task build", e))?
 }

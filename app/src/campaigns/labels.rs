@@ -27,6 +27,7 @@ pub fn trust(record: &Accuracy) -> f64 {
 
 /// Compute the task's consensus per instrument (when it completes): majority counts and share, and the
 /// trust-weighted probability using each annotator's gold accuracy.
+#[tracing::instrument(skip_all, fields(task = %task_id))]
 pub async fn update_labels(txn: &impl ConnectionTrait, task_id: Uuid, instruments: &[String]) -> Result<(), AppError> {
     let anns = annotation::Entity::find().filter(annotation::Column::TaskId.eq(task_id)).all(txn).await?;
     let records: BTreeMap<Uuid, Accuracy> = annotator_accuracy::Entity::find()

@@ -40,6 +40,7 @@ pub async fn lock_task(txn: &DatabaseTransaction, id: Uuid) -> Result<Option<Loc
 
 /// After a task's places are changed by hand (it became gold, or normal again): leases on gold
 /// tasks hold no place, and `reserved` is recounted under the task's lock.
+#[tracing::instrument(skip_all, fields(task = %task_id))]
 pub async fn recount_task(ctx: &ServerContext, task_id: Uuid) -> Result<(), AppError> {
     let _serial = ctx.serial().await;
     let txn = crate::db::begin_write(&ctx.db).await?;

@@ -66,6 +66,7 @@ fn check_stats_every(n: i32) -> Result<i32, AppError> {
 
 /// Change what may change once tasks exist: name, instructions, gold rate, stats interval, and
 /// whether the campaign is open. (Clip length, k and instruments are fixed by its tasks.)
+#[tracing::instrument(skip_all, fields(campaign = %id))]
 pub async fn update_campaign(
     ctx: &ServerContext,
     id: Uuid,
@@ -95,6 +96,7 @@ pub async fn update_campaign(
 }
 
 /// Make a task a gold (check) task with these known answers, or a normal one again (`None`).
+#[tracing::instrument(skip_all, fields(task = %task_id))]
 pub async fn set_gold(
     ctx: &ServerContext,
     task_id: Uuid,
@@ -168,6 +170,7 @@ pub async fn task_page(
     Ok(super::TaskPage { total, offset, tasks })
 }
 
+#[tracing::instrument(skip_all, fields(user = %creator.id))]
 pub async fn create_campaign(
     db: &impl ConnectionTrait,
     creator: &user::Model,

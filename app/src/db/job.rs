@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::JobState;
+
 /// A row of the durable job queue (`app::jobs`).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "jobs")]
@@ -9,8 +11,7 @@ pub struct Model {
     pub kind: String,
     /// JSON text read by the handler of `kind`.
     pub payload: String,
-    /// queued | running | done | failed | cancelled
-    pub state: String,
+    pub state: JobState,
     /// Claims so far, this one included.
     pub attempts: i32,
     pub max_attempts: i32,
@@ -20,6 +21,10 @@ pub struct Model {
     pub heartbeat_at: Option<i64>,
     pub worker: Option<String>,
     pub error: Option<String>,
+    /// The user who asked for it (shown to them and to admins); none for system jobs.
+    pub requested_by: Option<Uuid>,
+    /// What a finished job produced, as JSON text (a mixdown: `{"audio_id": …}`).
+    pub result: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -111,8 +111,7 @@ pub fn human_bytes(n: u64) -> String {
 pub async fn get_audio_card(id: uuid::Uuid) -> Result<AudioCard, AppError> {
     let user = crate::auth::ssr::current_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let a =
-        crate::access::audio::visible_audio(&ctx, id, user.as_ref()).await.inspect_err(|e| e.set_response_status())?;
+    let a = crate::access::audio::visible_audio(&ctx, id, user.as_ref()).await?;
     super::ssr::card(&ctx, &a).await
 }
 

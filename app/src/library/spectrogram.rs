@@ -25,16 +25,17 @@ pub async fn spectrogram_png(ctx: &ServerContext, a: &audio::Model) -> Result<Ve
         .store
         .get(&Path::from(a.canonical_key.as_str()))
         .await
-        .map_err(|e| internal(&e))?
+        .map_err(|e| AppError::internal("drawing a spectrogram", e))?
         .bytes()
         .await
-        .map_err(|e| internal(&e))?;
+        .map_err(|e| AppError::internal("drawing a spectrogram", e))?;
     let frames = a.frames.max(0) as u64;
-    let permit = ctx.audio_jobs.clone().acquire_owned().await.map_err(|e| internal(&e))?;
+    let permit =
+        ctx.audio_jobs.clone().acquire_owned().await.map_err(|e| AppError::internal("drawing a spectrogram", e))?;
     let png = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, AppError> {
         let _permit = permit;
         let window = ::audio::windows::cut_windows(flac, &[0], frames)
-            .map_err(|e| internal(&e))?
+            .map_err(|e| AppError::internal("drawing a spectrogram", e))?
             .into_iter()
             .next()
             .and_then(|w| w.wav)
@@ -43,14 +44,9 @@ pub async fn spectrogram_png(ctx: &ServerContext, a: &audio::Model) -> Result<Ve
         Ok(::audio::spectrogram::render_png(&samples, channels, rate, &Default::default()))
     })
     .await
-    .map_err(|e| internal(&e))??;
+    .map_err(|e| AppError::internal("drawing a spectrogram", e))??;
     if let Err(e) = crate::storage::put_bytes(&ctx.store, key.as_ref(), png.clone()).await {
         tracing::warn!(error = %e, "could not keep the spectrogram");
     }
     Ok(png)
-}
-
-fn internal(e: &dyn std::fmt::Display) -> AppError {
-    tracing::error!(error = %e, "annotation error");
-    AppError::Internal
 }

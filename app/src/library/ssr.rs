@@ -76,8 +76,8 @@ where
     E: std::fmt::Display,
 {
     let limit = ctx.settings.max_upload_bytes;
-    std::fs::create_dir_all(&ctx.settings.tmp_dir).map_err(internal)?;
-    let mut file = NamedTempFile::new_in(&ctx.settings.tmp_dir).map_err(internal)?;
+    std::fs::create_dir_all(&ctx.settings.tmp_dir).map_err(|e| AppError::internal("storing audio", e))?;
+    let mut file = NamedTempFile::new_in(&ctx.settings.tmp_dir).map_err(|e| AppError::internal("storing audio", e))?;
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
     while let Some(chunk) = body.next().await {
@@ -88,9 +88,9 @@ where
         }
         hasher.update(&chunk);
         // Small synchronous writes to a local temp file; not worth a blocking-pool hop per chunk.
-        file.write_all(&chunk).map_err(internal)?;
+        file.write_all(&chunk).map_err(|e| AppError::internal("storing audio", e))?;
     }
-    file.flush().map_err(internal)?;
+    file.flush().map_err(|e| AppError::internal("storing audio", e))?;
     Ok(Staged { file, sha256: hex::encode(hasher.finalize()), bytes })
 }
 
@@ -106,11 +106,11 @@ impl Staged {
         tmp_dir: &Path,
         write: impl FnOnce(&mut StagedWriter) -> Result<(), AppError>,
     ) -> Result<Staged, AppError> {
-        std::fs::create_dir_all(tmp_dir).map_err(internal)?;
-        let file = NamedTempFile::new_in(tmp_dir).map_err(internal)?;
+        std::fs::create_dir_all(tmp_dir).map_err(|e| AppError::internal("storing audio", e))?;
+        let file = NamedTempFile::new_in(tmp_dir).map_err(|e| AppError::internal("storing audio", e))?;
         let mut w = StagedWriter { out: std::io::BufWriter::new(file), hasher: Sha256::new(), bytes: 0 };
         write(&mut w)?;
-        let file = w.out.into_inner().map_err(|e| internal(e.error()))?;
+        let file = w.out.into_inner().map_err(|e| AppError::internal("storing audio", e.into_error()))?;
         Ok(Staged { file, sha256: hex::encode(w.hasher.finalize()), bytes: w.bytes })
     }
 }
@@ -126,37 +126,32 @@ impl StagedWriter {
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), AppError> {
         self.hasher.update(bytes);
         self.bytes += bytes.len() as u64;
-        self.out.write_all(bytes).map_err(internal)
+        self.out.write_all(bytes).map_err(|e| AppError::internal("storing audio", e))
     }
 }
 
 /// Stage a file from disk (bulk import): same hashing and limit as an upload.
 pub fn stage_path(ctx: &ServerContext, path: &Path) -> Result<Staged, AppError> {
-    let len = std::fs::metadata(path).map_err(internal)?.len();
+    let len = std::fs::metadata(path).map_err(|e| AppError::internal("storing audio", e))?.len();
     if len > ctx.settings.max_upload_bytes {
         return Err(too_large(ctx.settings.max_upload_bytes));
     }
-    std::fs::create_dir_all(&ctx.settings.tmp_dir).map_err(internal)?;
-    let mut file = NamedTempFile::new_in(&ctx.settings.tmp_dir).map_err(internal)?;
-    let mut src = std::fs::File::open(path).map_err(internal)?;
+    std::fs::create_dir_all(&ctx.settings.tmp_dir).map_err(|e| AppError::internal("storing audio", e))?;
+    let mut file = NamedTempFile::new_in(&ctx.settings.tmp_dir).map_err(|e| AppError::internal("storing audio", e))?;
+    let mut src = std::fs::File::open(path).map_err(|e| AppError::internal("storing audio", e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
     loop {
-        let n = std::io::Read::read(&mut src, &mut buf).map_err(internal)?;
+        let n = std::io::Read::read(&mut src, &mut buf).map_err(|e| AppError::internal("storing audio", e))?;
         if n == 0 {
             break;
         }
         hasher.update(&buf[..n]);
-        file.write_all(&buf[..n]).map_err(internal)?;
+        file.write_all(&buf[..n]).map_err(|e| AppError::internal("storing audio", e))?;
         bytes += n as u64;
     }
     Ok(Staged { file, sha256: hex::encode(hasher.finalize()), bytes })
-}
-
-fn internal(e: impl std::fmt::Display) -> AppError {
-    tracing::error!(error = %e, "ingest I/O error");
-    AppError::Internal
 }
 
 pub struct NewAudio {
@@ -189,8 +184,8 @@ fn ingest_error(e: IngestError, filename: &str) -> AppError {
             human_duration(seconds),
             human_duration(max)
         )),
-        IngestError::Io(e) => internal(e),
-        IngestError::InvalidOptions(why) => internal(why),
+        IngestError::Io(e) => AppError::internal("storing audio", e),
+        IngestError::InvalidOptions(why) => AppError::internal("storing audio", why),
     }
 }
 
@@ -210,6 +205,7 @@ fn extension(filename: &str) -> Option<String> {
 /// Ingest staged bytes: decode, resample, encode the canonical FLAC with peaks and loudness (on the
 /// blocking pool, at most `audio_jobs` at once), store the three objects, then write the row.
 /// Any failure leaves no object, no row and no temporary file.
+#[tracing::instrument(skip_all, fields(owner_id = %new.owner_id, kind = new.kind, bytes = staged.bytes))]
 pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Result<Ingested, AppError> {
     if staged.bytes == 0 {
         return Err(AppError::Invalid(format!("{} is empty.", new.filename)));
@@ -217,7 +213,7 @@ pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Resul
     if let Some(existing) = find_same(ctx, &new, &staged.sha256).await? {
         return Ok(Ingested { audio: existing, created: false });
     }
-    let permit = ctx.audio_jobs.clone().acquire_owned().await.map_err(internal)?;
+    let permit = ctx.audio_jobs.clone().acquire_owned().await.map_err(|e| AppError::internal("storing audio", e))?;
     let opts = IngestOptions {
         target_rate: ctx.settings.canonical_rate,
         max_seconds: ctx.settings.max_audio_seconds as f64,
@@ -225,7 +221,7 @@ pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Resul
     };
     let tmp_dir = ctx.settings.tmp_dir.clone();
     let hint = extension(&new.filename);
-    let input = staged.file.reopen().map_err(internal)?;
+    let input = staged.file.reopen().map_err(|e| AppError::internal("storing audio", e))?;
     let (canonical, report) =
         tokio::task::spawn_blocking(move || -> Result<(NamedTempFile, IngestReport), IngestError> {
             let _permit = permit;
@@ -241,7 +237,7 @@ pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Resul
                 tracing::warn!(file = %new.filename, "the decoder panicked on an upload");
                 AppError::Invalid(format!("{} could not be decoded: its header or data is malformed.", new.filename))
             } else {
-                internal(e)
+                AppError::internal("storing audio", e)
             }
         })?
         .map_err(|e| ingest_error(e, &new.filename))?;
@@ -249,9 +245,15 @@ pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Resul
     let id = Uuid::new_v4();
     let keys = ObjectKeys::for_audio(id);
     let stored = async {
-        put_file(&ctx.store, &keys.original, staged.file.reopen().map_err(internal)?).await.map_err(internal)?;
-        put_file(&ctx.store, &keys.canonical, canonical.reopen().map_err(internal)?).await.map_err(internal)?;
-        put_bytes(&ctx.store, &keys.peaks, report.peaks.to_dat_bytes()).await.map_err(internal)?;
+        put_file(&ctx.store, &keys.original, staged.file.reopen().map_err(|e| AppError::internal("storing audio", e))?)
+            .await
+            .map_err(|e| AppError::internal("storing audio", e))?;
+        put_file(&ctx.store, &keys.canonical, canonical.reopen().map_err(|e| AppError::internal("storing audio", e))?)
+            .await
+            .map_err(|e| AppError::internal("storing audio", e))?;
+        put_bytes(&ctx.store, &keys.peaks, report.peaks.to_dat_bytes())
+            .await
+            .map_err(|e| AppError::internal("storing audio", e))?;
         Ok::<_, AppError>(())
     }
     .await;
@@ -367,10 +369,10 @@ pub async fn card(ctx: &ServerContext, a: &audio::Model) -> Result<super::AudioC
         .store
         .get(&object_store::path::Path::from(a.peaks_key.as_str()))
         .await
-        .map_err(internal)?
+        .map_err(|e| AppError::internal("storing audio", e))?
         .bytes()
         .await
-        .map_err(internal)?;
-    let peaks = ::audio::peaks::Peaks::from_dat_bytes(&bytes).map_err(internal)?;
+        .map_err(|e| AppError::internal("storing audio", e))?;
+    let peaks = ::audio::peaks::Peaks::from_dat_bytes(&bytes).map_err(|e| AppError::internal("storing audio", e))?;
     Ok(super::AudioCard { info: info(a), waveform: crate::components::overview(&peaks, super::THUMBNAIL_COLUMNS) })
 }

@@ -22,9 +22,7 @@ pub async fn list_compositions() -> Result<Vec<CompositionInfo>, AppError> {
 pub async fn create_composition_fn(composition: NewComposition) -> Result<CompositionInfo, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let c = ssr::create(&ctx.db, &user, composition, &ctx.settings.default_license)
-        .await
-        .inspect_err(|e| e.set_response_status())?;
+    let c = ssr::create(&ctx.db, &user, composition, &ctx.settings.default_license).await?;
     Ok(ssr::info(&c, Role::Owner))
 }
 
@@ -33,8 +31,7 @@ pub async fn get_composition(id: Uuid) -> Result<CompositionView, AppError> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let user = crate::auth::ssr::current_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let (c, role) =
-        ssr::find(&ctx.db, user.as_ref(), id, Role::Viewer).await.inspect_err(|e| e.set_response_status())?;
+    let (c, role) = ssr::find(&ctx.db, user.as_ref(), id, Role::Viewer).await?;
     let my_audio = match &user {
         Some(u) if role >= Role::Contributor => crate::db::audio::Entity::find()
             .filter(crate::db::audio::Column::OwnerId.eq(u.id))
@@ -72,70 +69,65 @@ pub async fn get_composition(id: Uuid) -> Result<CompositionView, AppError> {
 pub async fn add_track_fn(composition_id: Uuid, track: NewTrack) -> Result<TrackInfo, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let result = async {
+    async {
         let (c, role) = ssr::find(&ctx.db, Some(&user), composition_id, Role::Contributor).await?;
         let t = ssr::add_track(&ctx.db, &ctx.settings, &c, role, &user, track).await?;
         ssr::track_info(&ctx.db, &t).await
     }
-    .await;
-    result.inspect_err(|e| e.set_response_status())
+    .await
 }
 
 #[server(endpoint = "update_track", input = server_fn::codec::Json)]
 pub async fn update_track_fn(track_id: Uuid, patch: TrackPatch) -> Result<TrackInfo, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let result = async {
+    async {
         let t = ssr::update_track(&ctx.db, &ctx.settings, &user, track_id, patch).await?;
         ssr::track_info(&ctx.db, &t).await
     }
-    .await;
-    result.inspect_err(|e| e.set_response_status())
+    .await
 }
 
 #[server(endpoint = "invite_member", input = server_fn::codec::Json)]
 pub async fn invite_member(composition_id: Uuid, invitation: NewInvitation) -> Result<InvitationLink, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let result = async {
+    async {
         let (c, _) = ssr::find(&ctx.db, Some(&user), composition_id, Role::Owner).await?;
         ssr::invite(&ctx.db, &c, &user, invitation).await
     }
-    .await;
-    result.inspect_err(|e| e.set_response_status())
+    .await
 }
 
 #[server(endpoint = "preview_invitation")]
 pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppError> {
     let _user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    ssr::preview(&ctx.db, &token).await.inspect_err(|e| e.set_response_status())
+    ssr::preview(&ctx.db, &token).await
 }
 
 #[server(endpoint = "accept_invitation")]
 pub async fn accept_invitation(token: String) -> Result<Uuid, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    ssr::accept(&ctx.db, &user, &token).await.map(|c| c.id).inspect_err(|e| e.set_response_status())
+    ssr::accept(&ctx.db, &user, &token).await.map(|c| c.id)
 }
 
+/// Ask for a mixdown: the job that renders it (follow it with `get_job`).
 #[server(endpoint = "render_mixdown")]
-pub async fn render_mixdown_fn(composition_id: Uuid) -> Result<Uuid, AppError> {
+pub async fn render_mixdown_fn(composition_id: Uuid) -> Result<crate::jobs::JobInfo, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let result = async {
-        let (c, _) = ssr::find(&ctx.db, Some(&user), composition_id, Role::Editor).await?;
-        ssr::render_mixdown(&ctx, &c).await.map(|a| a.id)
-    }
-    .await;
-    result.inspect_err(|e| e.set_response_status())
+    let (c, _) = ssr::find(&ctx.db, Some(&user), composition_id, Role::Editor).await?;
+    let job = ssr::start_mixdown(&ctx, &c, &user).await?;
+    Ok(crate::jobs::view::info(&job))
 }
 
 #[server(endpoint = "save_calibration", input = server_fn::codec::Json)]
 pub async fn save_calibration(calibration: NewCalibration) -> Result<CalibrationInfo, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    ssr::save_calibration(&ctx.db, &user, calibration).await.inspect_err(|e| e.set_response_status())
+    ssr::save_calibration(&ctx.db, &user, calibration).await
 }
 
 #[server(endpoint = "my_calibrations")]
@@ -160,12 +152,12 @@ pub async fn studio_home() -> Result<StudioOverview, AppError> {
 pub async fn create_collection_fn(collection: NewCollection) -> Result<CollectionInfo, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    ssr::create_collection(&ctx.db, &user, collection).await.inspect_err(|e| e.set_response_status())
+    ssr::create_collection(&ctx.db, &user, collection).await
 }
 
 #[server(endpoint = "get_collection")]
 pub async fn get_collection(id: Uuid) -> Result<CollectionView, AppError> {
     let user = crate::auth::ssr::current_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    ssr::collection_view(&ctx.db, user.as_ref(), id).await.inspect_err(|e| e.set_response_status())
+    ssr::collection_view(&ctx.db, user.as_ref(), id).await
 }

@@ -220,3 +220,35 @@ impl TestApp {
 pub fn location(res: &Response) -> String {
     res.headers().get("location").expect("a Location header").to_str().unwrap().to_string()
 }
+
+/// Ask for a composition's mixdown through `send` (a request builder for a method and path, as the
+/// caller authenticates) and follow its job to the end: the mix's audio record.
+pub async fn render_mixdown(
+    send: impl Fn(reqwest::Method, &str) -> reqwest::RequestBuilder,
+    cid: &str,
+) -> serde_json::Value {
+    let res = send(reqwest::Method::POST, &format!("/api/v1/compositions/{cid}/mixdown")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED, "{:?}", res.headers());
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let job: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(location, format!("/api/v1/jobs/{}", job["id"].as_str().unwrap()));
+    let job = finished_job(&send, &location).await;
+    assert_eq!(job["state"], "done", "{job}");
+    let id = job["result"]["audio_id"].as_str().unwrap();
+    send(reqwest::Method::GET, &format!("/api/v1/audio/{id}")).send().await.unwrap().json().await.unwrap()
+}
+
+/// The job at `location` once it has ended.
+pub async fn finished_job(
+    send: &impl Fn(reqwest::Method, &str) -> reqwest::RequestBuilder,
+    location: &str,
+) -> serde_json::Value {
+    for _ in 0..600 {
+        let job: serde_json::Value = send(reqwest::Method::GET, location).send().await.unwrap().json().await.unwrap();
+        if ["done", "failed", "cancelled"].contains(&job["state"].as_str().unwrap()) {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the job at {location} did not end");
+}

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::db::{audio, build_job, job, task};
-use app::jobs::{self, Failed};
+use app::jobs::{self, Failed, JobState};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
@@ -30,7 +30,7 @@ async fn database(dir: &Path) -> DatabaseConnection {
 async fn enqueue_n(db: &DatabaseConnection, n: usize) -> Vec<Uuid> {
     let mut ids = Vec::new();
     for i in 0..n {
-        ids.push(jobs::enqueue(db, "test", &json!({ "n": i }).to_string()).await.unwrap().id);
+        ids.push(jobs::enqueue(db, "test", &json!({ "n": i }).to_string(), None).await.unwrap().id);
     }
     ids
 }
@@ -61,7 +61,7 @@ async fn concurrent_workers_claim_every_job_exactly_once() {
             while claimed.lock().unwrap().len() < 20 {
                 assert!(started.elapsed() < PATIENCE, "claims never took every job");
                 if let Some(j) = jobs::claim(&db, &format!("worker-{w}"), STALE).await.unwrap() {
-                    assert_eq!((j.state.as_str(), j.attempts), ("running", 1));
+                    assert_eq!((j.state, j.attempts), (JobState::Running, 1));
                     claimed.lock().unwrap().push(j.id);
                 }
             }
@@ -76,7 +76,7 @@ async fn concurrent_workers_claim_every_job_exactly_once() {
     assert!(jobs::claim(&db, "late", STALE).await.unwrap().is_none());
     for id in ids {
         let j = row(&db, id).await;
-        assert_eq!((j.state.as_str(), j.attempts), ("running", 1), "{j:?}");
+        assert_eq!((j.state, j.attempts), (JobState::Running, 1), "{j:?}");
     }
 }
 
@@ -100,16 +100,16 @@ async fn a_stale_job_is_taken_over_and_a_live_one_is_not() {
 
     // The old owner learns at its next beat that the job is gone, and records nothing.
     assert!(!jobs::heartbeat(&db, dead, "a").await.unwrap());
-    assert!(!jobs::complete(&db, dead, "a").await.unwrap());
+    assert!(!jobs::complete(&db, dead, "a", None).await.unwrap());
     assert!(jobs::heartbeat(&db, dead, "b").await.unwrap());
-    assert!(jobs::complete(&db, dead, "b").await.unwrap());
-    assert_eq!(row(&db, dead).await.state, "done");
+    assert!(jobs::complete(&db, dead, "b", None).await.unwrap());
+    assert_eq!(row(&db, dead).await.state, JobState::Done);
 
     // Cancelling a running job: its worker's next beat says stop.
     assert!(jobs::cancel(&db, live).await.unwrap());
     assert!(!jobs::heartbeat(&db, live, "a").await.unwrap());
-    assert!(!jobs::complete(&db, live, "a").await.unwrap());
-    assert_eq!(row(&db, live).await.state, "cancelled");
+    assert!(!jobs::complete(&db, live, "a", None).await.unwrap());
+    assert_eq!(row(&db, live).await.state, JobState::Cancelled);
     assert!(!jobs::cancel(&db, dead).await.unwrap(), "a finished job cannot be cancelled");
 }
 
@@ -123,18 +123,18 @@ async fn a_failing_job_retries_with_backoff_then_fails() {
         let j = jobs::claim(&db, "w", STALE).await.unwrap().expect("due");
         assert_eq!(j.attempts, attempt);
         let before = jobs::now_ms();
-        let outcome = jobs::fail(&db, &j, "w", &format!("boom {attempt}")).await.unwrap();
+        let outcome = jobs::fail(&db, &j, "w", &jobs::JobError::Retry(format!("boom {attempt}"))).await.unwrap();
         let after = row(&db, id).await;
         assert_eq!(after.error.as_deref(), Some(format!("boom {attempt}").as_str()));
         if attempt < 3 {
             let Failed::Retry { run_after } = outcome else { panic!("{outcome:?}") };
             assert!(run_after >= before + jobs::backoff_ms(attempt), "backoff");
-            assert_eq!((after.state.as_str(), after.worker.as_deref()), ("queued", None));
+            assert_eq!((after.state, after.worker.as_deref()), (JobState::Queued, None));
             assert!(jobs::claim(&db, "w", STALE).await.unwrap().is_none(), "not before its backoff");
             set(&db, id, |a| a.run_after = Set(0)).await; // let time pass
         } else {
             assert_eq!(outcome, Failed::GaveUp);
-            assert_eq!(after.state, "failed");
+            assert_eq!(after.state, JobState::Failed);
         }
     }
     assert_eq!(jobs::backoff_ms(2), 2 * jobs::backoff_ms(1), "the wait doubles");
@@ -246,7 +246,7 @@ async fn a_build_killed_mid_way_finishes_after_a_restart_exactly_as_an_uninterru
     let started = Instant::now();
     loop {
         let j = job::Entity::find().filter(job::Column::Kind.eq("task_build")).one(&db).await.unwrap().unwrap();
-        if j.attempts >= 2 || j.state == "done" {
+        if j.attempts >= 2 || j.state == JobState::Done {
             break;
         }
         assert!(started.elapsed() < PATIENCE, "the dead server's build was never taken over: {j:?}");
@@ -256,7 +256,7 @@ async fn a_build_killed_mid_way_finishes_after_a_restart_exactly_as_an_uninterru
     migrate(&env, dir.path());
     assert_ne!(build(&db, build_id).await.status, "failed", "migrate touched a live build");
     let j = job::Entity::find().filter(job::Column::Kind.eq("task_build")).one(&db).await.unwrap().unwrap();
-    assert!(j.state == "running" || j.state == "done", "{j:?}");
+    assert!(j.state == JobState::Running || j.state == JobState::Done, "{j:?}");
     wait_for(&db, build_id, "the build never finished", |b| b.status == "done").await;
     let done = build(&db, build_id).await;
     assert_eq!((done.sources_done, done.clips_made + done.clips_existing, done.clips_skipped), (3, 36, 0), "{done:?}");
@@ -279,6 +279,6 @@ async fn a_build_killed_mid_way_finishes_after_a_restart_exactly_as_an_uninterru
     assert_eq!((clips.len(), &clip_windows), (36, &a), "duplicate or missing clips");
     assert_eq!(task::Entity::find().count(&db).await.unwrap(), 72);
     let j = job::Entity::find().filter(job::Column::Kind.eq("task_build")).all(&db).await.unwrap();
-    assert!(j.iter().all(|j| j.state == "done"), "{j:?}");
+    assert!(j.iter().all(|j| j.state == JobState::Done), "{j:?}");
     drop(child);
 }

@@ -1,8 +1,10 @@
 //! Integration tests: the real server on an ephemeral port against a fresh database (SQLite by
 //! default; PostgreSQL when `TUTTI_TEST_POSTGRES` names a server), driven over HTTP.
 mod child;
+mod clients;
 mod helpers;
 
+mod adapters;
 mod annotate;
 mod api;
 mod auth;
@@ -11,8 +13,10 @@ mod csrf;
 mod hardening;
 mod ingest;
 mod jobs;
+mod matrix;
 mod pages;
 mod schema;
+mod site;
 mod slow_clients;
 mod state;
 mod studio;

@@ -38,6 +38,16 @@ async fn user(app: &TestApp, name: &str) -> Who {
     Who { token: Some(token), id: me["id"].as_str().unwrap().to_string() }
 }
 
+/// Ask for the composition's mixdown and follow its job to the end: the mix's audio record.
+async fn mixdown(app: &TestApp, who: &Who, cid: &str) -> Value {
+    crate::helpers::render_mixdown(|m, p| who.req(app, m, p), cid).await
+}
+
+/// The job at `location` once it has ended.
+async fn finished(app: &TestApp, who: &Who, location: &str) -> Value {
+    crate::helpers::finished_job(&|m, p| who.req(app, m, p), location).await
+}
+
 async fn upload(app: &TestApp, who: &Who, seconds: f64) -> String {
     let form = Form::new().part("file", Part::bytes(wav(8_000, 1, seconds)).file_name("take.wav"));
     let res = who.req(app, reqwest::Method::POST, "/api/v1/audio").multipart(form).send().await.unwrap();
@@ -425,9 +435,7 @@ async fn the_server_mixdown_places_every_click_at_its_sample_with_the_pan_law() 
     let m = add(clicks(44_100, 44_100, &[300]), "m").await;
     owner.req(&app, M::PATCH, &format!("/api/v1/tracks/{m}")).json(&json!({"mute": true})).send().await.unwrap();
 
-    let res = owner.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/mixdown")).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let mix: Value = res.json().await.unwrap();
+    let mix = mixdown(&app, &owner, &cid).await;
     assert_eq!(mix["kind"], "mixdown");
     assert_eq!(mix["canonical_channels"], 2);
     assert_eq!(mix["frames"], 22050 + 44100);
@@ -472,8 +480,7 @@ async fn the_server_mixdown_places_every_click_at_its_sample_with_the_pan_law() 
     );
     // Removing a track retires the mix that holds its audio.
     let extra = add(clicks(44_100, 100, &[1]), "extra").await;
-    let res = owner.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/mixdown")).send().await.unwrap();
-    let stale: Value = res.json().await.unwrap();
+    let stale = mixdown(&app, &owner, &cid).await;
     assert_eq!(
         status(stranger.req(&app, M::GET, &format!("/api/v1/audio/{}/canonical", stale["id"].as_str().unwrap()))).await,
         StatusCode::OK
@@ -486,8 +493,7 @@ async fn the_server_mixdown_places_every_click_at_its_sample_with_the_pan_law() 
     let info: Value =
         owner.req(&app, M::GET, &format!("/api/v1/compositions/{cid}")).send().await.unwrap().json().await.unwrap();
     assert!(info["mixdown_id"].is_null(), "{info}");
-    let res = owner.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/mixdown")).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    mixdown(&app, &owner, &cid).await;
     // It follows the composition's visibility as that changes: public, then private, then gone.
     let visibility = |v: &'static str| {
         owner.req(&app, M::PATCH, &format!("/api/v1/compositions/{cid}")).json(&json!({ "visibility": v })).send()
@@ -951,4 +957,88 @@ async fn the_composition_page_costs_the_same_whatever_the_offsets() {
     let marks = html.matches("class=\"bar\"").count();
     assert!((100..=400).contains(&marks), "{marks} bar marks, {} bytes", html.len());
     assert!(html.len() < 1 << 20, "{} bytes", html.len());
+}
+
+#[tokio::test]
+async fn a_mixdown_job_is_seen_and_cancelled_by_whoever_asked_for_it_only() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let owner = user(&app, "owner").await;
+    let editor = user(&app, "editor").await;
+    let stranger = user(&app, "stranger").await;
+    let c = compose(&app, &owner, json!({"title": "Jobs", "visibility": "public"})).await;
+    let cid = c["id"].as_str().unwrap();
+    let res = owner
+        .req(&app, M::PUT, &format!("/api/v1/compositions/{cid}/members/{}", editor.id))
+        .json(&json!({"role": "editor"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let audio = upload(&app, &owner, 1.0).await;
+    let res = owner
+        .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/tracks"))
+        .json(&json!({"audio_id": audio, "name": "One", "instrument": "piano"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = editor.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/mixdown")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    // Seen by whoever asked for it; a stranger (even one who sees the composition) and a signed-out
+    // visitor cannot tell it exists.
+    assert_eq!(status(stranger.req(&app, M::GET, &location)).await, StatusCode::NOT_FOUND);
+    assert_eq!(status(stranger.req(&app, M::DELETE, &location)).await, StatusCode::NOT_FOUND);
+    assert_eq!(reqwest::get(app.url(&location)).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let job = finished(&app, &editor, &location).await;
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["kind"], "mixdown");
+    // An ended job cannot be cancelled.
+    let res = editor.req(&app, M::DELETE, &location).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    // The composition names the mix the job made.
+    let info: Value =
+        owner.req(&app, M::GET, &format!("/api/v1/compositions/{cid}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(info["mixdown_id"], job["result"]["audio_id"], "{info}");
+    let missing = format!("/api/v1/jobs/{}", uuid::Uuid::new_v4());
+    assert_eq!(status(editor.req(&app, M::GET, &missing)).await, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_queued_mixdown_is_asked_for_once_and_can_be_cancelled() {
+    use reqwest::Method as M;
+    let app = TestApp::spawn().await;
+    let owner = user(&app, "owner").await;
+    let c = compose(&app, &owner, json!({"title": "Queued"})).await;
+    let cid = c["id"].as_str().unwrap();
+    let audio = upload(&app, &owner, 0.5).await;
+    owner
+        .req(&app, M::POST, &format!("/api/v1/compositions/{cid}/tracks"))
+        .json(&json!({"audio_id": audio, "name": "One", "instrument": "piano"}))
+        .send()
+        .await
+        .unwrap();
+    // A mixdown already on its way (queued, not due for a long while).
+    let payload = json!({ "composition_id": cid }).to_string();
+    let owner_id = uuid::Uuid::parse_str(&owner.id).unwrap();
+    let pending = app::jobs::enqueue(&app.db, "mixdown", &payload, Some(owner_id)).await.unwrap();
+    app::db::job::Entity::update_many()
+        .col_expr(app::db::job::Column::RunAfter, sea_orm::sea_query::Expr::value(i64::MAX / 2))
+        .filter(app::db::job::Column::Id.eq(pending.id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let ask = || owner.req(&app, M::POST, &format!("/api/v1/compositions/{cid}/mixdown")).send();
+    let again: Value = ask().await.unwrap().json().await.unwrap();
+    assert_eq!(again["id"], pending.id.to_string(), "one job per composition while one is on its way");
+    assert_eq!(again["state"], "queued");
+    let location = format!("/api/v1/jobs/{}", pending.id);
+    let res = owner.req(&app, M::DELETE, &location).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let job: Value = res.json().await.unwrap();
+    assert_eq!(job["state"], "cancelled");
+    // Asked again, a new job renders the mix.
+    let mix = mixdown(&app, &owner, cid).await;
+    assert_eq!(mix["kind"], "mixdown");
 }

@@ -23,6 +23,7 @@ fn calibration_info(m: latency_calibration::Model) -> CalibrationInfo {
 
 /// Stores `new` as the user's latency for its device, replacing an earlier measurement of it.
 /// The server applies the same quality gate as the browser: a weak result is refused, not stored.
+#[tracing::instrument(skip_all, fields(user = %u.id))]
 pub async fn save_calibration(
     db: &sea_orm::DatabaseConnection,
     u: &user::Model,

@@ -38,6 +38,7 @@ async fn collection_info(
     })
 }
 
+#[tracing::instrument(skip_all, fields(user = %owner.id))]
 pub async fn create_collection(
     db: &impl ConnectionTrait,
     owner: &user::Model,
@@ -88,6 +89,7 @@ pub async fn collection_view(
 }
 
 /// Deletes a collection (its owner or an admin); its compositions stay, outside any collection.
+#[tracing::instrument(skip_all, fields(collection = %id, user = %u.id))]
 pub async fn delete_collection(db: &impl ConnectionTrait, u: &user::Model, id: Uuid) -> Result<(), AppError> {
     let c = collection::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
     if !sees_collection(Some(u), &c) {

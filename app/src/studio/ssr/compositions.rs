@@ -64,6 +64,7 @@ fn check_count_in(bars: i32) -> Result<i32, AppError> {
     if (0..=8).contains(&bars) { Ok(bars) } else { Err(AppError::Invalid("The count-in must be 0 to 8 bars.".into())) }
 }
 
+#[tracing::instrument(skip_all, fields(user = %owner.id))]
 pub async fn create(
     db: &impl ConnectionTrait,
     owner: &user::Model,
@@ -112,6 +113,7 @@ pub async fn create(
 
 /// Editors change the composition; who may see it and who may add to it are the owner's to
 /// decide, since widening either shows every member's tracks to more people.
+#[tracing::instrument(skip_all, fields(composition = %c.id))]
 pub async fn update(
     db: &impl ConnectionTrait,
     c: composition::Model,
@@ -178,4 +180,14 @@ pub async fn list_visible(
         }
     }
     Ok(out)
+}
+
+/// Delete a composition (its owner or an admin): its tracks, members and invitations go with it;
+/// the audio stays its owners', and a mixdown still on its way finds it gone.
+#[tracing::instrument(skip_all, fields(composition = %id, user = %u.id))]
+pub async fn delete(db: &impl ConnectionTrait, u: &user::Model, id: Uuid) -> Result<(), AppError> {
+    use sea_orm::ModelTrait;
+    let (c, _) = find(db, Some(u), id, Role::Owner).await?;
+    c.delete(db).await?;
+    Ok(())
 }

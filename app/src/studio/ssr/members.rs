@@ -21,6 +21,7 @@ pub async fn members(db: &impl ConnectionTrait, c: &composition::Model) -> Resul
     Ok(out)
 }
 
+#[tracing::instrument(skip_all, fields(composition = %c.id, member = %user_id))]
 pub async fn set_member(
     db: &impl ConnectionTrait,
     c: &composition::Model,
@@ -48,6 +49,7 @@ pub async fn set_member(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(composition = %c.id, user = %by.id))]
 pub async fn invite(
     db: &impl ConnectionTrait,
     c: &composition::Model,
@@ -118,6 +120,7 @@ pub async fn preview(db: &impl ConnectionTrait, token: &str) -> Result<Invitatio
 ///
 /// The invitation is claimed first, by a conditional update, and the membership is made in the
 /// same transaction: of two people accepting one link at once, exactly one becomes a member.
+#[tracing::instrument(skip_all, fields(user = %u.id))]
 pub async fn accept(
     db: &sea_orm::DatabaseConnection,
     u: &user::Model,

@@ -5,18 +5,25 @@ use super::checks::{longest_frames, mixdown_filename};
 use crate::db::{audio, composition, track};
 use crate::error::AppError;
 
+/// Why a mix of these tracks would be empty.
+fn nothing_to_mix(sounding: bool) -> String {
+    if sounding {
+        "Every track that sounds ends before the composition's start: there is nothing to mix.".into()
+    } else {
+        "Every track is muted: there is nothing to mix.".into()
+    }
+}
+
 /// Frames of the mix rendered and written at a time.
 const MIX_BLOCK_FRAMES: usize = 1 << 16;
 
-/// Render the composition on the server with the same gain and pan law as the browser, store it
-/// as audio of kind `mixdown` (owned by the composition's owner, with its licence) and remember it
-/// on the composition. Each track's canonical audio is decoded in full, so memory grows with the
-/// tracks' own length; the mix itself is written a block at a time.
-pub async fn render_mixdown(
+/// What a mix of `c` would take, or why it cannot be rendered: it has tracks, ends within what
+/// Tutti renders, and every track is stored at the canonical rate. Checked when a mixdown is asked
+/// for (the caller hears why at once) and again when it renders (the tracks may have changed).
+pub async fn plan(
     ctx: &crate::context::ServerContext,
     c: &composition::Model,
-) -> Result<audio::Model, AppError> {
-    use ::audio::mixdown::{TrackMix, mix_frames, mix_range};
+) -> Result<Vec<(track::Model, audio::Model)>, AppError> {
     let rows = track::Entity::find().filter(track::Column::CompositionId.eq(c.id)).all(&ctx.db).await?;
     if rows.is_empty() {
         return Err(AppError::Invalid("The composition has no tracks to mix.".into()));
@@ -35,38 +42,61 @@ pub async fn render_mixdown(
         .map(|(t, a)| i128::from(t.offset_frames) + i128::from(a.frames.max(0)))
         .max()
         .unwrap_or(0);
+    if end <= 0 {
+        let sounding = rows.iter().any(|t| !t.mute && (t.solo || !any_solo));
+        return Err(AppError::Invalid(nothing_to_mix(sounding)));
+    }
     if end > i128::from(longest_frames(&ctx.settings)) {
         return Err(AppError::Invalid(format!(
             "The mixdown would end after {}, later than Tutti renders; move the tracks closer to the start.",
             crate::library::ssr::human_duration(ctx.settings.max_audio_seconds as f64)
         )));
     }
-    let mut decoded = Vec::with_capacity(rows.len());
-    for (t, a) in rows.iter().zip(sources) {
+    for (t, a) in rows.iter().zip(&sources) {
         if a.canonical_rate as u32 != ctx.settings.canonical_rate {
             return Err(AppError::Conflict(format!(
                 "Track '{}' is stored at {} Hz; re-ingest it at the canonical rate.",
                 t.name, a.canonical_rate
             )));
         }
+    }
+    Ok(rows.into_iter().zip(sources).collect())
+}
+
+/// Render the composition on the server with the same gain and pan law as the browser, store it
+/// as audio of kind `mixdown` (owned by the composition's owner, with its licence) and remember it
+/// on the composition. Each track's canonical audio is decoded in full, so memory grows with the
+/// tracks' own length; the mix itself is written a block at a time. Runs as a job
+/// ([`super::mixdown_job`]).
+#[tracing::instrument(skip_all, fields(composition = %c.id))]
+pub async fn render_mixdown(
+    ctx: &crate::context::ServerContext,
+    c: &composition::Model,
+) -> Result<audio::Model, AppError> {
+    use ::audio::mixdown::{TrackMix, mix_frames, mix_range};
+    let planned = plan(ctx, c).await?;
+    let mut decoded = Vec::with_capacity(planned.len());
+    for (t, a) in &planned {
         let flac = ctx
             .store
             .get(&object_store::path::Path::from(a.canonical_key.as_str()))
             .await
-            .map_err(|e| mix_error(&e))?
+            .map_err(|e| AppError::internal("rendering a mixdown", e))?
             .bytes()
             .await
-            .map_err(|e| mix_error(&e))?;
+            .map_err(|e| AppError::internal("rendering a mixdown", e))?;
         decoded.push((t.clone(), flac, a.frames.max(0) as u64));
     }
     let rate = ctx.settings.canonical_rate;
     let tmp_dir = ctx.settings.tmp_dir.clone();
-    let permit = ctx.audio_jobs.clone().acquire_owned().await.map_err(|e| mix_error(&e))?;
+    let permit =
+        ctx.audio_jobs.clone().acquire_owned().await.map_err(|e| AppError::internal("rendering a mixdown", e))?;
     let staged = tokio::task::spawn_blocking(move || -> Result<crate::library::ssr::Staged, AppError> {
         let _permit = permit;
         let mut sources = Vec::with_capacity(decoded.len());
         for (t, flac, frames) in decoded {
-            let (samples, channels) = ::audio::windows::decode_whole(flac, frames).map_err(|e| mix_error(&e))?;
+            let (samples, channels) = ::audio::windows::decode_whole(flac, frames)
+                .map_err(|e| AppError::internal("rendering a mixdown", e))?;
             sources.push((t, samples, channels));
         }
         let tracks: Vec<TrackMix> = sources
@@ -85,11 +115,7 @@ pub async fn render_mixdown(
         if frames == 0 {
             let any_solo = tracks.iter().any(|t| t.solo);
             let sounding = tracks.iter().any(|t| !t.mute && (t.solo || !any_solo));
-            return Err(AppError::Invalid(if sounding {
-                "Every track that sounds ends before the composition's start: there is nothing to mix.".into()
-            } else {
-                "Every track is muted: there is nothing to mix.".into()
-            }));
+            return Err(AppError::Invalid(nothing_to_mix(sounding)));
         }
         // 32-bit float: the sum keeps the tracks' full precision and any peak above full scale
         // (the canonical FLAC made from it is clipped there, like every canonical).
@@ -114,7 +140,7 @@ pub async fn render_mixdown(
         })
     })
     .await
-    .map_err(|e| mix_error(&e))??;
+    .map_err(|e| AppError::internal("rendering a mixdown", e))??;
     let new = crate::library::ssr::NewAudio {
         owner_id: c.owner_id,
         kind: "mixdown",
@@ -139,9 +165,4 @@ pub async fn render_mixdown(
         return Err(AppError::NotFound);
     }
     Ok(a)
-}
-
-fn mix_error(e: &dyn std::fmt::Display) -> AppError {
-    tracing::error!(error = %e, "mixdown failed");
-    AppError::Internal
 }

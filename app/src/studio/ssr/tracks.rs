@@ -88,6 +88,7 @@ fn check_offset(offset: i64, settings: &AppSettings) -> Result<i64, AppError> {
     Ok(offset)
 }
 
+#[tracing::instrument(skip_all, fields(composition = %c.id, user = %author.id))]
 pub async fn add_track(
     db: &impl ConnectionTrait,
     settings: &AppSettings,
@@ -169,6 +170,7 @@ pub fn may_change(author: Uuid, role: Role, user: Uuid) -> bool {
     role >= Role::Editor || (role >= Role::Contributor && author == user)
 }
 
+#[tracing::instrument(skip_all, fields(track = %id, user = %u.id))]
 pub async fn update_track(
     db: &impl ConnectionTrait,
     settings: &AppSettings,
@@ -225,6 +227,7 @@ pub async fn update_track(
     })
 }
 
+#[tracing::instrument(skip_all, fields(track = %id, user = %u.id))]
 pub async fn delete_track(db: &impl ConnectionTrait, u: &user::Model, id: Uuid) -> Result<(), AppError> {
     let (t, _, role) = find_track(db, Some(u), id).await?;
     if !may_edit(&t, role, u) {

@@ -26,11 +26,7 @@ use uuid::Uuid;
 use crate::context::ServerContext;
 use crate::db::job;
 
-pub const QUEUED: &str = "queued";
-pub const RUNNING: &str = "running";
-pub const DONE: &str = "done";
-pub const FAILED: &str = "failed";
-pub const CANCELLED: &str = "cancelled";
+pub use crate::domain::JobState;
 
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 5;
 /// The first retry waits this long; each further one twice as long, up to [`BACKOFF_MAX_MS`].
@@ -74,20 +70,28 @@ pub fn wake(ctx: &ServerContext) {
     ctx.runtime.get::<JobWake>().0.notify_one();
 }
 
-/// Add a job. `db` may be the caller's transaction: the job exists exactly when its write does.
-pub async fn enqueue(db: &impl ConnectionTrait, kind: &str, payload: &str) -> Result<job::Model, DbErr> {
+/// Add a job, asked for by `requested_by` (who may then see and cancel it). `db` may be the
+/// caller's transaction: the job exists exactly when its write does.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    payload: &str,
+    requested_by: Option<Uuid>,
+) -> Result<job::Model, DbErr> {
     let now = Utc::now();
     job::ActiveModel {
         id: Set(Uuid::new_v4()),
         kind: Set(kind.into()),
         payload: Set(payload.into()),
-        state: Set(QUEUED.into()),
+        state: Set(JobState::Queued),
         attempts: Set(0),
         max_attempts: Set(DEFAULT_MAX_ATTEMPTS),
         run_after: Set(now.timestamp_millis()),
         heartbeat_at: Set(None),
         worker: Set(None),
         error: Set(None),
+        requested_by: Set(requested_by),
+        result: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -99,7 +103,10 @@ pub async fn enqueue(db: &impl ConnectionTrait, kind: &str, payload: &str) -> Re
 /// heartbeat is older than `stale_after`. The job comes back running, with `attempts` counting
 /// this claim. One statement picks and marks the row: on PostgreSQL the pick locks it with
 /// `FOR UPDATE SKIP LOCKED`, so concurrent claims take different jobs; SQLite runs it in a write
-/// transaction (one writer at a time).
+/// transaction (one writer at a time). The columns are named, not `*`: SQLite counts a `*` when
+/// the statement is prepared, on a pooled connection that may still hold the schema from before a
+/// migration added a column, and re-prepares it on its first step with the new count, which sqlx
+/// does not expect.
 pub async fn claim(db: &DatabaseConnection, worker: &str, stale_after: Duration) -> Result<Option<job::Model>, DbErr> {
     let now = now_ms();
     let cutoff = now - stale_after.as_millis() as i64;
@@ -110,7 +117,8 @@ pub async fn claim(db: &DatabaseConnection, worker: &str, stale_after: Duration)
          WHERE id = (SELECT id FROM jobs \
              WHERE (state = 'queued' AND run_after <= $2) OR (state = 'running' AND heartbeat_at < $4) \
              ORDER BY run_after, created_at LIMIT 1 {lock}) \
-         RETURNING *"
+         RETURNING id, kind, payload, state, attempts, max_attempts, run_after, heartbeat_at, worker, error, \
+           requested_by, result, created_at, updated_at"
     );
     let values: Vec<Value> = vec![worker.into(), now.into(), Utc::now().into(), cutoff.into()];
     if backend == DatabaseBackend::Postgres {
@@ -130,7 +138,7 @@ fn owned(id: Uuid, worker: &str) -> sea_orm::Condition {
     sea_orm::Condition::all()
         .add(job::Column::Id.eq(id))
         .add(job::Column::Worker.eq(worker))
-        .add(job::Column::State.eq(RUNNING))
+        .add(job::Column::State.eq(JobState::Running))
 }
 
 /// Record that `worker` is still running `id`. False when the job is no longer its own
@@ -144,10 +152,11 @@ pub async fn heartbeat(db: &impl ConnectionTrait, id: Uuid, worker: &str) -> Res
     Ok(r.rows_affected == 1)
 }
 
-/// The job succeeded. False when it was no longer `worker`'s.
-pub async fn complete(db: &impl ConnectionTrait, id: Uuid, worker: &str) -> Result<bool, DbErr> {
+/// The job succeeded, producing `result` (JSON text). False when it was no longer `worker`'s.
+pub async fn complete(db: &impl ConnectionTrait, id: Uuid, worker: &str, result: Option<&str>) -> Result<bool, DbErr> {
     let r = job::Entity::update_many()
-        .col_expr(job::Column::State, Expr::value(DONE))
+        .col_expr(job::Column::State, Expr::value(JobState::Done))
+        .col_expr(job::Column::Result, Expr::value(result.map(str::to_string)))
         .col_expr(job::Column::Error, Expr::value(Value::String(None)))
         .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(owned(id, worker))
@@ -174,12 +183,18 @@ pub fn backoff_ms(attempts: i32) -> i64 {
 }
 
 /// The attempt `job` (as claimed) failed with `error`: queue it again after a backoff, or fail it
-/// for good once its attempts are used up.
-pub async fn fail(db: &impl ConnectionTrait, job: &job::Model, worker: &str, error: &str) -> Result<Failed, DbErr> {
-    let give_up = job.attempts >= job.max_attempts;
+/// for good once its attempts are used up (or at once when another attempt cannot do better).
+pub async fn fail(
+    db: &impl ConnectionTrait,
+    job: &job::Model,
+    worker: &str,
+    error: &JobError,
+) -> Result<Failed, DbErr> {
+    let give_up = job.attempts >= job.max_attempts || matches!(error, JobError::Fatal(_));
+    let error = error.message();
     let run_after = now_ms() + backoff_ms(job.attempts);
     let r = job::Entity::update_many()
-        .col_expr(job::Column::State, Expr::value(if give_up { FAILED } else { QUEUED }))
+        .col_expr(job::Column::State, Expr::value(if give_up { JobState::Failed } else { JobState::Queued }))
         .col_expr(job::Column::Error, Expr::value(error))
         .col_expr(job::Column::RunAfter, Expr::value(run_after))
         .col_expr(job::Column::Worker, Expr::value(Value::String(None)))
@@ -199,10 +214,10 @@ pub async fn fail(db: &impl ConnectionTrait, job: &job::Model, worker: &str, err
 /// after the worker's next heartbeat. False when the job had already ended.
 pub async fn cancel(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
     let r = job::Entity::update_many()
-        .col_expr(job::Column::State, Expr::value(CANCELLED))
+        .col_expr(job::Column::State, Expr::value(JobState::Cancelled))
         .col_expr(job::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(job::Column::Id.eq(id))
-        .filter(job::Column::State.is_in([QUEUED, RUNNING]))
+        .filter(job::Column::State.is_in([JobState::Queued, JobState::Running]))
         .exec(db)
         .await?;
     Ok(r.rows_affected == 1)
@@ -228,10 +243,36 @@ impl JobRun {
     }
 }
 
+/// Why an attempt failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobError {
+    /// Something that may pass (a lost connection, a busy store): retried with backoff.
+    Retry(String),
+    /// Another attempt would fail the same way (the input is invalid): failed at once.
+    Fatal(String),
+}
+
+impl JobError {
+    pub fn message(&self) -> &str {
+        match self {
+            JobError::Retry(m) | JobError::Fatal(m) => m,
+        }
+    }
+}
+
+impl From<String> for JobError {
+    fn from(m: String) -> Self {
+        JobError::Retry(m)
+    }
+}
+
+/// What a finished attempt produced: JSON text kept as the job's result, or nothing.
+pub type JobOutput = Option<String>;
+
 /// The code that runs one kind of job.
 pub trait Handler: Send + Sync {
-    /// Run one attempt. An error is retried (with backoff) until the attempts are used up.
-    fn run(&self, ctx: ServerContext, run: Arc<JobRun>) -> BoxFuture<'static, Result<(), String>>;
+    /// Run one attempt. A `Retry` error is retried (with backoff) until the attempts are used up.
+    fn run(&self, ctx: ServerContext, run: Arc<JobRun>) -> BoxFuture<'static, Result<JobOutput, JobError>>;
 
     /// The job failed for good (its last attempt failed, or its workers kept dying): record it
     /// where the job's own progress is shown.
@@ -272,7 +313,7 @@ async fn run_one(ctx: &ServerContext, handlers: &Handlers, settings: &WorkerSett
         // A newer server may know the kind: retried with backoff, and failed when none does.
         let error = format!("no handler for job kind {:?}", job.kind);
         tracing::warn!(job = %id, "{error}");
-        let _ = fail(&ctx.db, &job, worker, &error).await;
+        let _ = fail(&ctx.db, &job, worker, &JobError::Retry(error)).await;
         return;
     };
     if job.attempts > job.max_attempts {
@@ -281,7 +322,7 @@ async fn run_one(ctx: &ServerContext, handlers: &Handlers, settings: &WorkerSett
             Some(e) => format!("{e} (then its worker stopped)"),
             None => "its worker stopped during every attempt".into(),
         };
-        if fail(&ctx.db, &job, worker, &error).await.is_ok_and(|f| f == Failed::GaveUp) {
+        if fail(&ctx.db, &job, worker, &JobError::Fatal(error.clone())).await.is_ok_and(|f| f == Failed::GaveUp) {
             handler.failed(ctx.clone(), job, error).await;
         }
         return;
@@ -309,8 +350,8 @@ async fn run_one(ctx: &ServerContext, handlers: &Handlers, settings: &WorkerSett
         r = beat => r,
     };
     let error = match outcome {
-        Ok(Ok(())) => {
-            match complete(&ctx.db, id, worker).await {
+        Ok(Ok(output)) => {
+            match complete(&ctx.db, id, worker, output.as_deref()).await {
                 Ok(true) => tracing::info!(job = %id, "job done"),
                 Ok(false) => {}
                 Err(e) => tracing::warn!(job = %id, error = %e, "could not record a finished job"),
@@ -318,15 +359,15 @@ async fn run_one(ctx: &ServerContext, handlers: &Handlers, settings: &WorkerSett
             return;
         }
         Ok(Err(e)) => e,
-        Err(_) => "the job panicked".to_string(),
+        Err(_) => JobError::Retry("the job panicked".to_string()),
     };
     match fail(&ctx.db, &job, worker, &error).await {
         Ok(Failed::Retry { run_after }) => {
-            tracing::warn!(job = %id, %error, retry_in_ms = run_after - now_ms(), "job failed; will retry")
+            tracing::warn!(job = %id, error = error.message(), retry_in_ms = run_after - now_ms(), "job failed; will retry")
         }
         Ok(Failed::GaveUp) => {
-            tracing::error!(job = %id, %error, "job failed for good");
-            handler.failed(ctx.clone(), job, error).await;
+            tracing::error!(job = %id, error = error.message(), "job failed for good");
+            handler.failed(ctx.clone(), job, error.message().to_string()).await;
         }
         Ok(Failed::Lost) => {}
         Err(e) => tracing::warn!(job = %id, error = %e, "could not record a failed job"),
