@@ -1,5 +1,5 @@
 //! The domain's shared vocabulary, the same in the browser and on the server: roles, visibility,
-//! answers, job states. Each value is parsed once at the edge; code past it cannot hold an invalid one.
+//! answers, audio kinds, job states. Each value is parsed once at the edge; code past it cannot hold an invalid one.
 use serde::{Deserialize, Serialize};
 
 /// Roles in a composition, weakest first.
@@ -105,6 +105,37 @@ impl JobState {
             JobState::Done => "done",
             JobState::Failed => "failed",
             JobState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// What an audio object is. Stored as text; only `upload` and `recording` come from clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
+#[serde(rename_all = "snake_case")]
+pub enum AudioKind {
+    /// A file a user uploaded.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "upload"))]
+    Upload,
+    /// A take recorded in the studio.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "recording"))]
+    Recording,
+    /// Cut from a source by the task builder.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "clip"))]
+    Clip,
+    /// A composition's mix, rendered on the server.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "mixdown"))]
+    Mixdown,
+}
+
+impl AudioKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AudioKind::Upload => "upload",
+            AudioKind::Recording => "recording",
+            AudioKind::Clip => "clip",
+            AudioKind::Mixdown => "mixdown",
         }
     }
 }

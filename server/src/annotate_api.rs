@@ -6,16 +6,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use app::annotate::{AnnotatorStats, Receipt, Submission};
 use app::auth::ssr::{RequireAdmin, RequireUser};
 use app::campaigns::builder::{job_info, start_build};
+use app::campaigns::listing::{Agreement, TaskRow};
 use app::campaigns::store::{campaign_info, create_campaign};
 use app::campaigns::{BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign};
-use app::db::{build_job, campaign, task, task_label};
 use app::error::AppError;
 
 use crate::AppState;
@@ -36,10 +35,6 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/{id}/gold", put(set_gold))
 }
 
-async fn find_campaign(s: &AppState, id: Uuid) -> Result<campaign::Model, AppError> {
-    campaign::Entity::find_by_id(id).one(&s.ctx.db).await?.ok_or(AppError::NotFound)
-}
-
 async fn new_campaign(
     State(s): State<AppState>,
     RequireAdmin(admin): RequireAdmin,
@@ -54,15 +49,7 @@ async fn list_campaigns(
     State(s): State<AppState>,
     RequireUser(user): RequireUser,
 ) -> Result<Json<Vec<CampaignInfo>>, AppError> {
-    let mut q = campaign::Entity::find().order_by_desc(campaign::Column::CreatedAt);
-    if !user.is_admin {
-        q = q.filter(campaign::Column::IsOpen.eq(true));
-    }
-    let mut out = Vec::new();
-    for c in q.all(&s.ctx.db).await? {
-        out.push(campaign_info(&s.ctx.db, &c).await?);
-    }
-    Ok(Json(out))
+    Ok(Json(app::campaigns::listing::list_visible(&s.ctx.db, &user).await?))
 }
 
 async fn get_campaign(
@@ -99,21 +86,7 @@ async fn get_build(
     _: RequireAdmin,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<BuildJobInfo>, AppError> {
-    let job = build_job::Entity::find_by_id(id).one(&s.ctx.db).await?.ok_or(AppError::NotFound)?;
-    Ok(Json(job_info(&job)))
-}
-
-#[derive(Serialize)]
-struct TaskRow {
-    id: Uuid,
-    clip_id: Uuid,
-    source_id: Uuid,
-    offset_frames: i64,
-    is_gold: bool,
-    annotations: i32,
-    required: i32,
-    complete: bool,
-    labels: Vec<task_label::Model>,
+    Ok(Json(app::campaigns::builder::find_job(&s.ctx.db, id).await?))
 }
 
 async fn tasks(
@@ -121,46 +94,7 @@ async fn tasks(
     _: RequireAdmin,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<TaskRow>>, AppError> {
-    let c = find_campaign(&s, id).await?;
-    let rows = task::Entity::find()
-        .filter(task::Column::CampaignId.eq(c.id))
-        .order_by_asc(task::Column::SourceId)
-        .order_by_asc(task::Column::OffsetFrames)
-        .all(&s.ctx.db)
-        .await?;
-    // By subquery: a list of every task id would pass SQLite's limit on bound values.
-    let of_campaign = sea_orm::sea_query::Query::select()
-        .column(task::Column::Id)
-        .from(task::Entity)
-        .and_where(task::Column::CampaignId.eq(c.id))
-        .to_owned();
-    let mut labels: BTreeMap<Uuid, Vec<task_label::Model>> = BTreeMap::new();
-    for l in
-        task_label::Entity::find().filter(task_label::Column::TaskId.in_subquery(of_campaign)).all(&s.ctx.db).await?
-    {
-        labels.entry(l.task_id).or_default().push(l);
-    }
-    Ok(Json(
-        rows.into_iter()
-            .map(|t| TaskRow {
-                labels: labels.remove(&t.id).unwrap_or_default(),
-                id: t.id,
-                clip_id: t.clip_id,
-                source_id: t.source_id,
-                offset_frames: t.offset_frames,
-                is_gold: t.is_gold,
-                annotations: t.annotations_count,
-                required: t.annotations_required,
-                complete: t.is_complete,
-            })
-            .collect(),
-    ))
-}
-
-#[derive(Serialize)]
-struct Agreement {
-    instrument: String,
-    alpha: Option<f64>,
+    Ok(Json(app::campaigns::listing::task_rows(&s.ctx.db, id).await?))
 }
 
 async fn agreement(
@@ -168,9 +102,7 @@ async fn agreement(
     _: RequireAdmin,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<Agreement>>, AppError> {
-    let c = find_campaign(&s, id).await?;
-    let rows = app::campaigns::labels::agreement(&s.ctx.db, &c).await?;
-    Ok(Json(rows.into_iter().map(|(instrument, alpha)| Agreement { instrument, alpha }).collect()))
+    Ok(Json(app::campaigns::listing::agreement(&s.ctx.db, id).await?))
 }
 
 async fn stats(

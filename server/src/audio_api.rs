@@ -65,7 +65,7 @@ async fn upload(
     }
     let mut license = None;
     let mut public = false;
-    let mut kind = "upload";
+    let mut kind = app::domain::AudioKind::Upload;
     let mut staged = None;
     let bad_form = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -80,7 +80,7 @@ pub async fn import_dir(
                 .map_err(|e| e.to_string())?;
                 let new = NewAudio {
                     owner_id,
-                    kind: "upload",
+                    kind: app::domain::AudioKind::Upload,
                     filename: audio::text::clean_file_name(&name),
                     license,
                     is_public: public,

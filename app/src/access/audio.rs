@@ -24,7 +24,7 @@ pub async fn visible_audio(
         return Ok(a);
     }
     // An annotator may hear the clip of a task they hold or have answered, nothing else of the source.
-    if a.kind == "clip"
+    if a.kind == crate::domain::AudioKind::Clip
         && let Some(u) = viewer
         && annotates_clip(ctx, u.id, a.id).await?
     {

@@ -20,16 +20,9 @@ pub struct SourceChoice {
 
 #[server(endpoint = "list_campaigns_admin")]
 pub async fn list_campaigns_admin() -> Result<Vec<CampaignInfo>, AppError> {
-    use sea_orm::{EntityTrait, QueryOrder};
-    crate::auth::ssr::require_admin().await?;
+    let admin = crate::auth::ssr::require_admin().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let mut out = Vec::new();
-    for c in
-        crate::db::campaign::Entity::find().order_by_desc(crate::db::campaign::Column::CreatedAt).all(&ctx.db).await?
-    {
-        out.push(super::store::campaign_info(&ctx.db, &c).await?);
-    }
-    Ok(out)
+    super::listing::list_visible(&ctx.db, &admin).await
 }
 
 #[server(endpoint = "create_campaign", input = server_fn::codec::Json)]
@@ -111,10 +104,9 @@ pub async fn latest_build_jobs() -> Result<Vec<BuildJobInfo>, AppError> {
 /// Krippendorff's alpha per instrument over the campaign's answers so far (`None`: too few).
 #[server(endpoint = "campaign_agreement")]
 pub async fn campaign_agreement(campaign_id: Uuid) -> Result<Vec<(String, Option<f64>)>, AppError> {
-    use sea_orm::EntityTrait;
     crate::auth::ssr::require_admin().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let c = crate::db::campaign::Entity::find_by_id(campaign_id).one(&ctx.db).await?.ok_or(AppError::NotFound)?;
+    let c = super::listing::find(&ctx.db, campaign_id).await?;
     super::labels::agreement(&ctx.db, &c).await
 }
 
@@ -128,11 +120,9 @@ pub async fn start_build_fn(campaign_id: Uuid, request: BuildRequest) -> Result<
 
 #[server(endpoint = "get_build_job")]
 pub async fn get_build_job(id: Uuid) -> Result<BuildJobInfo, AppError> {
-    use sea_orm::EntityTrait;
     crate::auth::ssr::require_admin().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let job = crate::db::build_job::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AppError::NotFound)?;
-    Ok(super::builder::job_info(&job))
+    super::builder::find_job(&ctx.db, id).await
 }
 
 #[server(endpoint = "list_sources")]
@@ -143,7 +133,7 @@ pub async fn list_sources() -> Result<Vec<SourceChoice>, AppError> {
     let owners: std::collections::HashMap<Uuid, String> =
         crate::db::user::Entity::find().all(&ctx.db).await?.into_iter().map(|u| (u.id, u.display_name)).collect();
     let rows = crate::db::audio::Entity::find()
-        .filter(crate::db::audio::Column::Kind.ne("clip"))
+        .filter(crate::db::audio::Column::Kind.ne(crate::domain::AudioKind::Clip))
         .order_by_desc(crate::db::audio::Column::CreatedAt)
         .all(&ctx.db)
         .await?;

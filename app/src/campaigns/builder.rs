@@ -4,18 +4,26 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    SqlErr,
 };
 use uuid::Uuid;
 
 use super::{BuildJobInfo, BuildRequest, Sources, clip_offsets};
 use crate::context::ServerContext;
 use crate::db::{audio, build_job, campaign, task, user};
+use crate::domain::AudioKind;
 use crate::error::AppError;
 use crate::library::ssr::{NewAudio, Staged, ingest};
 use ::audio::windows::Window;
 
 pub const DEFAULT_SILENCE_DB: f64 = -50.0;
+
+/// A build's progress record (admin surfaces).
+pub async fn find_job(db: &impl ConnectionTrait, id: Uuid) -> Result<BuildJobInfo, AppError> {
+    let job = build_job::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    Ok(job_info(&job))
+}
 
 pub fn job_info(j: &build_job::Model) -> BuildJobInfo {
     BuildJobInfo {
@@ -37,9 +45,9 @@ pub fn job_info(j: &build_job::Model) -> BuildJobInfo {
 /// Audio that can be cut into clips: uploads, recordings and mixdowns (never clips of clips).
 async fn resolve_sources(ctx: &ServerContext, sources: &Sources) -> Result<Vec<audio::Model>, AppError> {
     let kinds = Condition::any()
-        .add(audio::Column::Kind.eq("upload"))
-        .add(audio::Column::Kind.eq("recording"))
-        .add(audio::Column::Kind.eq("mixdown"));
+        .add(audio::Column::Kind.eq(AudioKind::Upload))
+        .add(audio::Column::Kind.eq(AudioKind::Recording))
+        .add(audio::Column::Kind.eq(AudioKind::Mixdown));
     let query =
         audio::Entity::find().filter(kinds).order_by_asc(audio::Column::CreatedAt).order_by_asc(audio::Column::Id);
     let found = match sources {
@@ -308,7 +316,7 @@ async fn make_task(
     let stem = source.original_filename.rsplit_once('.').map(|(s, _)| s).unwrap_or(&source.original_filename);
     let new = NewAudio {
         owner_id: source.owner_id,
-        kind: "clip",
+        kind: AudioKind::Clip,
         filename: format!("{stem} @ {:.2}s.wav", offset as f64 / source.canonical_rate as f64),
         license: source.license.clone(),
         is_public: source.is_public,

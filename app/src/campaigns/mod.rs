@@ -9,6 +9,8 @@ pub mod cache;
 pub mod instructions;
 #[cfg(feature = "ssr")]
 pub mod labels;
+#[cfg(feature = "ssr")]
+pub mod listing;
 mod model;
 mod pages;
 #[cfg(feature = "ssr")]

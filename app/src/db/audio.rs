@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::AudioKind;
+
 /// One piece of audio: the original bytes, its canonical lossless rendition and its peaks.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "audio")]
@@ -7,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// upload | recording | clip | mixdown
-    pub kind: String,
+    pub kind: AudioKind,
     pub parent_id: Option<Uuid>,
     pub parent_offset_frames: Option<i64>,
     /// The composition a mixdown renders (mixdowns only).

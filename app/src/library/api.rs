@@ -16,7 +16,7 @@ pub const LICENSES: [(&str, &str); 6] = [
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AudioInfo {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: crate::domain::AudioKind,
     pub owner_id: Uuid,
     pub is_public: bool,
     pub sha256: String,
@@ -82,7 +82,7 @@ pub async fn list_my_audio() -> Result<Vec<AudioCard>, AppError> {
     // Clips cut for campaigns are the campaigns' business, not the owner's library.
     let rows = crate::db::audio::Entity::find()
         .filter(crate::db::audio::Column::OwnerId.eq(user.id))
-        .filter(crate::db::audio::Column::Kind.ne("clip"))
+        .filter(crate::db::audio::Column::Kind.ne(crate::domain::AudioKind::Clip))
         .order_by_desc(crate::db::audio::Column::CreatedAt)
         .all(&ctx.db)
         .await?;

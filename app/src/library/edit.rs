@@ -10,6 +10,7 @@ use super::ssr::{Ingested, NewAudio, Staged, check_license, ingest};
 use crate::access::audio::visible_audio;
 use crate::context::ServerContext;
 use crate::db::{audio, user};
+use crate::domain::AudioKind;
 use crate::error::AppError;
 
 /// Whose audio a listing shows.
@@ -50,10 +51,10 @@ pub fn parse_public(value: &str) -> Result<bool, AppError> {
 
 /// The `kind` field of an upload form. A client uploads a file or a take recorded in the studio;
 /// clips and mixdowns are only ever made by the server.
-pub fn upload_kind(value: &str) -> Result<&'static str, AppError> {
+pub fn upload_kind(value: &str) -> Result<AudioKind, AppError> {
     match value.trim() {
-        "" | "upload" => Ok("upload"),
-        "recording" => Ok("recording"),
+        "" | "upload" => Ok(AudioKind::Upload),
+        "recording" => Ok(AudioKind::Recording),
         other => Err(AppError::Invalid(format!("Unknown audio kind '{other}': an upload is 'upload' or 'recording'."))),
     }
 }
@@ -65,12 +66,12 @@ pub struct Upload {
     pub license: Option<String>,
     pub public: bool,
     /// From [`upload_kind`].
-    pub kind: &'static str,
+    pub kind: AudioKind,
 }
 
 /// Ingest an uploaded file for `user`: the licence is checked (the server's default when none
 /// is given) and the name cleaned. Uploading the same bytes twice gives the same record back.
-#[tracing::instrument(skip_all, fields(user_id = %user.id, kind = upload.kind))]
+#[tracing::instrument(skip_all, fields(user_id = %user.id, kind = upload.kind.as_str()))]
 pub async fn upload_audio(
     ctx: &ServerContext,
     user: &user::Model,
@@ -143,7 +144,7 @@ async fn clips_follow_source(db: &impl sea_orm::ConnectionTrait, source: &audio:
         .col_expr(audio::Column::IsPublic, Expr::value(source.is_public))
         .col_expr(audio::Column::License, Expr::value(source.license.clone()))
         .filter(audio::Column::ParentId.eq(source.id))
-        .filter(audio::Column::Kind.eq("clip"))
+        .filter(audio::Column::Kind.eq(AudioKind::Clip))
         .exec(db)
         .await?;
     Ok(())
@@ -162,8 +163,8 @@ mod tests {
             assert_eq!(parse_public(no), Ok(false), "{no}");
         }
         assert!(matches!(parse_public("maybe"), Err(AppError::Invalid(m)) if m.contains("'maybe'")));
-        assert_eq!(upload_kind(""), Ok("upload"));
-        assert_eq!(upload_kind(" recording "), Ok("recording"));
+        assert_eq!(upload_kind(""), Ok(AudioKind::Upload));
+        assert_eq!(upload_kind(" recording "), Ok(AudioKind::Recording));
         assert!(matches!(upload_kind("clip"), Err(AppError::Invalid(_))));
         assert!(matches!(upload_kind("mixdown"), Err(AppError::Invalid(_))));
     }

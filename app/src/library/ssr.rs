@@ -15,13 +15,14 @@ use uuid::Uuid;
 use super::{AudioInfo, LICENSES};
 use crate::context::ServerContext;
 use crate::db::audio;
+use crate::domain::AudioKind;
 use crate::error::AppError;
 use crate::storage::{delete_quietly, put_bytes, put_file};
 
 pub fn info(a: &audio::Model) -> AudioInfo {
     AudioInfo {
         id: a.id,
-        kind: a.kind.clone(),
+        kind: a.kind,
         owner_id: a.owner_id,
         is_public: a.is_public,
         sha256: a.sha256.clone(),
@@ -156,7 +157,7 @@ pub fn stage_path(ctx: &ServerContext, path: &Path) -> Result<Staged, AppError> 
 
 pub struct NewAudio {
     pub owner_id: Uuid,
-    pub kind: &'static str,
+    pub kind: AudioKind,
     pub filename: String,
     pub license: String,
     pub is_public: bool,
@@ -205,7 +206,7 @@ fn extension(filename: &str) -> Option<String> {
 /// Ingest staged bytes: decode, resample, encode the canonical FLAC with peaks and loudness (on the
 /// blocking pool, at most `audio_jobs` at once), store the three objects, then write the row.
 /// Any failure leaves no object, no row and no temporary file.
-#[tracing::instrument(skip_all, fields(owner_id = %new.owner_id, kind = new.kind, bytes = staged.bytes))]
+#[tracing::instrument(skip_all, fields(owner_id = %new.owner_id, kind = new.kind.as_str(), bytes = staged.bytes))]
 pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Result<Ingested, AppError> {
     if staged.bytes == 0 {
         return Err(AppError::Invalid(format!("{} is empty.", new.filename)));
@@ -263,7 +264,7 @@ pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Resul
     }
     let row = audio::ActiveModel {
         id: Set(id),
-        kind: Set(new.kind.to_string()),
+        kind: Set(new.kind),
         parent_id: Set(new.parent_id),
         parent_offset_frames: Set(new.parent_offset_frames),
         composition_id: Set(new.composition_id),

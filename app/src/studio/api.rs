@@ -35,7 +35,7 @@ pub async fn get_composition(id: Uuid) -> Result<CompositionView, AppError> {
     let my_audio = match &user {
         Some(u) if role >= Role::Contributor => crate::db::audio::Entity::find()
             .filter(crate::db::audio::Column::OwnerId.eq(u.id))
-            .filter(crate::db::audio::Column::Kind.ne("clip"))
+            .filter(crate::db::audio::Column::Kind.ne(crate::domain::AudioKind::Clip))
             .order_by_desc(crate::db::audio::Column::CreatedAt)
             .all(&ctx.db)
             .await?

@@ -163,7 +163,7 @@ async fn an_audio_is_changed_by_its_owner_only_and_its_clips_follow_it() {
     let clip_id = Uuid::new_v4();
     let mut clip = source.clone();
     clip.id = clip_id;
-    clip.kind = "clip".into();
+    clip.kind = app::domain::AudioKind::Clip;
     clip.parent_id = Some(id);
     clip.parent_offset_frames = Some(0);
     clip.sha256 = "0".repeat(64);

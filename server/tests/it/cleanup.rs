@@ -497,7 +497,7 @@ async fn concurrent_sweeps_share_the_work_and_never_touch_rows() {
         if i % 2 == 0 {
             app::db::audio::ActiveModel {
                 id: Set(id),
-                kind: Set("upload".into()),
+                kind: Set(app::domain::AudioKind::Upload),
                 owner_id: Set(owner.id),
                 is_public: Set(false),
                 sha256: Set(id.to_string()),

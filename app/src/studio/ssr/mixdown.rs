@@ -143,7 +143,7 @@ pub async fn render_mixdown(
     .map_err(|e| AppError::internal("rendering a mixdown", e))??;
     let new = crate::library::ssr::NewAudio {
         owner_id: c.owner_id,
-        kind: "mixdown",
+        kind: crate::domain::AudioKind::Mixdown,
         filename: mixdown_filename(&c.title),
         license: c.license.clone(),
         // Never public by itself: whoever sees the composition hears its mixdown

@@ -104,7 +104,7 @@ pub async fn add_track(
     if !own && !(role >= Role::Editor && (a.is_public || author.is_admin)) {
         return Err(AppError::NotFound);
     }
-    if a.kind == "clip" {
+    if a.kind == crate::domain::AudioKind::Clip {
         return Err(AppError::Invalid("Clips cannot be used as tracks.".into()));
     }
     let name = check_title(&new.name)?;
