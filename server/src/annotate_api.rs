@@ -18,7 +18,7 @@ use app::campaigns::{BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, 
 use app::error::AppError;
 
 use crate::AppState;
-use crate::api::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -20,8 +20,8 @@ use app::library::edit::{
 use app::library::ssr::{info, original_content_type, stage};
 
 use crate::AppState;
-use crate::api::{ApiJson, ApiPath, ApiQuery, ApiRejection};
 use crate::config::Config;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ApiRejection};
 
 /// Multipart framing and the small text fields on top of the file itself.
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;

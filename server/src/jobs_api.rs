@@ -11,7 +11,7 @@ use app::error::AppError;
 use app::jobs::JobInfo;
 
 use crate::AppState;
-use crate::api::ApiPath;
+use crate::extract::ApiPath;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/{id}", get(show).delete(cancel))

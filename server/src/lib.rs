@@ -9,6 +9,7 @@ pub mod cleanup;
 pub mod cleanup_api;
 pub mod config;
 pub mod csrf;
+pub mod extract;
 pub mod import;
 pub mod jobs_api;
 mod refusal;

@@ -16,7 +16,7 @@ use app::studio::{
 };
 
 use crate::AppState;
-use crate::api::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath};
 
 pub fn router() -> Router<AppState> {
     Router::new()
