@@ -58,6 +58,12 @@ impl AppError {
     }
 }
 
+impl From<crate::domain::Invalid> for AppError {
+    fn from(e: crate::domain::Invalid) -> Self {
+        AppError::Invalid(e.0)
+    }
+}
+
 /// `text` trimmed, or `Invalid(message)` when it is longer than `max_chars` characters.
 pub fn within(text: &str, max_chars: usize, message: &str) -> Result<String, AppError> {
     let text = text.trim();

@@ -1,5 +1,6 @@
 //! Checks and limits shared by compositions, tracks, collections and the mixdown.
 use crate::context::AppSettings;
+use crate::domain::Title;
 use crate::error::AppError;
 
 /// A free-text description: trimmed, at most 5,000 characters.
@@ -7,12 +8,9 @@ pub fn check_description(d: &str) -> Result<String, AppError> {
     crate::error::within(d, 5_000, "Keep the description under 5,000 characters.")
 }
 
+/// A title or name (see [`Title`]).
 pub(super) fn check_title(t: &str) -> Result<String, AppError> {
-    let t = t.trim();
-    if t.is_empty() || t.chars().count() > 200 {
-        return Err(AppError::Invalid("Give it a title of 1 to 200 characters.".into()));
-    }
-    Ok(t.to_string())
+    Ok(Title::parse(t)?.into_string())
 }
 
 /// What a composition's mixdown is called.

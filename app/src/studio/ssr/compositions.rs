@@ -7,6 +7,7 @@ use super::checks::mixdown_filename;
 use super::checks::{check_description, check_title};
 use crate::access::composition::access;
 use crate::db::{audio, composition, member, user};
+use crate::domain::{CountIn, Meter, Tempo};
 use crate::error::AppError;
 use crate::studio::{CompositionInfo, CompositionPatch, NewComposition, Role, Visibility};
 
@@ -45,25 +46,6 @@ pub fn info(c: &composition::Model, role: Role) -> CompositionInfo {
     }
 }
 
-fn check_tempo(bpm: f64) -> Result<f64, AppError> {
-    if (20.0..=400.0).contains(&bpm) {
-        Ok(bpm)
-    } else {
-        Err(AppError::Invalid("The tempo must be 20 to 400 BPM.".into()))
-    }
-}
-
-fn check_meter(beats: i32, unit: i32) -> Result<(i32, i32), AppError> {
-    if !(1..=32).contains(&beats) || ![1, 2, 4, 8, 16, 32].contains(&unit) {
-        return Err(AppError::Invalid("The meter must be 1–32 beats of a 1, 2, 4, 8, 16 or 32 note.".into()));
-    }
-    Ok((beats, unit))
-}
-
-fn check_count_in(bars: i32) -> Result<i32, AppError> {
-    if (0..=8).contains(&bars) { Ok(bars) } else { Err(AppError::Invalid("The count-in must be 0 to 8 bars.".into())) }
-}
-
 #[tracing::instrument(skip_all, fields(user = %owner.id))]
 pub async fn create(
     db: &impl ConnectionTrait,
@@ -72,9 +54,10 @@ pub async fn create(
     default_license: &str,
 ) -> Result<composition::Model, AppError> {
     let title = check_title(&new.title)?;
-    let tempo = check_tempo(new.tempo_bpm.unwrap_or(120.0))?;
-    let (beats, unit) = check_meter(new.meter_beats.unwrap_or(4), new.meter_unit.unwrap_or(4))?;
-    let count_in = check_count_in(new.count_in_bars.unwrap_or(1))?;
+    let tempo = Tempo::parse(new.tempo_bpm.unwrap_or(120.0))?.bpm();
+    let meter = Meter::parse(new.meter_beats.unwrap_or(4), new.meter_unit.unwrap_or(4))?;
+    let (beats, unit) = (meter.beats(), meter.unit());
+    let count_in = CountIn::parse(new.count_in_bars.unwrap_or(1))?.bars();
     let license = crate::library::ssr::check_license(new.license.as_deref(), default_license)?;
     if let Some(cid) = new.collection_id {
         let col = crate::db::collection::Entity::find_by_id(cid).one(db).await?.ok_or(AppError::NotFound)?;
@@ -135,15 +118,16 @@ pub async fn update(
         a.description = Set(check_description(&d)?);
     }
     if let Some(bpm) = patch.tempo_bpm {
-        a.tempo_bpm = Set(check_tempo(bpm)?);
+        a.tempo_bpm = Set(Tempo::parse(bpm)?.bpm());
     }
     if patch.meter_beats.is_some() || patch.meter_unit.is_some() {
-        let (b, u) = check_meter(patch.meter_beats.unwrap_or(c.meter_beats), patch.meter_unit.unwrap_or(c.meter_unit))?;
+        let m = Meter::parse(patch.meter_beats.unwrap_or(c.meter_beats), patch.meter_unit.unwrap_or(c.meter_unit))?;
+        let (b, u) = (m.beats(), m.unit());
         a.meter_beats = Set(b);
         a.meter_unit = Set(u);
     }
     if let Some(n) = patch.count_in_bars {
-        a.count_in_bars = Set(check_count_in(n)?);
+        a.count_in_bars = Set(CountIn::parse(n)?.bars());
     }
     if let Some(l) = patch.license {
         a.license = Set(crate::library::ssr::check_license(Some(&l), default_license)?);
