@@ -75,8 +75,7 @@ impl ServerContext {
     /// SQLite has no row locks: its read-check-write sections run one at a time in this process
     /// (PostgreSQL locks rows instead, and this is `None`).
     pub async fn serial(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        let postgres = self.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
-        if postgres { None } else { Some(self.write_lock.lock().await) }
+        if crate::db::sql::is_postgres(&self.db) { None } else { Some(self.write_lock.lock().await) }
     }
 
     /// The context of the current render or server function.

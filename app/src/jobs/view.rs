@@ -23,10 +23,12 @@ pub fn info(j: &job::Model) -> JobInfo {
 /// Cancel a job the user may see; `Conflict` when it had already ended.
 #[tracing::instrument(skip_all, fields(job = %id, user = %u.id))]
 pub async fn cancel(ctx: &ServerContext, u: &user::Model, id: Uuid) -> Result<JobInfo, AppError> {
-    crate::access::job::visible_job(&ctx.db, u, id).await?;
+    let mut j = crate::access::job::visible_job(&ctx.db, u, id).await?;
     if !super::cancel(&ctx.db, id).await? {
         return Err(AppError::Conflict("The job has already ended.".into()));
     }
-    let j = crate::access::job::visible_job(&ctx.db, u, id).await?;
+    // What `cancel` wrote; the row is not read again.
+    j.state = super::JobState::Cancelled;
+    j.updated_at = chrono::Utc::now();
     Ok(info(&j))
 }
