@@ -64,7 +64,7 @@ pub struct AppSettings {
     pub max_audio_seconds: u64,
     /// The sample rate every canonical object is stored at.
     pub canonical_rate: u32,
-    pub default_license: String,
+    pub default_license: crate::domain::Licence,
     /// Where uploads are staged while they arrive and are processed.
     pub tmp_dir: std::path::PathBuf,
     /// How long a served task stays reserved for its annotator.

@@ -23,7 +23,7 @@ pub struct Config {
     pub max_upload_bytes: u64,
     pub max_audio_seconds: u64,
     pub canonical_rate: u32,
-    pub default_license: String,
+    pub default_license: app::domain::Licence,
     pub audio_jobs: usize,
     pub tmp_dir: PathBuf,
     pub lease_seconds: i64,
@@ -231,9 +231,8 @@ impl Config {
             Ok(r) if (8_000..=192_000).contains(&r) => Ok(r),
             _ => Err(format!("'{v}' must be a sample rate between 8000 and 192000 Hz")),
         })?;
-        let default_license = raw.required("TUTTI_DEFAULT_LICENSE", |v| {
-            app::library::ssr::check_license(Some(v), v).map_err(|e| e.to_string())
-        })?;
+        let default_license =
+            raw.required("TUTTI_DEFAULT_LICENSE", |v| app::domain::Licence::parse(v).map_err(|e| e.0))?;
         let audio_jobs = raw
             .parse("TUTTI_AUDIO_JOBS", |v| parse_positive(v).map(|n| n as usize))?
             .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));

@@ -9,7 +9,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use app::context::ServerContext;
 use app::db::user;
-use app::library::ssr::{NewAudio, check_license, ingest, stage_path};
+use app::domain::Licence;
+use app::library::ssr::{NewAudio, ingest, stage_path};
 
 /// File extensions worth trying; anything else in the folder is ignored.
 const AUDIO_EXTENSIONS: [&str; 16] = [
@@ -55,7 +56,7 @@ pub async fn import_dir(
         .one(&ctx.db)
         .await?
         .with_context(|| format!("no user with the e-mail {owner_email}; they must sign in once first"))?;
-    let license = check_license(license, &ctx.settings.default_license).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let license = Licence::chosen_or(license, ctx.settings.default_license).map_err(|e| anyhow::anyhow!("{}", e.0))?;
     let files = audio_files(dir)?;
     let bar = if show_progress { ProgressBar::new(files.len() as u64) } else { ProgressBar::hidden() };
     bar.set_style(
@@ -67,7 +68,7 @@ pub async fn import_dir(
     let limit = Arc::new(tokio::sync::Semaphore::new(ctx.audio_jobs.available_permits() * 2));
     let mut tasks = tokio::task::JoinSet::new();
     for path in files {
-        let (ctx, bar, limit, license) = (ctx.clone(), bar.clone(), limit.clone(), license.clone());
+        let (ctx, bar, limit, license) = (ctx.clone(), bar.clone(), limit.clone(), license);
         let owner_id = owner.id;
         tasks.spawn(async move {
             let _slot = limit.acquire_owned().await;

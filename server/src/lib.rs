@@ -143,7 +143,7 @@ pub fn server_context(config: &Config, db: DatabaseConnection, oauth_enabled: bo
         max_upload_bytes: config.max_upload_bytes,
         max_audio_seconds: config.max_audio_seconds,
         canonical_rate: config.canonical_rate,
-        default_license: config.default_license.clone(),
+        default_license: config.default_license,
         tmp_dir: config.tmp_dir.clone(),
         lease_seconds: config.lease_seconds,
     };

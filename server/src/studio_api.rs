@@ -43,7 +43,7 @@ async fn create(
     RequireUser(u): RequireUser,
     ApiJson(body): ApiJson<NewComposition>,
 ) -> Result<(StatusCode, Json<CompositionInfo>), AppError> {
-    let c = studio::create(&s.ctx.db, &u, body, &s.ctx.settings.default_license).await?;
+    let c = studio::create(&s.ctx.db, &u, body, s.ctx.settings.default_license).await?;
     Ok((StatusCode::CREATED, Json(studio::info(&c, Role::Owner))))
 }
 
@@ -63,7 +63,7 @@ async fn update(
     ApiJson(body): ApiJson<CompositionPatch>,
 ) -> Result<Json<CompositionInfo>, AppError> {
     let (c, role) = studio::find(&s.ctx.db, Some(&u), id, Role::Editor).await?;
-    let c = studio::update(&s.ctx.db, c, role, body, &s.ctx.settings.default_license).await?;
+    let c = studio::update(&s.ctx.db, c, role, body, s.ctx.settings.default_license).await?;
     Ok(Json(studio::info(&c, role)))
 }
 

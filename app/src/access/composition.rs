@@ -19,10 +19,10 @@ pub async fn access(
             return Ok(Some(Role::Owner));
         }
         if let Some(m) = member::Entity::find_by_id((c.id, u.id)).one(db).await? {
-            role = Role::parse(&m.role);
+            role = Some(m.role);
         }
     }
-    let visible_to_all = match Visibility::parse(&c.visibility).unwrap_or(Visibility::Private) {
+    let visible_to_all = match c.visibility {
         Visibility::Public => true,
         Visibility::Members => viewer.is_some(),
         Visibility::Private => false,

@@ -318,7 +318,7 @@ async fn make_task(
         owner_id: source.owner_id,
         kind: AudioKind::Clip,
         filename: format!("{stem} @ {:.2}s.wav", offset as f64 / source.canonical_rate as f64),
-        license: source.license.clone(),
+        license: source.license,
         is_public: source.is_public,
         parent_id: Some(source.id),
         parent_offset_frames: Some(offset as i64),

@@ -1,10 +1,4 @@
 //! Campaign instructions: written by admins in Markdown, shown to annotators as safe HTML.
-use crate::error::AppError;
-
-/// Campaign instructions (Markdown): trimmed, at most 20,000 characters.
-pub fn check_instructions(text: &str) -> Result<String, AppError> {
-    crate::error::within(text, 20_000, "Keep the instructions under 20,000 characters.")
-}
 
 /// Markdown to HTML for instructions written by admins. Raw HTML is escaped rather than passed
 /// through, links and images keep only web, mail and relative addresses (a `javascript:` link

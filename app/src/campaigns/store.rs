@@ -8,10 +8,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::instructions::check_instructions;
 use super::{CampaignChanges, CampaignInfo, NewCampaign};
 use crate::context::ServerContext;
 use crate::db::{audio, campaign, instrument, task, user};
+use crate::domain::{CampaignName, GoldRate, Instructions, StatsEvery};
 use crate::error::AppError;
 
 pub async fn campaign_info(db: &impl ConnectionTrait, c: &campaign::Model) -> Result<CampaignInfo, AppError> {
@@ -42,28 +42,6 @@ pub async fn campaign_info(db: &impl ConnectionTrait, c: &campaign::Model) -> Re
     })
 }
 
-fn check_name(name: &str) -> Result<String, AppError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err(AppError::Invalid("Give the campaign a name of 1 to 120 characters.".into()));
-    }
-    Ok(name.to_string())
-}
-
-fn check_gold_rate(rate: f64) -> Result<f64, AppError> {
-    if !(0.0..=0.5).contains(&rate) {
-        return Err(AppError::Invalid("The gold-task rate must be between 0 and 0.5.".into()));
-    }
-    Ok(rate)
-}
-
-fn check_stats_every(n: i32) -> Result<i32, AppError> {
-    if !(1..=1000).contains(&n) {
-        return Err(AppError::Invalid("Show stats every 1 to 1000 submissions.".into()));
-    }
-    Ok(n)
-}
-
 /// Change what may change once tasks exist: name, instructions, gold rate, stats interval, and
 /// whether the campaign is open. (Clip length, k and instruments are fixed by its tasks.)
 #[tracing::instrument(skip_all, fields(campaign = %id))]
@@ -76,16 +54,16 @@ pub async fn update_campaign(
     let mut a: campaign::ActiveModel =
         campaign::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?.into();
     if let Some(name) = changes.name {
-        a.name = Set(check_name(&name)?);
+        a.name = Set(CampaignName::parse(&name)?.into_string());
     }
     if let Some(text) = changes.instructions {
-        a.instructions = Set(check_instructions(&text)?);
+        a.instructions = Set(Instructions::parse(&text)?.into_string());
     }
     if let Some(rate) = changes.gold_rate {
-        a.gold_rate = Set(check_gold_rate(rate)?);
+        a.gold_rate = Set(GoldRate::parse(rate)?.get());
     }
     if let Some(n) = changes.stats_every {
-        a.stats_every = Set(check_stats_every(n)?);
+        a.stats_every = Set(StatsEvery::parse(n)?.get());
     }
     if let Some(open) = changes.is_open {
         a.is_open = Set(open);
@@ -176,7 +154,7 @@ pub async fn create_campaign(
     creator: &user::Model,
     new: NewCampaign,
 ) -> Result<campaign::Model, AppError> {
-    let name = check_name(&new.name)?;
+    let name = CampaignName::parse(&new.name)?.into_string();
     let clip_seconds = new.clip_seconds.unwrap_or(10.0);
     if !(1.0..=60.0).contains(&clip_seconds) {
         return Err(AppError::Invalid("The clip length must be between 1 and 60 seconds.".into()));
@@ -185,8 +163,8 @@ pub async fn create_campaign(
     if !(1..=50).contains(&k) {
         return Err(AppError::Invalid("Annotations per task must be between 1 and 50.".into()));
     }
-    let gold_rate = check_gold_rate(new.gold_rate.unwrap_or(0.0))?;
-    let stats_every = check_stats_every(new.stats_every.unwrap_or(10))?;
+    let gold_rate = GoldRate::parse(new.gold_rate.unwrap_or(0.0))?.get();
+    let stats_every = StatsEvery::parse(new.stats_every.unwrap_or(10))?.get();
     let taxonomy: Vec<String> = instrument::Entity::find()
         .order_by_asc(instrument::Column::Position)
         .all(db)
@@ -209,7 +187,7 @@ pub async fn create_campaign(
     Ok(campaign::ActiveModel {
         id: Set(Uuid::new_v4()),
         name: Set(name),
-        instructions: Set(check_instructions(&new.instructions)?),
+        instructions: Set(Instructions::parse(&new.instructions)?.into_string()),
         clip_seconds: Set(clip_seconds),
         annotations_per_task: Set(k),
         instruments: Set(serde_json::to_string(&instruments).unwrap_or_else(|_| "[]".into())),

@@ -32,7 +32,7 @@ pub struct Model {
     pub album: Option<String>,
     /// Other metadata tags as a JSON array of [key, value] pairs.
     pub tags: String,
-    pub license: String,
+    pub license: crate::domain::Licence,
     pub loudness_lufs: Option<f64>,
     pub original_key: String,
     pub canonical_key: String,

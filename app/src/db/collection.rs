@@ -9,7 +9,7 @@ pub struct Model {
     pub owner_id: Uuid,
     pub title: String,
     pub description: String,
-    pub visibility: String,
+    pub visibility: crate::domain::Visibility,
     pub created_at: DateTimeUtc,
 }
 

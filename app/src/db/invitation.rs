@@ -9,7 +9,7 @@ pub struct Model {
     pub composition_id: Uuid,
     #[sea_orm(unique)]
     pub token_hash: String,
-    pub role: String,
+    pub role: crate::domain::Role,
     pub expires_at: DateTimeUtc,
     pub used_by: Option<Uuid>,
     pub used_at: Option<DateTimeUtc>,

@@ -2,16 +2,6 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Licences an uploader can choose from (SPDX identifiers).
-pub const LICENSES: [(&str, &str); 6] = [
-    ("CC0-1.0", "CC0 1.0 (public domain dedication)"),
-    ("CC-BY-4.0", "CC BY 4.0"),
-    ("CC-BY-SA-4.0", "CC BY-SA 4.0"),
-    ("CC-BY-NC-4.0", "CC BY-NC 4.0"),
-    ("CC-BY-NC-SA-4.0", "CC BY-NC-SA 4.0"),
-    ("LicenseRef-All-Rights-Reserved", "All rights reserved"),
-];
-
 /// An audio record as clients see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AudioInfo {
@@ -34,7 +24,7 @@ pub struct AudioInfo {
     pub artist: Option<String>,
     pub album: Option<String>,
     pub tags: Vec<(String, String)>,
-    pub license: String,
+    pub license: crate::domain::Licence,
     pub loudness_lufs: Option<f64>,
     pub parent_id: Option<Uuid>,
     pub parent_offset_frames: Option<i64>,
@@ -119,8 +109,8 @@ pub async fn get_audio_card(id: uuid::Uuid) -> Result<AudioCard, AppError> {
 pub async fn get_upload_options() -> Result<UploadOptions, AppError> {
     let ctx = crate::context::ServerContext::current()?;
     Ok(UploadOptions {
-        licenses: LICENSES.iter().map(|(id, name)| (id.to_string(), name.to_string())).collect(),
-        default_license: ctx.settings.default_license.clone(),
+        licenses: crate::domain::Licence::ALL.iter().map(|l| (l.id().to_string(), l.name().to_string())).collect(),
+        default_license: ctx.settings.default_license.id().to_string(),
         max_upload_bytes: ctx.settings.max_upload_bytes,
     })
 }

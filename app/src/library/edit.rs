@@ -6,11 +6,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::ssr::{Ingested, NewAudio, Staged, check_license, ingest};
+use super::ssr::{Ingested, NewAudio, Staged, ingest};
 use crate::access::audio::visible_audio;
 use crate::context::ServerContext;
 use crate::db::{audio, user};
 use crate::domain::AudioKind;
+use crate::domain::Licence;
 use crate::error::AppError;
 
 /// Whose audio a listing shows.
@@ -78,7 +79,7 @@ pub async fn upload_audio(
     staged: Staged,
     upload: Upload,
 ) -> Result<Ingested, AppError> {
-    let license = check_license(upload.license.as_deref(), &ctx.settings.default_license)?;
+    let license = Licence::chosen_or(upload.license.as_deref(), ctx.settings.default_license)?;
     let new = NewAudio {
         owner_id: user.id,
         kind: upload.kind,
@@ -128,7 +129,7 @@ pub async fn update_audio(
         active.title = Set((!t.is_empty()).then_some(t));
     }
     if let Some(l) = patch.license {
-        active.license = Set(check_license(Some(&l), &ctx.settings.default_license)?);
+        active.license = Set(Licence::chosen_or(Some(&l), ctx.settings.default_license)?);
     }
     let txn = crate::db::begin_write(&ctx.db).await?;
     let a = active.update(&txn).await?;
@@ -142,7 +143,7 @@ pub async fn update_audio(
 async fn clips_follow_source(db: &impl sea_orm::ConnectionTrait, source: &audio::Model) -> Result<(), AppError> {
     audio::Entity::update_many()
         .col_expr(audio::Column::IsPublic, Expr::value(source.is_public))
-        .col_expr(audio::Column::License, Expr::value(source.license.clone()))
+        .col_expr(audio::Column::License, Expr::value(source.license))
         .filter(audio::Column::ParentId.eq(source.id))
         .filter(audio::Column::Kind.eq(AudioKind::Clip))
         .exec(db)

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use tempfile::NamedTempFile;
 use uuid::Uuid;
 
-use super::{AudioInfo, LICENSES};
+use super::AudioInfo;
 use crate::context::ServerContext;
 use crate::db::audio;
 use crate::domain::AudioKind;
@@ -40,20 +40,12 @@ pub fn info(a: &audio::Model) -> AudioInfo {
         artist: a.artist.clone(),
         album: a.album.clone(),
         tags: serde_json::from_str(&a.tags).unwrap_or_default(),
-        license: a.license.clone(),
+        license: a.license,
         loudness_lufs: a.loudness_lufs,
         parent_id: a.parent_id,
         parent_offset_frames: a.parent_offset_frames,
         created_at: a.created_at.to_rfc3339(),
     }
-}
-
-pub fn check_license(license: Option<&str>, default: &str) -> Result<String, AppError> {
-    let chosen = license.map(str::trim).filter(|l| !l.is_empty()).unwrap_or(default);
-    LICENSES.iter().find(|(id, _)| id.eq_ignore_ascii_case(chosen)).map(|(id, _)| id.to_string()).ok_or_else(|| {
-        let known: Vec<_> = LICENSES.iter().map(|(id, _)| *id).collect();
-        AppError::Invalid(format!("Unknown licence '{chosen}'. Choose one of: {}.", known.join(", ")))
-    })
 }
 
 /// Bytes received and staged in a temporary file (deleted when dropped), with their hash.
@@ -159,7 +151,7 @@ pub struct NewAudio {
     pub owner_id: Uuid,
     pub kind: AudioKind,
     pub filename: String,
-    pub license: String,
+    pub license: crate::domain::Licence,
     pub is_public: bool,
     pub parent_id: Option<Uuid>,
     pub parent_offset_frames: Option<i64>,
@@ -285,7 +277,7 @@ pub async fn ingest(ctx: &ServerContext, staged: Staged, new: NewAudio) -> Resul
         artist: Set(report.artist.clone()),
         album: Set(report.album.clone()),
         tags: Set(serde_json::to_string(&report.tags).unwrap_or_else(|_| "[]".into())),
-        license: Set(new.license.clone()),
+        license: Set(new.license),
         loudness_lufs: Set(report.integrated_lufs),
         original_key: Set(keys.original.clone()),
         canonical_key: Set(keys.canonical.clone()),

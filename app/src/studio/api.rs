@@ -22,7 +22,7 @@ pub async fn list_compositions() -> Result<Vec<CompositionInfo>, AppError> {
 pub async fn create_composition_fn(composition: NewComposition) -> Result<CompositionInfo, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let c = ssr::create(&ctx.db, &user, composition, &ctx.settings.default_license).await?;
+    let c = ssr::create(&ctx.db, &user, composition, ctx.settings.default_license).await?;
     Ok(ssr::info(&c, Role::Owner))
 }
 

@@ -48,7 +48,7 @@ pub struct CompositionInfo {
     pub meter_beats: i32,
     pub meter_unit: i32,
     pub count_in_bars: i32,
-    pub license: String,
+    pub license: crate::domain::Licence,
     pub visibility: Visibility,
     pub open_to_contribution: bool,
     pub created_at: String,

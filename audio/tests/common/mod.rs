@@ -1,8 +1,9 @@
-//! Fixture generation and output inspection shared by the ingest tests.
+//! Fixture generation and output inspection shared by the ingest tests
+//! (`ingest`, `odd_inputs`, `fuzz_decode`, `memory`).
 //!
 //! WAV and AIFF files are written by hand; compressed formats are produced
-//! with ffmpeg, which the tests require (a missing ffmpeg fails the test with
-//! an explanation instead of skipping it).
+//! with ffmpeg and streamed WAVs with sox, which the tests require (a missing
+//! tool fails the test with an explanation instead of skipping it).
 
 #![allow(dead_code)]
 
@@ -10,7 +11,7 @@ use std::f64::consts::PI;
 use std::fs::File;
 use std::io::{BufWriter, Cursor, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use audio::ingest::{IngestError, IngestOptions, IngestReport, ingest};
 use symphonia::core::codecs::audio::AudioDecoderOptions;
@@ -319,6 +320,23 @@ pub fn decode_flac(bytes: &[u8]) -> Decoded {
     }
 }
 
+/// The source quantised to 16 bits, as the 16-bit WAV given to ffmpeg holds it.
+pub fn as_16_bit(x: &[f32]) -> Vec<f32> {
+    x.iter().map(|&v| to_int(v, 16) as f32 / 32_768.0).collect()
+}
+
+/// Largest difference between two signals of the same length.
+pub fn max_error(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    a.iter().zip(b).fold(0.0f32, |m, (x, y)| m.max((x - y).abs()))
+}
+
+/// A chirp from 100 Hz up to 3 kHz at 3 s, at half scale: it lines up with
+/// itself at one lag only, so it shows how far an output is shifted.
+pub fn chirp(t: f64) -> f64 {
+    0.5 * (2.0 * PI * (100.0 * t + 1_450.0 / 3.0 * t * t)).sin()
+}
+
 /// Frequency of a clean tone from its rising zero crossings (interpolated).
 pub fn zero_crossing_frequency(x: &[f32], rate: u32) -> f64 {
     let mut crossings = Vec::new();
@@ -331,6 +349,29 @@ pub fn zero_crossing_frequency(x: &[f32], rate: u32) -> f64 {
     assert!(crossings.len() > 10, "not a tone");
     let (first, last) = (crossings[0], crossings[crossings.len() - 1]);
     (crossings.len() - 1) as f64 / ((last - first) / f64::from(rate))
+}
+
+/// What sox writes to a pipe when it reads `samples` as raw 16-bit PCM from
+/// stdin and writes the format `output` names (ending in `-`, stdout): it
+/// cannot know the length, so the sizes in the header are placeholders.
+pub fn sox_piped(samples: &[f32], rate: u32, channels: u16, output: &[&str]) -> Vec<u8> {
+    let raw: Vec<u8> = samples.iter().flat_map(|&v| (to_int(v, 16) as i16).to_le_bytes()).collect();
+    let (rate_arg, channels_arg) = (rate.to_string(), channels.to_string());
+    let mut child = Command::new("sox")
+        .args(["-t", "raw", "-r", &rate_arg, "-e", "signed", "-b", "16", "-c", &channels_arg, "-"])
+        .args(output)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sox is required to make WAV files with placeholder sizes; install sox");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // Fed from another thread so that sox's output cannot fill the pipe while we are still writing.
+    let feeder = std::thread::spawn(move || stdin.write_all(&raw).expect("feed sox"));
+    let out = child.wait_with_output().expect("run sox");
+    feeder.join().expect("feeder");
+    assert!(out.status.success(), "sox: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
 }
 
 /// A 1-hour mono 8 kHz 16-bit WAV written in small blocks (about 57 MB).

@@ -512,7 +512,7 @@ async fn concurrent_sweeps_share_the_work_and_never_touch_rows() {
                 frames: Set(1),
                 duration_seconds: Set(0.0),
                 tags: Set("[]".into()),
-                license: Set("CC-BY-4.0".into()),
+                license: Set(app::domain::Licence::CcBy),
                 original_key: Set(keys.original.clone()),
                 canonical_key: Set(keys.canonical.clone()),
                 peaks_key: Set(keys.peaks.clone()),

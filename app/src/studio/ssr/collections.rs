@@ -3,15 +3,15 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
-use super::checks::{check_description, check_title};
 use super::compositions::list_visible;
 use crate::db::{collection, composition, user};
+use crate::domain::{Description, Title};
 use crate::error::AppError;
 use crate::studio::{CollectionInfo, CollectionView, CompositionInfo, NewCollection, Visibility};
 
 /// Whether `viewer` may see collection `c` (its compositions still check their own access).
 fn sees_collection(viewer: Option<&user::Model>, c: &collection::Model) -> bool {
-    match Visibility::parse(&c.visibility).unwrap_or(Visibility::Private) {
+    match c.visibility {
         Visibility::Public => true,
         Visibility::Members => viewer.is_some(),
         Visibility::Private => viewer.is_some_and(|u| u.id == c.owner_id || u.is_admin),
@@ -31,7 +31,7 @@ async fn collection_info(
         owner_name: owner,
         title: c.title.clone(),
         description: c.description.clone(),
-        visibility: Visibility::parse(&c.visibility).unwrap_or(Visibility::Private),
+        visibility: c.visibility,
         created_at: c.created_at.to_rfc3339(),
         compositions,
         mine: viewer.is_some_and(|u| u.id == c.owner_id),
@@ -44,13 +44,13 @@ pub async fn create_collection(
     owner: &user::Model,
     new: NewCollection,
 ) -> Result<CollectionInfo, AppError> {
-    let title = check_title(&new.title)?;
+    let title = Title::parse(&new.title)?.into_string();
     let c = collection::ActiveModel {
         id: Set(Uuid::new_v4()),
         owner_id: Set(owner.id),
         title: Set(title),
-        description: Set(check_description(&new.description)?),
-        visibility: Set(new.visibility.unwrap_or(Visibility::Private).as_str().to_string()),
+        description: Set(Description::parse(&new.description)?.into_string()),
+        visibility: Set(new.visibility.unwrap_or(Visibility::Private)),
         created_at: Set(Utc::now()),
     }
     .insert(db)

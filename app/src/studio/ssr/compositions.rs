@@ -4,10 +4,10 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use super::checks::mixdown_filename;
-use super::checks::{check_description, check_title};
 use crate::access::composition::access;
 use crate::db::{audio, composition, member, user};
 use crate::domain::{CountIn, Meter, Tempo};
+use crate::domain::{Description, Licence, Title};
 use crate::error::AppError;
 use crate::studio::{CompositionInfo, CompositionPatch, NewComposition, Role, Visibility};
 
@@ -37,8 +37,8 @@ pub fn info(c: &composition::Model, role: Role) -> CompositionInfo {
         meter_beats: c.meter_beats,
         meter_unit: c.meter_unit,
         count_in_bars: c.count_in_bars,
-        license: c.license.clone(),
-        visibility: Visibility::parse(&c.visibility).unwrap_or(Visibility::Private),
+        license: c.license,
+        visibility: c.visibility,
         open_to_contribution: c.open_to_contribution,
         created_at: c.created_at.to_rfc3339(),
         mixdown_id: c.mixdown_id,
@@ -51,14 +51,14 @@ pub async fn create(
     db: &impl ConnectionTrait,
     owner: &user::Model,
     new: NewComposition,
-    default_license: &str,
+    default_license: Licence,
 ) -> Result<composition::Model, AppError> {
-    let title = check_title(&new.title)?;
+    let title = Title::parse(&new.title)?.into_string();
     let tempo = Tempo::parse(new.tempo_bpm.unwrap_or(120.0))?.bpm();
     let meter = Meter::parse(new.meter_beats.unwrap_or(4), new.meter_unit.unwrap_or(4))?;
     let (beats, unit) = (meter.beats(), meter.unit());
     let count_in = CountIn::parse(new.count_in_bars.unwrap_or(1))?.bars();
-    let license = crate::library::ssr::check_license(new.license.as_deref(), default_license)?;
+    let license = Licence::chosen_or(new.license.as_deref(), default_license)?;
     if let Some(cid) = new.collection_id {
         let col = crate::db::collection::Entity::find_by_id(cid).one(db).await?.ok_or(AppError::NotFound)?;
         if col.owner_id != owner.id {
@@ -70,13 +70,13 @@ pub async fn create(
         collection_id: Set(new.collection_id),
         owner_id: Set(owner.id),
         title: Set(title),
-        description: Set(check_description(&new.description)?),
+        description: Set(Description::parse(&new.description)?.into_string()),
         tempo_bpm: Set(tempo),
         meter_beats: Set(beats),
         meter_unit: Set(unit),
         count_in_bars: Set(count_in),
         license: Set(license),
-        visibility: Set(new.visibility.unwrap_or(Visibility::Private).as_str().to_string()),
+        visibility: Set(new.visibility.unwrap_or(Visibility::Private)),
         open_to_contribution: Set(new.open_to_contribution.unwrap_or(false)),
         mixdown_id: Set(None),
         created_at: Set(Utc::now()),
@@ -86,7 +86,7 @@ pub async fn create(
     member::ActiveModel {
         composition_id: Set(c.id),
         user_id: Set(owner.id),
-        role: Set(Role::Owner.as_str().into()),
+        role: Set(Role::Owner),
         created_at: Set(Utc::now()),
     }
     .insert(db)
@@ -102,7 +102,7 @@ pub async fn update(
     c: composition::Model,
     role: Role,
     patch: CompositionPatch,
-    default_license: &str,
+    default_license: Licence,
 ) -> Result<composition::Model, AppError> {
     if (patch.visibility.is_some() || patch.open_to_contribution.is_some()) && role < Role::Owner {
         return Err(AppError::Forbidden);
@@ -110,12 +110,12 @@ pub async fn update(
     let mut a: composition::ActiveModel = c.clone().into();
     let mut renamed = None;
     if let Some(t) = patch.title {
-        let title = check_title(&t)?;
+        let title = Title::parse(&t)?.into_string();
         renamed = (title != c.title).then(|| title.clone());
         a.title = Set(title);
     }
     if let Some(d) = patch.description {
-        a.description = Set(check_description(&d)?);
+        a.description = Set(Description::parse(&d)?.into_string());
     }
     if let Some(bpm) = patch.tempo_bpm {
         a.tempo_bpm = Set(Tempo::parse(bpm)?.bpm());
@@ -130,10 +130,10 @@ pub async fn update(
         a.count_in_bars = Set(CountIn::parse(n)?.bars());
     }
     if let Some(l) = patch.license {
-        a.license = Set(crate::library::ssr::check_license(Some(&l), default_license)?);
+        a.license = Set(Licence::chosen_or(Some(&l), default_license)?);
     }
     if let Some(v) = patch.visibility {
-        a.visibility = Set(v.as_str().into());
+        a.visibility = Set(v);
     }
     if let Some(o) = patch.open_to_contribution {
         a.open_to_contribution = Set(o);

@@ -12,11 +12,7 @@ pub async fn members(db: &impl ConnectionTrait, c: &composition::Model) -> Resul
     let mut out = Vec::new();
     for m in rows {
         let name = user::Entity::find_by_id(m.user_id).one(db).await?.map(|u| u.display_name).unwrap_or_default();
-        out.push(MemberInfo {
-            user_id: m.user_id,
-            display_name: name,
-            role: Role::parse(&m.role).unwrap_or(Role::Viewer),
-        });
+        out.push(MemberInfo { user_id: m.user_id, display_name: name, role: m.role });
     }
     Ok(out)
 }
@@ -40,7 +36,7 @@ pub async fn set_member(
         member::ActiveModel {
             composition_id: Set(c.id),
             user_id: Set(user_id),
-            role: Set(role.as_str().into()),
+            role: Set(role),
             created_at: Set(Utc::now()),
         }
         .insert(db)
@@ -72,7 +68,7 @@ pub async fn invite(
         id: Set(Uuid::new_v4()),
         composition_id: Set(c.id),
         token_hash: Set(crate::auth::ssr::hash_token(&token)),
-        role: Set(new.role.as_str().into()),
+        role: Set(new.role),
         expires_at: Set(Utc::now() + Duration::hours(hours)),
         used_by: Set(None),
         used_at: Set(None),
@@ -110,7 +106,7 @@ pub async fn preview(db: &impl ConnectionTrait, token: &str) -> Result<Invitatio
     Ok(InvitationPreview {
         composition_title: c.title,
         owner_name: owner,
-        role: Role::parse(&inv.role).unwrap_or(Role::Viewer),
+        role: inv.role,
         expires_at: inv.expires_at.to_rfc3339(),
         unusable,
     })
@@ -153,8 +149,8 @@ pub async fn accept(
         });
     }
     let c = composition::Entity::find_by_id(inv.composition_id).one(&txn).await?.ok_or(AppError::NotFound)?;
-    let role = Role::parse(&inv.role).unwrap_or(Role::Viewer);
-    let current = member::Entity::find_by_id((c.id, u.id)).one(&txn).await?.and_then(|m| Role::parse(&m.role));
+    let role = inv.role;
+    let current = member::Entity::find_by_id((c.id, u.id)).one(&txn).await?.map(|m| m.role);
     // Accepting never lowers a role someone already has.
     if current.is_none_or(|r| r < role) && u.id != c.owner_id {
         set_member(&txn, &c, u.id, Some(role)).await?;

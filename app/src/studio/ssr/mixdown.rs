@@ -145,7 +145,7 @@ pub async fn render_mixdown(
         owner_id: c.owner_id,
         kind: crate::domain::AudioKind::Mixdown,
         filename: mixdown_filename(&c.title),
-        license: c.license.clone(),
+        license: c.license,
         // Never public by itself: whoever sees the composition hears its mixdown
         // (`hears_as_track`), so the mix follows the composition's visibility as it changes.
         is_public: false,

@@ -11,7 +11,6 @@ mod mixdown_job;
 mod tracks;
 
 pub use calibration::{calibrations, save_calibration};
-pub use checks::check_description;
 pub use collections::{collection_view, create_collection, delete_collection, list_collections};
 pub use compositions::{create, delete, find, info, list_visible, update};
 pub use members::{accept, invite, members, preview, set_member};

@@ -6,11 +6,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::checks::check_title;
 use super::checks::longest_frames;
 use super::compositions::find;
 use crate::context::AppSettings;
 use crate::db::{audio, composition, instrument, track, user};
+use crate::domain::{Mixer, Title};
 use crate::error::AppError;
 use crate::studio::{NewTrack, Role, TrackInfo, TrackPatch};
 
@@ -66,16 +66,6 @@ async fn check_instrument(db: &impl ConnectionTrait, slug: &str) -> Result<Strin
         .ok_or_else(|| AppError::Invalid(format!("Unknown instrument '{slug}'; choose one from the taxonomy.")))
 }
 
-fn check_mixer(gain_db: Option<f64>, pan: Option<f64>) -> Result<(), AppError> {
-    if gain_db.is_some_and(|g| !(-60.0..=12.0).contains(&g)) {
-        return Err(AppError::Invalid("Gain must be between −60 and +12 dB.".into()));
-    }
-    if pan.is_some_and(|p| !(-1.0..=1.0).contains(&p)) {
-        return Err(AppError::Invalid("Pan must be between −1 (left) and 1 (right).".into()));
-    }
-    Ok(())
-}
-
 /// A track starts within the longest composition, before or after frame 0; anything further would
 /// make the mixdown longer than Tutti renders.
 fn check_offset(offset: i64, settings: &AppSettings) -> Result<i64, AppError> {
@@ -107,7 +97,7 @@ pub async fn add_track(
     if a.kind == crate::domain::AudioKind::Clip {
         return Err(AppError::Invalid("Clips cannot be used as tracks.".into()));
     }
-    let name = check_title(&new.name)?;
+    let name = Title::parse(&new.name)?.into_string();
     let instrument = check_instrument(db, &new.instrument).await?;
     if new.is_master {
         if role < Role::Editor {
@@ -182,10 +172,11 @@ pub async fn update_track(
     if !may_edit(&t, role, u) {
         return Err(AppError::Forbidden);
     }
-    check_mixer(patch.gain_db, patch.pan)?;
+    patch.gain_db.map(Mixer::gain_db).transpose()?;
+    patch.pan.map(Mixer::pan).transpose()?;
     let mut a: track::ActiveModel = t.clone().into();
     if let Some(n) = patch.name {
-        a.name = Set(check_title(&n)?);
+        a.name = Set(Title::parse(&n)?.into_string());
     }
     if let Some(i) = patch.instrument {
         a.instrument = Set(check_instrument(db, &i).await?);

@@ -1,14 +1,21 @@
-//! The domain's shared vocabulary, the same in the browser and on the server: roles, visibility,
-//! answers, audio kinds, job states, and parsed values (titles, tempo, meter, count-in). Each value is parsed once at the edge; code past it cannot hold an invalid one.
+//! Closed sets of the domain: roles, visibility, answers, job states and audio kinds. Those stored
+//! in tables are SeaORM active enums kept as text, so a row with an unknown value fails to load
+//! instead of reaching code that would have to guess.
 use serde::{Deserialize, Serialize};
 
 /// Roles in a composition, weakest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "viewer"))]
     Viewer,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "contributor"))]
     Contributor,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "editor"))]
     Editor,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "owner"))]
     Owner,
 }
 
@@ -33,14 +40,20 @@ impl Role {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Who may see a composition or collection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// Only its members.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "private"))]
     Private,
     /// Every signed-in user.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "members"))]
     Members,
     /// Anyone, signed in or not.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "public"))]
     Public,
 }
 
@@ -137,105 +150,5 @@ impl AudioKind {
             AudioKind::Clip => "clip",
             AudioKind::Mixdown => "mixdown",
         }
-    }
-}
-
-/// A value that does not fit its type, with the words a person acts on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invalid(pub String);
-
-/// A title or name: trimmed, 1 to 200 characters.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Title(String);
-
-impl Title {
-    pub fn parse(text: &str) -> Result<Self, Invalid> {
-        let t = text.trim();
-        if t.is_empty() || t.chars().count() > 200 {
-            return Err(Invalid("Give it a title of 1 to 200 characters.".into()));
-        }
-        Ok(Title(t.to_string()))
-    }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
-}
-
-/// A tempo in beats per minute, 20 to 400.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Tempo(f64);
-
-impl Tempo {
-    pub fn parse(bpm: f64) -> Result<Self, Invalid> {
-        if (20.0..=400.0).contains(&bpm) {
-            Ok(Tempo(bpm))
-        } else {
-            Err(Invalid("The tempo must be 20 to 400 BPM.".into()))
-        }
-    }
-
-    pub fn bpm(self) -> f64 {
-        self.0
-    }
-}
-
-/// A meter: 1 to 32 beats of a whole, half, quarter, … 32nd note.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Meter {
-    beats: i32,
-    unit: i32,
-}
-
-impl Meter {
-    pub fn parse(beats: i32, unit: i32) -> Result<Self, Invalid> {
-        if !(1..=32).contains(&beats) || ![1, 2, 4, 8, 16, 32].contains(&unit) {
-            return Err(Invalid("The meter must be 1–32 beats of a 1, 2, 4, 8, 16 or 32 note.".into()));
-        }
-        Ok(Meter { beats, unit })
-    }
-
-    pub fn beats(self) -> i32 {
-        self.beats
-    }
-
-    pub fn unit(self) -> i32 {
-        self.unit
-    }
-}
-
-/// Bars of count-in before a take: 0 to 8.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CountIn(i32);
-
-impl CountIn {
-    pub fn parse(bars: i32) -> Result<Self, Invalid> {
-        if (0..=8).contains(&bars) {
-            Ok(CountIn(bars))
-        } else {
-            Err(Invalid("The count-in must be 0 to 8 bars.".into()))
-        }
-    }
-
-    pub fn bars(self) -> i32 {
-        self.0
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{CountIn, Meter, Tempo, Title};
-
-    #[test]
-    fn parsed_values_hold_only_what_fits() {
-        assert_eq!(Title::parse("  Song  ").unwrap().into_string(), "Song");
-        assert!(Title::parse("   ").is_err() && Title::parse(&"x".repeat(201)).is_err());
-        assert_eq!(Title::parse(&"é".repeat(200)).unwrap().into_string().chars().count(), 200);
-        assert_eq!(Tempo::parse(20.0).unwrap().bpm(), 20.0);
-        assert!(Tempo::parse(19.9).is_err() && Tempo::parse(400.1).is_err() && Tempo::parse(f64::NAN).is_err());
-        assert_eq!((Meter::parse(7, 8).unwrap().beats(), Meter::parse(7, 8).unwrap().unit()), (7, 8));
-        assert!(Meter::parse(0, 4).is_err() && Meter::parse(4, 3).is_err() && Meter::parse(33, 4).is_err());
-        assert_eq!(CountIn::parse(0).unwrap().bars(), 0);
-        assert!(CountIn::parse(-1).is_err() && CountIn::parse(9).is_err());
     }
 }

@@ -1,0 +1,10 @@
+//! The domain's shared vocabulary, the same in the browser and on the server.
+mod enums;
+mod licence;
+mod values;
+
+pub use enums::{AnswerValue, AudioKind, JobState, Role, Visibility};
+pub use licence::Licence;
+pub use values::{
+    CampaignName, CountIn, Description, GoldRate, Instructions, Invalid, Meter, Mixer, StatsEvery, Tempo, Title,
+};
