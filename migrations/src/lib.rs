@@ -15,6 +15,7 @@ mod m20261207_000010_cleanup_runs;
 mod m20261207_000011_mixdown_identity;
 mod m20261207_000012_jobs;
 mod m20261207_000013_job_requester;
+mod m20261207_000014_job_listing;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000011_mixdown_identity::Migration),
             Box::new(m20261207_000012_jobs::Migration),
             Box::new(m20261207_000013_job_requester::Migration),
+            Box::new(m20261207_000014_job_listing::Migration),
         ]
     }
 }

@@ -20,8 +20,6 @@ pub fn router(config: &crate::config::Config) -> Router<AppState> {
     Router::new()
         .nest("/audio", crate::audio_api::router(config))
         .merge(crate::annotate_api::router())
-        // Until their handlers take `ApiJson`/`ApiPath`, the jobs' and the studio's rejections are
-        // reshaped here.
         .nest("/jobs", crate::jobs_api::router())
         .merge(crate::studio_api::router())
         .merge(crate::cleanup_api::routes())

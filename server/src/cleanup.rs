@@ -17,6 +17,8 @@
 //!
 //! Several processes may sweep at once: removing what another one removed first is not an error,
 //! and nothing is counted twice by one process.
+pub mod runs;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};

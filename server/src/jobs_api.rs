@@ -1,5 +1,6 @@
-//! `/api/v1/jobs/{id}`: a background job's state, error and result, for the user who asked for it
-//! and for admins (anyone else: 404); `DELETE` cancels it.
+//! `/api/v1/jobs`: the background jobs a user may see (those they asked for; every job, for
+//! admins), newest first and filtered by kind and state; `/api/v1/jobs/{id}`: one job's state,
+//! error and result (anyone else: 404), and `DELETE` cancels it.
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -8,13 +9,23 @@ use uuid::Uuid;
 
 use app::auth::ssr::RequireUser;
 use app::error::AppError;
-use app::jobs::JobInfo;
+use app::jobs::{JobInfo, JobPage, JobQuery};
 
 use crate::AppState;
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, ApiQuery};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/{id}", get(show).delete(cancel))
+    Router::new().route("/", get(list)).route("/{id}", get(show).delete(cancel))
+}
+
+/// `?kind=&state=&limit=&offset=`: an unknown parameter or one that is not a number where a
+/// number goes is a 400; a value outside the allowed ones a 422.
+async fn list(
+    State(s): State<AppState>,
+    RequireUser(u): RequireUser,
+    ApiQuery(q): ApiQuery<JobQuery>,
+) -> Result<Json<JobPage>, AppError> {
+    Ok(Json(app::jobs::view::list(&s.ctx.db, &u, &q).await?))
 }
 
 async fn show(

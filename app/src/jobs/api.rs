@@ -1,4 +1,5 @@
-//! A job as pages and the REST API show it, and the server functions that read or cancel one.
+//! A job as pages and the REST API show it, and the server functions that list, read or cancel
+//! jobs.
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -36,4 +37,43 @@ pub async fn cancel_job(id: Uuid) -> Result<JobInfo, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
     super::view::cancel(&ctx, &user, id).await
+}
+
+/// Which jobs a listing shows (each filter optional) and which page of them, newest first. Values
+/// are checked by the listing itself (`view::list`), so REST and the server function refuse the
+/// same ones in the same words.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobQuery {
+    /// A job kind: `task_build`, `mixdown`.
+    pub kind: Option<String>,
+    /// `queued`, `running`, `done`, `failed` or `cancelled`.
+    pub state: Option<String>,
+    /// Jobs per page: 1 to 200, 50 when absent.
+    pub limit: Option<u64>,
+    /// Jobs to skip, from the newest.
+    pub offset: Option<u64>,
+}
+
+/// One page of a listing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobPage {
+    pub jobs: Vec<JobInfo>,
+    pub limit: u64,
+    pub offset: u64,
+    /// The `offset` of the next page; none on the last one.
+    pub next_offset: Option<u64>,
+}
+
+/// The jobs the signed-in user may see: those they asked for (every job, for an admin).
+#[server(endpoint = "list_jobs")]
+pub async fn list_jobs(
+    kind: Option<String>,
+    state: Option<String>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+) -> Result<JobPage, AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    super::view::list(&ctx.db, &user, &JobQuery { kind, state, limit, offset }).await
 }

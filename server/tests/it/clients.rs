@@ -262,6 +262,11 @@ impl StudioClient<'_> {
 
     /// Render the composition's mixdown and follow its job to the end; the mix's audio id.
     pub async fn mixdown(&self, composition: &str) -> String {
+        self.mixdown_job(composition).await["result"]["audio_id"].as_str().unwrap().to_string()
+    }
+
+    /// Render the composition's mixdown; its job once done.
+    pub async fn mixdown_job(&self, composition: &str) -> Value {
         let call = Call::rest(Method::POST, format!("/api/v1/compositions/{composition}/mixdown"), json!({}));
         let job = self.send(call, StatusCode::ACCEPTED).await;
         let location = format!("/api/v1/jobs/{}", job["id"].as_str().unwrap());
@@ -269,7 +274,7 @@ impl StudioClient<'_> {
         loop {
             let job = self.send(Call::get(&location), StatusCode::OK).await;
             match job["state"].as_str().unwrap() {
-                "done" => return job["result"]["audio_id"].as_str().unwrap().to_string(),
+                "done" => return job,
                 "failed" | "cancelled" => panic!("the mixdown did not render: {job}"),
                 _ => assert!(Instant::now() < deadline, "the mixdown did not finish: {job}"),
             }
@@ -326,6 +331,40 @@ impl CampaignClient<'_> {
     pub async fn tasks(&self, campaign: &str) -> Vec<Value> {
         let a = Call::get(format!("/api/v1/campaigns/{campaign}/tasks")).send(self.app, &self.who.browser).await;
         serde_json::from_value(a.json()).unwrap()
+    }
+}
+
+/// Background jobs (`/api/v1/jobs`) and their server functions, for anyone.
+pub struct JobClient<'a> {
+    pub app: &'a TestApp,
+    pub who: &'a Person,
+}
+
+impl JobClient<'_> {
+    /// `GET /api/v1/jobs?{query}` (`query` already encoded; empty for none).
+    pub async fn list(&self, query: &str) -> Answer {
+        let path = if query.is_empty() { "/api/v1/jobs".to_string() } else { format!("/api/v1/jobs?{query}") };
+        Call::get(path).send(self.app, &self.who.browser).await
+    }
+
+    /// The ids of a listing that must succeed, in its order.
+    pub async fn ids(&self, query: &str) -> Vec<String> {
+        let a = self.list(query).await;
+        assert_eq!(a.status, StatusCode::OK, "jobs?{query} as {}: {}", self.who.name, a.excerpt());
+        a.json()["jobs"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap().to_string()).collect()
+    }
+
+    /// The `list_jobs` server function with these form fields.
+    pub async fn list_fn(&self, pairs: &[(&str, &str)]) -> Answer {
+        Call::form("list_jobs", pairs).send(self.app, &self.who.browser).await
+    }
+
+    pub async fn get(&self, id: &str) -> Answer {
+        Call::get(format!("/api/v1/jobs/{id}")).send(self.app, &self.who.browser).await
+    }
+
+    pub async fn cancel(&self, id: &str) -> Answer {
+        Call::rest(Method::DELETE, format!("/api/v1/jobs/{id}"), json!({})).send(self.app, &self.who.browser).await
     }
 }
 
