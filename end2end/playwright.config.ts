@@ -5,12 +5,12 @@ import fs from 'node:fs';
 import { sweep, writeWav } from './tests/helpers';
 
 // The test command builds both binaries and passes their paths; ports are fixed but uncommon so a
-// developer's own server on :3000 does not collide.
+// developer's own server on :3000 does not collide; TUTTI_E2E_PORT moves both (two runs at once).
 const serverBin = process.env.TUTTI_SERVER_BIN ?? '../target/debug/server';
 const mockBin = process.env.MOCK_OAUTH_BIN ?? '../target/debug/mock-oauth';
 const siteRoot = process.env.LEPTOS_SITE_ROOT ?? '../target/site';
-const port = 3210;
-const mockPort = 3211;
+const port = Number(process.env.TUTTI_E2E_PORT ?? 3210);
+const mockPort = port + 1;
 export const baseURL = `http://127.0.0.1:${port}`;
 export const mockURL = `http://127.0.0.1:${mockPort}`;
 

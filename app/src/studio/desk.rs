@@ -11,8 +11,9 @@ pub struct Desk {
     pub snap: RwSignal<bool>,
     pub position: RwSignal<f64>,
     pub playing: RwSignal<bool>,
-    /// The lane moved from the keyboard last: it keeps the focus when the lanes are drawn again.
-    pub focused_track: RwSignal<Option<Uuid>>,
+    /// The lane control used from the keyboard last: it keeps the focus when the lanes are drawn
+    /// again.
+    pub focused_track: RwSignal<Option<(Uuid, LaneControl)>>,
     pub instrument: RwSignal<String>,
     pub metronome: RwSignal<bool>,
     /// "Stop after (s)", as typed.
@@ -32,4 +33,12 @@ impl Desk {
             limit: RwSignal::new(String::new()),
         }
     }
+}
+
+/// A lane's control that keeps the keyboard focus across a redraw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LaneControl {
+    Clip,
+    Gain,
+    Pan,
 }

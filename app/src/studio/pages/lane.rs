@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::components::Waveform;
+use crate::studio::desk::LaneControl;
 use crate::studio::{TrackInfo, TrackPatch, update_track_fn};
 
 /// A take whose capture reported a stall of the browser's audio (see `stall_step`).
@@ -13,6 +14,21 @@ fn stalled_ms(track: &TrackInfo) -> Option<f64> {
 /// How far the pointer must travel before a press on a lane becomes a drag.
 const DRAG_THRESHOLD_PX: f64 = 4.0;
 
+/// A gain as a mixer shows it: "−1.5 dB", "+3.0 dB", "0.0 dB".
+fn gain_text(db: f64) -> String {
+    if db.abs() < 0.05 { "0.0 dB".into() } else { format!("{db:+.1} dB").replace('-', "−") }
+}
+
+/// A pan position as a mixer shows it: "L 25", "C", "R 75".
+fn pan_text(pan: f64) -> String {
+    let percent = (pan.abs() * 100.0).round();
+    match pan {
+        _ if percent == 0.0 => "C".into(),
+        p if p < 0.0 => format!("L {percent}"),
+        _ => format!("R {percent}"),
+    }
+}
+
 #[component]
 pub(super) fn Lane(
     track: TrackInfo,
@@ -22,14 +38,21 @@ pub(super) fn Lane(
     refresh: Callback<()>,
     snap: RwSignal<bool>,
     seconds_per_beat: f64,
-    focused: RwSignal<Option<Uuid>>,
+    focused: RwSignal<Option<(Uuid, LaneControl)>>,
 ) -> impl IntoView {
     let rate = track.canonical_rate.max(1) as f64;
     let block = NodeRef::<leptos::html::Div>::new();
+    let gain_input = NodeRef::<leptos::html::Input>::new();
+    let pan_input = NodeRef::<leptos::html::Input>::new();
+    // The control used last keeps the focus when a save draws the lanes again.
     Effect::new(move |_| {
-        if let Some(el) = block.get()
-            && focused.get_untracked() == Some(track.id)
-        {
+        let el: Option<leptos::web_sys::HtmlElement> = match focused.get_untracked() {
+            Some((t, LaneControl::Clip)) if t == track.id => block.get().map(Into::into),
+            Some((t, LaneControl::Gain)) if t == track.id => gain_input.get().map(Into::into),
+            Some((t, LaneControl::Pan)) if t == track.id => pan_input.get().map(Into::into),
+            _ => None,
+        };
+        if let Some(el) = el {
             let _ = el.focus();
         }
     });
@@ -40,6 +63,12 @@ pub(super) fn Lane(
     let error: RwSignal<Option<String>> = RwSignal::new(None);
     let duration = track.duration_seconds;
     let id = track.id;
+    // What the sliders show: the saved values, then what the musician drags them to. Set as the
+    // inputs' properties after their range, so the browser never clamps them to its default
+    // 0–100 range with step 1 (which showed −24 dB as 0 dB and a pan of 0.75 as 1).
+    let (saved_gain, saved_pan) = (track.gain_db, track.pan);
+    let gain = RwSignal::new(saved_gain);
+    let pan = RwSignal::new(saved_pan);
     // A refused change (another member's track, a removed role) says so and puts the lane back.
     let save = move |patch: TrackPatch| {
         leptos::task::spawn_local(async move {
@@ -47,12 +76,15 @@ pub(super) fn Lane(
                 Ok(_) => refresh.run(()),
                 Err(e) => {
                     start.set(saved_start);
+                    gain.set(saved_gain);
+                    pan.set(saved_pan);
                     error.set(Some(e.to_string()));
                 }
             }
         });
     };
-    let (gain, pan, mute, solo) = (track.gain_db, track.pan, track.mute, track.solo);
+    let (mute, solo) = (track.mute, track.solo);
+    let slider = move |ev: &leptos::ev::Event| event_target_value(ev).parse::<f64>().ok().filter(|v| v.is_finite());
     view! {
         <div class="lane" class:master=track.is_master data-track=track.name.clone()>
             <div class="lane-head">
@@ -65,10 +97,22 @@ pub(super) fn Lane(
                     </span>
                 })}
                 <div class="mixer">
-                    <label>"Gain" <input type="range" min="-60" max="12" step="0.5" value=gain disabled=!can_edit
-                        on:change=move |ev| save(TrackPatch { gain_db: event_target_value(&ev).parse().ok(), ..Default::default() }) /></label>
-                    <label>"Pan" <input type="range" min="-1" max="1" step="0.05" value=pan disabled=!can_edit
-                        on:change=move |ev| save(TrackPatch { pan: event_target_value(&ev).parse().ok(), ..Default::default() }) /></label>
+                    <label>"Gain" <input type="range" min="-60" max="12" step="0.5" value=saved_gain prop:value=move || gain.get().to_string()
+                        node_ref=gain_input disabled=!can_edit aria-valuetext=move || gain_text(gain.get())
+                        on:input=move |ev| if let Some(v) = slider(&ev) { gain.set(v) }
+                        on:change=move |ev| if let Some(v) = slider(&ev) {
+                            focused.set(Some((id, LaneControl::Gain)));
+                            save(TrackPatch { gain_db: Some(v), ..Default::default() })
+                        } />
+                        <output>{move || gain_text(gain.get())}</output></label>
+                    <label>"Pan" <input type="range" min="-1" max="1" step="0.05" value=saved_pan prop:value=move || pan.get().to_string()
+                        node_ref=pan_input disabled=!can_edit aria-valuetext=move || pan_text(pan.get())
+                        on:input=move |ev| if let Some(v) = slider(&ev) { pan.set(v) }
+                        on:change=move |ev| if let Some(v) = slider(&ev) {
+                            focused.set(Some((id, LaneControl::Pan)));
+                            save(TrackPatch { pan: Some(v), ..Default::default() })
+                        } />
+                        <output>{move || pan_text(pan.get())}</output></label>
                     <button type="button" class="small" aria-pressed=mute.to_string() disabled=!can_edit on:click=move |_| save(TrackPatch { mute: Some(!mute), ..Default::default() })>"M"</button>
                     <button type="button" class="small" aria-pressed=solo.to_string() disabled=!can_edit on:click=move |_| save(TrackPatch { solo: Some(!solo), ..Default::default() })>"S"</button>
                     <a class="small" href=format!("/api/v1/audio/{}/canonical", track.audio_id) download=format!("{}.flac", track.name) rel="external" title="Download this stem">"Stem"</a>
@@ -101,7 +145,7 @@ pub(super) fn Lane(
                         let step = if ev.shift_key() { 4.0 * step } else { step };
                         let s = (start.get_untracked() + direction * step).max(-duration);
                         start.set(s);
-                        focused.set(Some(id));
+                        focused.set(Some((id, LaneControl::Clip)));
                         error.set(None);
                         save(TrackPatch { offset_frames: Some((s * rate).round() as i64), ..Default::default() });
                     }
@@ -148,5 +192,22 @@ pub(super) fn Lane(
                 </div>
             </div>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{gain_text, pan_text};
+
+    #[test]
+    fn mixer_values_read_as_a_musician_expects() {
+        assert_eq!(
+            (gain_text(-1.5), gain_text(0.0), gain_text(3.0), gain_text(-60.0)),
+            ("−1.5 dB".into(), "0.0 dB".into(), "+3.0 dB".into(), "−60.0 dB".into())
+        );
+        assert_eq!(
+            (pan_text(0.0), pan_text(-0.25), pan_text(0.75), pan_text(1.0)),
+            ("C".into(), "L 25".into(), "R 75".into(), "R 100".into())
+        );
     }
 }
