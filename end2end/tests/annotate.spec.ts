@@ -101,6 +101,10 @@ test('an admin builds a campaign; an annotator works through clips with the keyb
   await expect(list).toContainText('Tasks 1–4 of 4');
   const item = list.locator('.task-item').first();
   await item.getByRole('button', { name: 'Make gold' }).click();
+  // Nothing ticked is not taken to mean "no instrument present": that must be said.
+  await item.getByRole('button', { name: 'Save as gold' }).click();
+  await expect(item.getByRole('alert')).toContainText('None of these');
+  await expect(item).toHaveAttribute('data-gold', 'false');
   await item.locator('.gold-answers').getByLabel('piano').check();
   await item.getByRole('button', { name: 'Save as gold' }).click();
   await expect(list.locator('.task-item').first()).toHaveAttribute('data-gold', 'true');

@@ -31,6 +31,7 @@ test('latency measured through a real audio loopback lines a take up with the ma
   // The master: one-sample clicks on every beat (every 0.5 s), at the canonical rate.
   const rate = 44_100;
   await page.locator('#track-name').fill('Clicks');
+  await page.locator('#track-instrument').selectOption('drums');
   await page.getByLabel('Master (sync) track').check();
   await page.locator('#track-file').setInputFiles(
     writeWav(path.join(dir, 'clicks.wav'), rate, 8, (t) => (Math.round(t * rate) % (rate / 2) === 0 ? 0.8 : 0)),
@@ -77,6 +78,7 @@ test('latency measured through a real audio loopback lines a take up with the ma
 
     const name = attempt === 1 ? 'Heard' : `Heard${attempt}`;
     await page.locator('#take-name').fill(name);
+    await page.locator('#take-instrument').selectOption('drums');
     await page.locator('#record-limit').fill('4');
     await page.locator('#record-start').click();
     await expect(page.locator(`.lane[data-track="${name}"]`)).toBeVisible({ timeout: 40_000 });

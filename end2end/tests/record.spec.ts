@@ -72,6 +72,7 @@ test('a musician records a take over the master track with count-in; every sampl
 
   // The master track, uploaded from the composition page.
   await page.locator('#track-name').fill('Guide');
+  await page.locator('#track-instrument').selectOption('guitar');
   await page.getByLabel('Master (sync) track').check();
   await page.locator('#track-file').setInputFiles(writeWav(path.join(dir, 'guide.wav'), 44_100, 8, sine(220, 0.2)));
   await expect(page.locator('.lane[data-track="Guide"]')).toBeVisible({ timeout: 30_000 });

@@ -38,3 +38,17 @@ test('API tokens are created and revoked from the profile page in place', async 
   await expect(page.getByText('No tokens yet.')).toBeVisible();
   expect(problems).toEqual([]);
 });
+
+test('the profile menu closes once a link in it has been followed', async ({ page }) => {
+  await signInDemo(page, 'admin');
+  await hydrated(page);
+  const menu = page.locator('details.profile-menu');
+  await menu.locator('summary').click();
+  await expect(menu).toHaveAttribute('open', '');
+  await menu.getByRole('link', { name: 'Users' }).click();
+  await expect(page).toHaveURL(/\/admin\/users$/);
+  await expect(menu).not.toHaveAttribute('open', /.*/);
+  // On a phone only the initial shows; the menu button is still named for screen readers.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(menu.locator('summary')).toHaveAccessibleName('Demo Admin');
+});

@@ -58,3 +58,46 @@ test('mixer values on the page stay what the server holds after each save', asyn
   await expect(lane.getByLabel('Gain')).toHaveValue('-24');
   expect((await stored()).gain_db).toBe(-24);
 });
+
+test('a track needs a stated instrument, and a private file in a public composition is heard there, never downloaded', async ({ browser }) => {
+  const page = await browser.newPage();
+  await signInDemo(page, 'musician');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tutti-share-'));
+  const wav = writeWav(path.join(dir, 'my-secret-demo.wav'), 16_000, 2, sine(220, 0.25));
+  const up = await page.request.post('/api/v1/audio', {
+    multipart: { file: { name: 'my-secret-demo.wav', mimeType: 'audio/wav', buffer: fs.readFileSync(wav) } },
+  });
+  const audio = await up.json();
+  expect(audio.is_public).toBe(false);
+  const c = await (await page.request.post('/api/v1/compositions', { data: { title: 'Open rehearsal', visibility: 'public' } })).json();
+  await page.goto(`/studio/${c.id}`);
+  await hydrated(page);
+  // Before the track is added, the page says who will hear it.
+  await expect(page.locator('#track-audience')).toContainText('Everyone will hear the tracks of this composition');
+  await page.locator('#track-audio').selectOption(audio.id);
+  await page.locator('#track-name').fill('Demo');
+  // No instrument is preselected: adding without one asks for it.
+  await expect(page.locator('#track-instrument')).toHaveValue('');
+  await page.getByRole('button', { name: 'Add track' }).click();
+  await expect(page.locator('.lane[data-track="Demo"]')).toHaveCount(0);
+  await page.locator('#track-instrument').selectOption('unknown');
+  await page.getByRole('button', { name: 'Add track' }).click();
+  await expect(page.locator('.lane[data-track="Demo"]')).toContainText('unknown');
+
+  // My audio says where the file is heard.
+  await page.goto('/library');
+  const card = page.locator(`.audio-card[data-audio-id="${audio.id}"]`);
+  await expect(card.locator('.shared-in')).toContainText('Open rehearsal');
+  await expect(card.locator('.shared-in')).toContainText('everyone hears it');
+  await expect(card.locator('.shared-in')).toContainText('The file itself stays private');
+
+  // A signed-out visitor hears the track, and gets neither the file nor its name.
+  const visitor = await browser.newContext();
+  const anon = visitor.request;
+  expect((await anon.get(`/api/v1/audio/${audio.id}/canonical`)).status()).toBe(200);
+  expect((await anon.get(`/api/v1/audio/${audio.id}/original`)).status()).toBe(404);
+  const record = await (await anon.get(`/api/v1/audio/${audio.id}`)).json();
+  expect(JSON.stringify(record)).not.toContain('my-secret-demo');
+  expect(record.sha256).toBe('');
+  await visitor.close();
+});

@@ -10,7 +10,7 @@ use object_store::{GetOptions, GetRange, ObjectStore};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use app::access::audio::visible_audio;
+use app::access::audio::{original_audio, visible_audio};
 use app::auth::ssr::{CurrentUser, RequireUser};
 use app::error::AppError;
 use app::library::AudioInfo;
@@ -172,7 +172,7 @@ async fn original(
     ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let a = visible_audio(&s.ctx, id, viewer.as_ref()).await?;
+    let a = original_audio(&s.ctx, id, viewer.as_ref()).await?;
     let ct = original_content_type(&a.original_format);
     serve_object(&s, &a.original_key, ct, &headers, Some(&a.original_filename)).await
 }

@@ -7,36 +7,79 @@ use crate::context::ServerContext;
 use crate::db::{audio, user};
 use crate::error::AppError;
 
-/// The access rule of uploads: visible to its owner and admins, or to everyone once public.
-/// Anything else is indistinguishable from a missing id (404).
-pub async fn visible_audio(
+/// How a viewer reaches an audio object, which decides what of it they get.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Its owner, an admin, anyone when it is public, or anyone who can see the composition whose
+    /// mixdown it is: the record and every file, the original included.
+    Whole,
+    /// A track of a composition the viewer can see, or a clip an annotator was served: its sound
+    /// (canonical audio, peaks, spectrogram) and an anonymous record, never the original file, its
+    /// name, hash, tags or owner.
+    Heard,
+}
+
+/// The access rule of audio: who may reach `id`, and how. Anything else is indistinguishable
+/// from a missing id (404).
+pub async fn reach_audio(
     ctx: &ServerContext,
     id: Uuid,
     viewer: Option<&user::Model>,
-) -> Result<audio::Model, AppError> {
+) -> Result<(audio::Model, Reach), AppError> {
     let a = audio::Entity::find_by_id(id).one(&ctx.db).await?.ok_or(AppError::NotFound)?;
     let allowed = a.is_public || viewer.is_some_and(|u| u.is_admin || u.id == a.owner_id);
     if allowed {
-        return Ok(a);
+        return Ok((a, Reach::Whole));
     }
-    // A track is heard by everyone who can see its composition.
+    // A mixdown belongs to its composition: whoever can see the composition gets all of it.
+    if super::composition::sees_mixdown(&ctx.db, viewer, a.id).await? {
+        return Ok((a, Reach::Whole));
+    }
+    // A track is heard by everyone who can see its composition; the file stays its owner's.
     if super::composition::hears_as_track(&ctx.db, viewer, a.id).await? {
-        return Ok(a);
+        return Ok((anonymous(a), Reach::Heard));
     }
     // An annotator may hear the clip of a task they hold or have answered, nothing else of the source.
     if a.kind == crate::domain::AudioKind::Clip
         && let Some(u) = viewer
         && annotates_clip(ctx, u.id, a.id).await?
     {
-        return Ok(anonymous_clip(a));
+        return Ok((anonymous(a), Reach::Heard));
     }
     Err(AppError::NotFound)
 }
 
-/// What an annotator may know of a clip they were served: its sound, not where it was cut from
-/// (the source's file name, owner, position and tags stay with the source).
-fn anonymous_clip(mut a: audio::Model) -> audio::Model {
-    a.original_filename = format!("clip-{}.wav", a.id);
+/// The audio record `viewer` may see: the whole record, or the anonymous one of audio they only
+/// hear (see [`Reach`]).
+pub async fn visible_audio(
+    ctx: &ServerContext,
+    id: Uuid,
+    viewer: Option<&user::Model>,
+) -> Result<audio::Model, AppError> {
+    Ok(reach_audio(ctx, id, viewer).await?.0)
+}
+
+/// Audio whose original file `viewer` may download: with [`Reach::Whole`], and a clip to the
+/// annotator it was served to (a clip's original is the WAV cut for the task, not its source's
+/// file). To anyone who only hears a track, the original does not exist (404).
+pub async fn original_audio(
+    ctx: &ServerContext,
+    id: Uuid,
+    viewer: Option<&user::Model>,
+) -> Result<audio::Model, AppError> {
+    match reach_audio(ctx, id, viewer).await? {
+        (a, Reach::Whole) => Ok(a),
+        (a, Reach::Heard) if a.kind == crate::domain::AudioKind::Clip => Ok(a),
+        (_, Reach::Heard) => Err(AppError::NotFound),
+    }
+}
+
+/// What a listener who only hears audio may know of it: its sound, not whose file it is or where
+/// it came from (the file name, hash, owner, tags and the source a clip was cut from stay private).
+fn anonymous(mut a: audio::Model) -> audio::Model {
+    let what = if a.kind == crate::domain::AudioKind::Clip { "clip" } else { "audio" };
+    a.original_filename = format!("{what}-{}.wav", a.id);
+    a.sha256 = String::new();
     a.owner_id = Uuid::nil();
     a.parent_id = None;
     a.parent_offset_frames = None;

@@ -37,9 +37,8 @@ pub async fn access(
     Ok(role)
 }
 
-/// Whether `viewer` may hear `audio_id` because it is a track or the mixdown of a composition they
-/// can see.
-pub async fn hears_as_track(
+/// Whether `audio_id` is the mixdown of a composition `viewer` can see.
+pub async fn sees_mixdown(
     db: &impl ConnectionTrait,
     viewer: Option<&user::Model>,
     audio_id: Uuid,
@@ -49,6 +48,15 @@ pub async fn hears_as_track(
             return Ok(true);
         }
     }
+    Ok(false)
+}
+
+/// Whether `viewer` may hear `audio_id` because it is a track of a composition they can see.
+pub async fn hears_as_track(
+    db: &impl ConnectionTrait,
+    viewer: Option<&user::Model>,
+    audio_id: Uuid,
+) -> Result<bool, AppError> {
     let uses = track::Entity::find().filter(track::Column::AudioId.eq(audio_id)).all(db).await?;
     for t in uses {
         if let Some(c) = composition::Entity::find_by_id(t.composition_id).one(db).await?

@@ -111,7 +111,7 @@ fn UsersTable(
                     match users.await {
                         Ok(list) => view! {
                             <table class="table">
-                                <thead><tr><th>"Name"</th><th>"E-mail"</th><th>"Role"</th><th>"Joined"</th><th></th></tr></thead>
+                                <thead><tr><th>"Name"</th><th>"E-mail"</th><th>"Role"</th><th>"Joined"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|u| {
                                         let grant = !u.is_admin;

@@ -485,9 +485,15 @@ fn TaskItem(
             .map(|g| g.iter().filter(|(_, p)| **p).map(|(s, _)| s.clone()).collect())
             .unwrap_or_default(),
     );
+    // "None of these is present" is said, not inferred from nothing ticked.
+    let none_present = RwSignal::new(task.gold_answers.as_ref().is_some_and(|g| g.values().all(|p| !p)));
     let save = {
         let instruments = instruments.clone();
         move |gold: bool| {
+            if gold && present.get_untracked().is_empty() && !none_present.get_untracked() {
+                error.set(Some("Tick the instruments present in this clip, or “None of these” if it has none.".into()));
+                return;
+            }
             let answers =
                 gold.then(|| instruments.iter().map(|s| (s.clone(), present.get_untracked().contains(s))).collect());
             let on_change = on_change.clone();
@@ -540,11 +546,23 @@ fn TaskItem(
                                             let on = event_target_checked(&ev);
                                             let s = changed.clone();
                                             present.update(|v| if on { if !v.contains(&s) { v.push(s) } } else { v.retain(|x| *x != s) });
+                                            if on { none_present.set(false) }
+                                            error.set(None);
                                         } />
                                     {slug}
                                 </label>
                             }
                         }).collect_view()}
+                        <label class="checkbox">
+                            <input type="checkbox" class="none-present" prop:checked=move || none_present.get()
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    none_present.set(on);
+                                    if on { present.set(Vec::new()) }
+                                    error.set(None);
+                                } />
+                            "None of these"
+                        </label>
                         <button type="button" class="primary" on:click=move |_| save_gold(true)>"Save as gold"</button>
                     </fieldset>
                 }

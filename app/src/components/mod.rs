@@ -52,13 +52,20 @@ pub fn Header() -> impl IntoView {
 #[component]
 fn ProfileMenu(me: Me) -> impl IntoView {
     let initial = me.display_name.chars().next().unwrap_or('?').to_uppercase().to_string();
+    let menu = NodeRef::<leptos::html::Details>::new();
+    // Following a link in the menu closes it: the page changes under it, the menu should not stay.
+    let close = move |_| {
+        if let Some(d) = menu.get_untracked() {
+            d.set_open(false);
+        }
+    };
     view! {
-        <details class="profile-menu">
+        <details class="profile-menu" node_ref=menu>
             <summary>
                 <span class="avatar" aria-hidden="true">{initial}</span>
                 <span class="user-name">{me.display_name.clone()}</span>
             </summary>
-            <div class="menu">
+            <div class="menu" on:click=close>
                 <p class="menu-email">{me.email.clone()}</p>
                 {me.is_admin.then(|| view! { <p class="badge">"Admin"</p> })}
                 <a href="/profile">"Profile & API tokens"</a>

@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::components::ErrorNotice;
 use crate::error::AppError;
 
+/// What a track is labelled when its musician says the instrument is unknown or several are heard:
+/// stated, never assumed.
+pub const UNKNOWN: &str = "unknown";
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Instrument {
     pub slug: String,

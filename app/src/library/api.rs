@@ -52,6 +52,17 @@ use crate::error::AppError;
 pub struct AudioCard {
     pub info: AudioInfo,
     pub waveform: Vec<(f32, f32)>,
+    /// The compositions it is a track of (told to its owner only).
+    #[serde(default)]
+    pub shared_in: Vec<SharedIn>,
+}
+
+/// A composition an audio is a track of, and who can hear it there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedIn {
+    pub composition_id: Uuid,
+    pub title: String,
+    pub visibility: crate::domain::Visibility,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,7 +93,12 @@ pub async fn list_my_audio() -> Result<Vec<AudioCard>, AppError> {
         let ctx = ctx.clone();
         async move { super::ssr::card(&ctx, &a).await }
     });
-    futures::stream::iter(cards).buffered(8).try_collect().await
+    let mut cards: Vec<AudioCard> = futures::stream::iter(cards).buffered(8).try_collect().await?;
+    let mut shared = super::ssr::shared_in(&ctx.db, cards.iter().map(|c| c.info.id).collect()).await?;
+    for c in &mut cards {
+        c.shared_in = shared.remove(&c.info.id).unwrap_or_default();
+    }
+    Ok(cards)
 }
 
 /// A size as people read it: "1 GiB", "2.5 MiB", "300 KiB", "12 bytes".

@@ -233,9 +233,38 @@ pub fn AudioCardView(card: AudioCard) -> impl IntoView {
             </div>
             <Waveform columns=card.waveform label=format!("Waveform of {title}") />
             <p class="facts-line muted">{facts}</p>
+            <SharedInLine shared=card.shared_in public=a.is_public />
             <audio controls preload="none" src=src></audio>
         </div>
     }
+}
+
+/// Where an audio is heard as a track, and by whom: a private file in a public composition is
+/// heard by everyone there, though only its owner can download it.
+#[component]
+fn SharedInLine(shared: Vec<crate::library::SharedIn>, public: bool) -> impl IntoView {
+    use crate::domain::Visibility;
+    (!shared.is_empty()).then(|| {
+        let heard_by_others = !public && shared.iter().any(|s| s.visibility != Visibility::Private);
+        view! {
+            <p class="shared-in">
+                "A track of "
+                {shared.into_iter().enumerate().map(|(i, s)| {
+                    let who = match s.visibility {
+                        Visibility::Public => "everyone hears it",
+                        Visibility::Members => "signed-in users hear it",
+                        Visibility::Private => "its members hear it",
+                    };
+                    view! {
+                        {(i > 0).then_some(", ")}
+                        <a href=format!("/studio/{}", s.composition_id)>{s.title}</a>
+                        <span class="muted">{format!(" ({who})")}</span>
+                    }
+                }).collect_view()}
+                {heard_by_others.then_some(". The file itself stays private: listeners get its sound, not the file, its name or its tags.")}
+            </p>
+        }
+    })
 }
 
 #[component]

@@ -367,5 +367,41 @@ pub async fn card(ctx: &ServerContext, a: &audio::Model) -> Result<super::AudioC
         .await
         .map_err(|e| AppError::internal("storing audio", e))?;
     let peaks = ::audio::peaks::Peaks::from_dat_bytes(&bytes).map_err(|e| AppError::internal("storing audio", e))?;
-    Ok(super::AudioCard { info: info(a), waveform: crate::components::overview(&peaks, super::THUMBNAIL_COLUMNS) })
+    Ok(super::AudioCard {
+        info: info(a),
+        waveform: crate::components::overview(&peaks, super::THUMBNAIL_COLUMNS),
+        shared_in: Vec::new(),
+    })
+}
+
+/// For each of `ids`, the compositions it is a track of, by title.
+pub async fn shared_in(
+    db: &impl sea_orm::ConnectionTrait,
+    ids: Vec<Uuid>,
+) -> Result<std::collections::HashMap<Uuid, Vec<super::SharedIn>>, AppError> {
+    use crate::db::{composition, track};
+    let mut out: std::collections::HashMap<Uuid, Vec<super::SharedIn>> = std::collections::HashMap::new();
+    // In chunks: SQLite caps the parameters of one statement.
+    for chunk in ids.chunks(500) {
+        let tracks = track::Entity::find().filter(track::Column::AudioId.is_in(chunk.to_vec())).all(db).await?;
+        let ids: Vec<Uuid> = tracks.iter().map(|t| t.composition_id).collect();
+        let compositions: std::collections::HashMap<Uuid, composition::Model> = composition::Entity::find()
+            .filter(composition::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        for t in tracks {
+            let Some(c) = compositions.get(&t.composition_id).cloned() else { continue };
+            let list = out.entry(t.audio_id).or_default();
+            if !list.iter().any(|s| s.composition_id == c.id) {
+                list.push(super::SharedIn { composition_id: c.id, title: c.title, visibility: c.visibility });
+            }
+        }
+    }
+    for list in out.values_mut() {
+        list.sort_by(|a, b| a.title.cmp(&b.title));
+    }
+    Ok(out)
 }

@@ -28,7 +28,7 @@ impl Desk {
             position: RwSignal::new(0.0),
             playing: RwSignal::new(false),
             focused_track: RwSignal::new(None),
-            instrument: RwSignal::new("voice".to_string()),
+            instrument: RwSignal::new(String::new()),
             metronome: RwSignal::new(true),
             limit: RwSignal::new(String::new()),
         }

@@ -190,6 +190,11 @@ pub fn Recorder(
             error.set(Some("Enable the microphone first.".into()));
             return;
         };
+        // A take's instrument is stated, never assumed: it labels research data.
+        if instrument.get_untracked().is_empty() {
+            error.set(Some("Choose the take's instrument first (or “Unknown / several”).".into()));
+            return;
+        }
         let limit_seconds = limit.get_untracked().trim().parse::<f64>().ok().filter(|l| *l > 0.0);
         let from = position.get_untracked();
         let compensation_ms = calibration.get_untracked().map(|c| c.latency_ms).unwrap_or(0.0);
@@ -389,9 +394,10 @@ pub fn Recorder(
             <div class="row">
                 <label>"Name" <input id="take-name" maxlength="200" bind:value=take_name /></label>
                 <label>"Instrument"
-                    <select id="take-instrument" on:change=move |ev| instrument.set(event_target_value(&ev))>
-                        {instruments.into_iter().map(|(slug, name)| {
-                            let selected = slug == "voice";
+                    <select id="take-instrument" required on:change=move |ev| instrument.set(event_target_value(&ev))>
+                        <option value="" disabled selected=instrument.get_untracked().is_empty()>"Choose…"</option>
+                        {std::iter::once((crate::instruments::UNKNOWN.to_string(), "Unknown / several".to_string())).chain(instruments).map(|(slug, name)| {
+                            let selected = slug == instrument.get_untracked();
                             view! { <option value=slug selected=selected>{name}</option> }
                         }).collect_view()}
                     </select>

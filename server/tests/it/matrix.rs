@@ -189,6 +189,12 @@ async fn audio_is_404_on_every_surface_to_whoever_may_not_hear_it() {
     let song = studio.create_composition(&format!("Members song {t}"), "members").await;
     studio.add_track(&song, &in_members, "Guide", true).await;
     let in_members = thing("track of a members composition", in_members, name("in-members-song"));
+    // A private upload made a track of a public composition: everyone hears it, no one else gets
+    // the file, its name or its hash.
+    let in_public = audio.upload(&format!("{}.wav", name("in-public-song")), 0.9, false).await;
+    let song = studio.create_composition(&format!("Public song {t}"), "public").await;
+    studio.add_track(&song, &in_public, "Guide", true).await;
+    let in_public = thing("track of a public composition", in_public, name("in-public-song"));
     // The clip of a task, cut from the admin's private upload; the annotator holds its task.
     let admins_audio = AudioClient { app: &app, who: &admin };
     let source = admins_audio.upload(&format!("{}.wav", name("clip-source")), 10.0, false).await;
@@ -202,6 +208,16 @@ async fn audio_is_404_on_every_surface_to_whoever_may_not_hear_it() {
     // Sanity: the clients see what the setup says.
     assert_eq!(AudioClient { app: &app, who: &member }.canonical(&in_private.id).await.status, 200);
     assert_eq!(AudioClient { app: &app, who: &stranger }.get(&private.id).await.status, 404);
+    // A listener's record of a track names neither its owner nor its bytes' hash.
+    let heard: serde_json::Value =
+        serde_json::from_str(&AudioClient { app: &app, who: &anonymous }.get(&in_public.id).await.body).unwrap();
+    assert_eq!(
+        (heard["owner_id"].as_str(), heard["sha256"].as_str()),
+        (Some(&*uuid::Uuid::nil().to_string()), Some(""))
+    );
+    let whole: serde_json::Value =
+        serde_json::from_str(&AudioClient { app: &app, who: &owner }.get(&in_public.id).await.body).unwrap();
+    assert_eq!(whole["sha256"].as_str().map(str::len), Some(64));
 
     let people = [&anonymous, &stranger, &owner, &member, &annotator, &admin];
     let mut table = Table::default();
@@ -211,6 +227,7 @@ async fn audio_is_404_on_every_surface_to_whoever_may_not_hear_it() {
         (&in_private, &owner),
         (&mixdown, &owner),
         (&in_members, &owner),
+        (&in_public, &owner),
         (&clip, &admin),
     ] {
         let id = thing.id.as_str();
@@ -222,17 +239,28 @@ async fn audio_is_404_on_every_surface_to_whoever_may_not_hear_it() {
                     "public upload" => true,
                     "track of a private composition" | "mixdown of a private composition" => who.name == "member",
                     "track of a members composition" => who.id.is_some(),
+                    "track of a public composition" => true,
                     "clip of a task" => who.name == "annotator",
                     _ => false,
                 };
-            // An annotator hears the clip but learns nothing of its source.
-            let reads = hears && (owns || thing.label != "clip of a task");
+            // A track's listener and a clip's annotator hear it but learn nothing of its file: only
+            // its owner, admins and (for public audio and a composition's own mixdown) everyone
+            // who hears it get the record and the original.
+            let whole = owns || thing.label == "public upload" || thing.label.starts_with("mixdown");
+            let reads = hears && whole;
             table.seen(hears);
             let seen = if hears { 200 } else { 404 };
             table.add(thing, who, Call::get(format!("/api/v1/audio/{id}")), seen, Some(reads));
-            for bytes in ["canonical", "original", "peaks", "spectrogram"] {
+            for bytes in ["canonical", "peaks", "spectrogram"] {
                 table.add(thing, who, Call::get(format!("/api/v1/audio/{id}/{bytes}")), seen, Some(reads));
             }
+            // To whoever only hears a track, the original does not exist; a clip's original is the
+            // WAV cut for its task, which its annotator may fetch (under an anonymous name).
+            let fetches = reads || (hears && thing.label == "clip of a task");
+            table.seen(fetches);
+            let original = if fetches { 200 } else { 404 };
+            table.add(thing, who, Call::get(format!("/api/v1/audio/{id}/original")), original, Some(reads));
+            table.seen(hears);
             let is_public = thing.label == "public upload";
             let patch = Call::rest(Method::PATCH, format!("/api/v1/audio/{id}"), json!({"public": is_public}));
             let want = match () {

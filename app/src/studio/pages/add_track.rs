@@ -3,6 +3,9 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::Taxonomy;
+use crate::instruments::UNKNOWN as UNKNOWN_INSTRUMENT;
+
+const NO_INSTRUMENT: &str = "Choose the track's instrument first (or “Unknown / several”).";
 use crate::studio::{NewTrack, add_track_fn};
 
 #[component]
@@ -12,10 +15,12 @@ pub(super) fn AddTrack(
     can_master: bool,
     refresh: Callback<()>,
     instruments: Taxonomy,
+    visibility: crate::domain::Visibility,
 ) -> impl IntoView {
     let audio = RwSignal::new(my_audio.first().map(|(id, _)| id.to_string()).unwrap_or_default());
     let name = RwSignal::new(String::new());
-    let instrument = RwSignal::new("piano".to_string());
+    // No instrument is assumed: a wrong one would mislabel research data without anyone noticing.
+    let instrument = RwSignal::new(String::new());
     let master = RwSignal::new(false);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
     // A file chosen here is uploaded through the uploader, then placed as a track.
@@ -23,6 +28,10 @@ pub(super) fn AddTrack(
     let uploading = RwSignal::new(false);
     // Places `audio_id` as a new track at the start, named as typed (or `fallback_name`).
     let place = move |audio_id: Uuid, fallback_name: String| {
+        if instrument.get_untracked().is_empty() {
+            error.set(Some(NO_INSTRUMENT.into()));
+            return;
+        }
         let name = Some(name.get_untracked()).filter(|n| !n.trim().is_empty()).unwrap_or(fallback_name);
         let track = NewTrack {
             audio_id,
@@ -53,6 +62,11 @@ pub(super) fn AddTrack(
     });
     let on_file = move |ev: leptos::ev::Event| {
         let input = event_target::<leptos::web_sys::HtmlInputElement>(&ev);
+        if instrument.get_untracked().is_empty() {
+            error.set(Some(NO_INSTRUMENT.into()));
+            input.set_value("");
+            return;
+        }
         let Some(file) = input.files().and_then(|l| l.get(0)) else { return };
         let stem = file.name().rsplit_once('.').map(|(s, _)| s.to_string()).unwrap_or(file.name());
         file_name.set_value(stem);
@@ -82,18 +96,25 @@ pub(super) fn AddTrack(
                     </label>
                     <label>"Name" <input id="track-name" required maxlength="200" bind:value=name /></label>
                     <label>"Instrument"
-                        <select id="track-instrument" on:change=move |ev| instrument.set(event_target_value(&ev))>
+                        <select id="track-instrument" required on:change=move |ev| { error.set(None); instrument.set(event_target_value(&ev)) }>
+                            <option value="" selected disabled>"Choose…"</option>
+                            <option value=UNKNOWN_INSTRUMENT>"Unknown / several"</option>
                             <Suspense fallback=|| ()>
                                 {move || Suspend::new(async move {
                                     instruments.await.unwrap_or_default().into_iter().map(|i| {
-                                        let selected = i.slug == "piano";
-                                        view! { <option value=i.slug.clone() selected=selected>{i.name}</option> }
+                                        view! { <option value=i.slug.clone()>{i.name}</option> }
                                     }).collect_view()
                                 })}
                             </Suspense>
                         </select>
                     </label>
                 </div>
+                {(visibility != crate::domain::Visibility::Private).then(|| view! {
+                    <p class="notice" id="track-audience">
+                        {if visibility == crate::domain::Visibility::Public { "Everyone" } else { "Every signed-in user" }}
+                        " will hear the tracks of this composition. A file of yours stays yours: listeners get its sound, not the file, its name or its tags."
+                    </p>
+                })}
                 {can_master.then(|| view! { <label class="checkbox"><input type="checkbox" bind:checked=master />"Master (sync) track"</label> })}
                 <label>"…or upload a file as a new track "
                     <input id="track-file" type="file" accept="audio/*,.wav,.aif,.aiff,.flac,.mp3,.ogg,.m4a" on:change=on_file />

@@ -235,7 +235,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
                 desk=desk
             />
         })}
-        {can_edit.then(|| view! { <AddTrack composition=c.id my_audio=data.my_audio.clone() can_master=can_master refresh=refresh instruments=taxonomy /> })}
+        {can_edit.then(|| view! { <AddTrack composition=c.id my_audio=data.my_audio.clone() can_master=can_master refresh=refresh instruments=taxonomy visibility=c.visibility /> })}
         {(c.my_role == Role::Owner).then(|| view! { <Members composition=c.id members=data.members.clone() /> })}
     }
 }

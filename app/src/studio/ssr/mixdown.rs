@@ -147,7 +147,7 @@ pub async fn render_mixdown(
         filename: mixdown_filename(&c.title),
         license: c.license,
         // Never public by itself: whoever sees the composition hears its mixdown
-        // (`hears_as_track`), so the mix follows the composition's visibility as it changes.
+        // (`sees_mixdown`), so the mix follows the composition's visibility as it changes.
         is_public: false,
         parent_id: None,
         parent_offset_frames: None,

@@ -59,11 +59,12 @@ pub async fn tracks(db: &impl ConnectionTrait, c: &composition::Model) -> Result
 }
 
 async fn check_instrument(db: &impl ConnectionTrait, slug: &str) -> Result<String, AppError> {
-    instrument::Entity::find_by_id(slug.to_string())
-        .one(db)
-        .await?
-        .map(|i| i.slug)
-        .ok_or_else(|| AppError::Invalid(format!("Unknown instrument '{slug}'; choose one from the taxonomy.")))
+    if slug == crate::instruments::UNKNOWN {
+        return Ok(slug.to_string());
+    }
+    instrument::Entity::find_by_id(slug.to_string()).one(db).await?.map(|i| i.slug).ok_or_else(|| {
+        AppError::Invalid(format!("Unknown instrument '{slug}'; choose one from the taxonomy, or 'unknown'."))
+    })
 }
 
 /// A track starts within the longest composition, before or after frame 0; anything further would
