@@ -5,9 +5,9 @@ import path from 'node:path';
 import { hydrated, signInDemo, sine, writeWav } from './helpers';
 
 /** A composition with one track, made over REST; returns the page's path and the track's id. */
-async function compositionWithTrack(page: Page, title: string): Promise<{ url: string; trackId: string }> {
+async function compositionWithTrack(page: Page, title: string, seconds = 2): Promise<{ url: string; trackId: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tutti-edit-'));
-  const wav = writeWav(path.join(dir, 'bass.wav'), 16_000, 2, sine(110, 0.25));
+  const wav = writeWav(path.join(dir, 'bass.wav'), 16_000, seconds, sine(110 + seconds, 0.25));
   const up = await page.request.post('/api/v1/audio', {
     multipart: { file: { name: 'bass.wav', mimeType: 'audio/wav', buffer: fs.readFileSync(wav) } },
   });
@@ -100,4 +100,68 @@ test('a track needs a stated instrument, and a private file in a public composit
   expect(JSON.stringify(record)).not.toContain('my-secret-demo');
   expect(record.sha256).toBe('');
   await visitor.close();
+});
+
+test('following a link while a take is recorded asks first, and staying keeps the take going', async ({ page }) => {
+  test.setTimeout(120_000);
+  await signInDemo(page, 'musician');
+  const { url } = await compositionWithTrack(page, 'Guarded take');
+  await page.goto(url);
+  await hydrated(page);
+  await page.locator('#record-arm').click();
+  await expect(page.locator('#record-device')).toBeVisible();
+  await page.locator('#take-instrument').selectOption('voice');
+  await page.locator('#record-limit').fill('30');
+  await page.locator('#record-start').click();
+  const recorder = page.locator('section.recorder');
+  await expect(recorder).toHaveAttribute('data-phase', 'recording', { timeout: 20_000 });
+
+  // Declined: the page, and the take, stay.
+  let asked = '';
+  page.once('dialog', (d) => { asked = d.message(); void d.dismiss(); });
+  await page.locator('header').getByRole('link', { name: 'Studio', exact: true }).click();
+  await expect.poll(() => asked).toContain('A take is being recorded');
+  await expect(page).toHaveURL(new RegExp(`${url}$`));
+  await expect(recorder).toHaveAttribute('data-phase', 'recording');
+
+  // Accepted: the link is followed.
+  page.once('dialog', (d) => void d.accept());
+  await page.locator('header').getByRole('link', { name: 'Studio', exact: true }).click();
+  await expect(page).toHaveURL(/\/studio$/);
+});
+
+test('the first take recorded is Take 1, whatever else the composition holds', async ({ page }) => {
+  await signInDemo(page, 'musician');
+  const { url } = await compositionWithTrack(page, 'Counting takes');
+  await page.goto(url);
+  await hydrated(page);
+  await expect(page.locator('#take-name')).toHaveValue('Take 1');
+});
+
+test('Play waits for the player to load, and the timeline follows the playhead at high zoom', async ({ page }) => {
+  test.setTimeout(120_000);
+  await signInDemo(page, 'musician');
+  const { url } = await compositionWithTrack(page, 'Long guide', 12);
+  // Hold the page's WebAssembly back: until it runs, Play can do nothing and must say so.
+  let release = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  await page.route('**/*.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(url);
+  const play = page.locator('.transport').getByRole('button', { name: /^Play/ });
+  await expect(play).toBeDisabled();
+  release();
+  await hydrated(page);
+  await expect(play).toBeEnabled();
+
+  // At 200 px a second, 12 s run far past the screen: the timeline turns pages as it plays.
+  await page.locator('label.zoom input').fill('200');
+  await play.click();
+  await expect.poll(async () => parseFloat((await page.locator('.transport .position').textContent())!), { timeout: 20_000 }).toBeGreaterThan(8);
+  const timeline = (await page.locator('.timeline').boundingBox())!;
+  const head = (await page.locator('.playhead').boundingBox())!;
+  expect(head.x).toBeGreaterThanOrEqual(timeline.x);
+  expect(head.x).toBeLessThanOrEqual(timeline.x + timeline.width);
 });

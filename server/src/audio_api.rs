@@ -323,6 +323,9 @@ async fn serve_object(
         .header(header::CONTENT_TYPE, content_type)
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CACHE_CONTROL, CACHE_FOREVER);
+    if content_type.starts_with("audio/") {
+        builder = builder.header(header::CONTENT_SECURITY_POLICY, crate::security::MEDIA_CSP);
+    }
     if let Some(tag) = etag.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
         builder = builder.header(header::ETAG, tag);
     }

@@ -7,6 +7,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// For responses that are not app pages (API JSON, files, the standalone error pages).
 pub const DEFAULT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+/// For audio files: opened directly, the browser shows them in a media document of its own, whose
+/// player must be allowed to load the file itself (the default CSP would leave it broken).
+pub const MEDIA_CSP: &str = "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
 pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>, https: bool) -> Router<S> {
     let fixed = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))

@@ -2,6 +2,8 @@
 //! the access rule every studio surface uses.
 mod api;
 mod desk;
+#[cfg(feature = "hydrate")]
+mod leave_guard;
 mod model;
 mod pages;
 #[cfg(feature = "hydrate")]

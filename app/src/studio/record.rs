@@ -64,7 +64,14 @@ pub fn Recorder(
     #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
     let drawn = StoredValue::new(0.0f64);
     let counting_in = RwSignal::new(false);
-    let take_number = tracks.len() + 1;
+    // Takes are numbered among the takes already recorded here, skipping names in use.
+    let take_number = {
+        let mut n = tracks.iter().filter(|t| t.capture.is_some()).count() + 1;
+        while tracks.iter().any(|t| t.name == format!("Take {n}")) {
+            n += 1;
+        }
+        n
+    };
     let take_name = RwSignal::new(format!("Take {take_number}"));
     let (instrument, metronome, limit) = (desk.instrument, desk.metronome, desk.limit);
     let upload_state = RwSignal::new(UploadState::Processing);
@@ -354,6 +361,10 @@ pub fn Recorder(
             }
         });
         on_cleanup(move || guard.remove());
+        super::leave_guard::guard_links(
+            move || matches!(phase.get_untracked(), Phase::Recording | Phase::Saving),
+            "A take is being recorded or saved. Leave this page and lose it?",
+        );
     }
 
     let busy = move || matches!(phase.get(), Phase::Arming | Phase::Measuring | Phase::Saving);
@@ -377,7 +388,7 @@ pub fn Recorder(
                         <span class="muted">{format!("{} Hz", i.rate)}</span>
                     }.into_any(),
                 }}
-                <meter class="input-level" min="0" max="1" low="0.5" high="0.9" optimum="0.3" title="Input level" prop:value=move || level.get()></meter>
+                <meter class="input-level" min="0" max="1" low="0.5" high="0.9" optimum="0.3" title="Input level" prop:value=move || { let l = f64::from(level.get()); if l.is_finite() { l.clamp(0.0, 1.0) } else { 0.0 } }></meter>
             </div>
             <p class="latency-status">
                 {move || match (input.get(), calibration.get()) {

@@ -141,6 +141,10 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
         }
         seek_to(0.0);
     };
+    // Play before the player's code has loaded would do nothing: the transport waits for it.
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
+    let timeline = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     {
         // The transport follows the player, which outlives this view: after a refresh rebuilds
@@ -161,6 +165,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
                         position.set(end_seconds);
                     } else {
                         position.set(p);
+                        follow(timeline, p * zoom.get_untracked());
                     }
                 }
             },
@@ -184,11 +189,12 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
                 <span class="muted">{format!("{} BPM · {}/{} · count-in {} bar(s) · {} · you are {}", c.tempo_bpm, c.meter_beats, c.meter_unit, c.count_in_bars, c.visibility.as_str(), c.my_role.as_str())}</span>
             </div>
             <div class="transport" data-playing=move || playing.get().to_string()>
-                <button type="button" class="primary" on:click=move |_| toggle()>
+                <button type="button" class="primary" on:click=move |_| toggle() disabled=move || !ready.get()
+                    title=move || if ready.get() { "" } else { "The player is loading…" }>
                     {move || if playing.get() { "Pause" } else { "Play" }}
                     <kbd>"Space"</kbd>
                 </button>
-                <button type="button" on:click=move |_| stop()>"Stop"</button>
+                <button type="button" on:click=move |_| stop() disabled=move || !ready.get()>"Stop"</button>
                 <span class="position">{move || format!("{:.1} s · bar {}", position.get(), (position.get() / seconds_per_bar).floor() as i64 + 1)}</span>
                 {move || player_error.get().map(|e| view! { <span class="error" role="alert">{e}</span> })}
             </div>
@@ -197,7 +203,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
                 <label class="checkbox"><input type="checkbox" bind:checked=snap />"Snap to beat"</label>
                 <span class="hint">"Drag a track to move it in time."</span>
             </div>
-            <div class="timeline">
+            <div class="timeline" node_ref=timeline>
                 <div
                     class="ruler"
                     title="Click to move the playhead"
@@ -237,5 +243,16 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
         })}
         {can_edit.then(|| view! { <AddTrack composition=c.id my_audio=data.my_audio.clone() can_master=can_master refresh=refresh instruments=taxonomy visibility=c.visibility /> })}
         {(c.my_role == Role::Owner).then(|| view! { <Members composition=c.id members=data.members.clone() /> })}
+    }
+}
+
+/// Keeps the playhead (at `x` pixels from the timeline's start) in view while playing: when it
+/// leaves the visible part, the timeline turns a page, leaving a little of what was played.
+#[cfg(feature = "hydrate")]
+fn follow(timeline: NodeRef<leptos::html::Div>, x: f64) {
+    let Some(el) = timeline.get_untracked() else { return };
+    let (left, width) = (f64::from(el.scroll_left()), f64::from(el.client_width()));
+    if width > 0.0 && (x < left || x > left + width * 0.9) {
+        el.set_scroll_left((x - width * 0.1).max(0.0) as i32);
     }
 }
