@@ -21,6 +21,13 @@ async function compositionWithTrack(page: Page, title: string, seconds = 2): Pro
   return { url: `/studio/${c.id}`, trackId: (await t.json()).id };
 }
 
+/** Opens the composition's settings panel unless it is open already. */
+async function openSettings(page: Page) {
+  const details = page.locator('details.settings');
+  if ((await details.getAttribute('open')) === null) await details.locator('summary').click();
+  await expect(details).toHaveAttribute('open', '');
+}
+
 test('mixer values on the page stay what the server holds after each save', async ({ page }) => {
   await signInDemo(page, 'musician');
   const { url, trackId } = await compositionWithTrack(page, 'Mixer check');
@@ -164,4 +171,58 @@ test('Play waits for the player to load, and the timeline follows the playhead a
   const head = (await page.locator('.playhead').boundingBox())!;
   expect(head.x).toBeGreaterThanOrEqual(timeline.x);
   expect(head.x).toBeLessThanOrEqual(timeline.x + timeline.width);
+});
+
+test('tracks are renamed, re-labelled and removed, and the composition is set up and deleted, on its page', async ({ page }) => {
+  test.setTimeout(120_000);
+  await signInDemo(page, 'musician');
+  const { url, trackId } = await compositionWithTrack(page, 'Settings check');
+  const compositionId = url.split('/').pop();
+  await page.goto(url);
+  await hydrated(page);
+
+  // The track: a new name and instrument, saved and shown.
+  await page.getByRole('button', { name: 'Edit track Bass' }).click();
+  await page.locator(`#track-${trackId}-name`).fill('Bass line');
+  await page.locator(`#track-${trackId}-instrument`).selectOption('cello');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  const lane = page.locator('.lane[data-track="Bass line"]');
+  await expect(lane).toContainText('cello');
+  const track = await (await page.request.get(`/api/v1/tracks/${trackId}`)).json();
+  expect([track.name, track.instrument]).toEqual(['Bass line', 'cello']);
+
+  // The composition's settings.
+  await openSettings(page);
+  await page.locator('#settings-title').fill('Settings checked');
+  await page.locator('#settings-tempo').fill('132');
+  await page.locator('#settings-beats').fill('3');
+  await page.locator('#settings-visibility').selectOption('public');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByRole('heading', { name: 'Settings checked' })).toBeVisible();
+  const c = await (await page.request.get(`/api/v1/compositions/${compositionId}`)).json();
+  expect([c.title, c.tempo_bpm, c.meter_beats, c.visibility]).toEqual(['Settings checked', 132, 3, 'public']);
+  // A value out of range is refused with the reason, and nothing changes.
+  await openSettings(page);
+  await page.locator('#settings-tempo').fill('1000');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  // The browser holds the form back (the field says its range); the server would refuse it too.
+  await expect(page.locator('#settings-tempo:invalid')).toHaveCount(1);
+  expect((await (await page.request.get(`/api/v1/compositions/${compositionId}`)).json()).tempo_bpm).toBe(132);
+
+  // Removing the track asks first; declined, it stays.
+  await page.getByRole('button', { name: 'Edit track Bass line' }).click();
+  page.once('dialog', (d) => void d.dismiss());
+  await page.getByRole('button', { name: 'Remove track' }).click();
+  await expect(lane).toBeVisible();
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Remove track' }).click();
+  await expect(page.locator('.lane')).toHaveCount(0);
+  expect((await page.request.get(`/api/v1/tracks/${trackId}`)).status()).toBe(404);
+
+  // Deleting the composition asks, then leads back to the studio.
+  await openSettings(page);
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: 'Delete composition' }).click();
+  await expect(page).toHaveURL(/\/studio$/);
+  expect((await page.request.get(`/api/v1/compositions/${compositionId}`)).status()).toBe(404);
 });

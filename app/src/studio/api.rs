@@ -2,13 +2,14 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use super::{
-    CalibrationInfo, CollectionInfo, CollectionView, CompositionInfo, CompositionView, InvitationLink,
-    InvitationPreview, NewCalibration, NewCollection, NewComposition, NewInvitation, NewTrack, StudioOverview,
-    TrackInfo, TrackPatch,
-};
+use super::Role;
 #[cfg(feature = "ssr")]
-use super::{Role, ssr};
+use super::ssr;
+use super::{
+    CalibrationInfo, CollectionInfo, CollectionView, CompositionInfo, CompositionPatch, CompositionView,
+    InvitationLink, InvitationPreview, NewCalibration, NewCollection, NewComposition, NewInvitation, NewTrack,
+    StudioOverview, TrackInfo, TrackPatch,
+};
 use crate::error::AppError;
 
 #[server(endpoint = "list_compositions")]
@@ -86,6 +87,42 @@ pub async fn update_track_fn(track_id: Uuid, patch: TrackPatch) -> Result<TrackI
         ssr::track_info(&ctx.db, &t).await
     }
     .await
+}
+
+/// Remove a track (its author while a contributor, editors and the owner any).
+#[server(endpoint = "delete_track")]
+pub async fn delete_track_fn(track_id: Uuid) -> Result<(), AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    ssr::delete_track(&ctx.db, &user, track_id).await
+}
+
+/// Change a composition's settings: editors change the music, only the owner who sees it.
+#[server(endpoint = "update_composition", input = server_fn::codec::Json)]
+pub async fn update_composition_fn(composition_id: Uuid, patch: CompositionPatch) -> Result<CompositionInfo, AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let (c, role) = ssr::find(&ctx.db, Some(&user), composition_id, Role::Editor).await?;
+    let c = ssr::update(&ctx.db, c, role, patch, ctx.settings.default_license).await?;
+    Ok(ssr::info(&c, role))
+}
+
+/// Delete a composition with its tracks, members and invitations (the owner only). The audio
+/// placed in it stays in its owners' libraries.
+#[server(endpoint = "delete_composition")]
+pub async fn delete_composition_fn(composition_id: Uuid) -> Result<(), AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    ssr::delete(&ctx.db, &user, composition_id).await
+}
+
+/// Give a member another role, or remove them (`role` absent); the owner only.
+#[server(endpoint = "set_member_role", input = server_fn::codec::Json)]
+pub async fn set_member_role(composition_id: Uuid, user_id: Uuid, role: Option<Role>) -> Result<(), AppError> {
+    let user = crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    let (c, _) = ssr::find(&ctx.db, Some(&user), composition_id, Role::Owner).await?;
+    ssr::set_member(&ctx.db, &c, user_id, role).await
 }
 
 #[server(endpoint = "invite_member", input = server_fn::codec::Json)]

@@ -365,6 +365,10 @@ async fn compositions_are_404_on_every_surface_to_whoever_may_not_see_them() {
             table.add_by(track, song, who, Call::get(format!("/api/v1/tracks/{track}")), read, None);
             let tempo = Call::rest(Method::PATCH, format!("/api/v1/compositions/{id}"), json!({"tempo_bpm": 120}));
             table.add(song, who, tempo, change(EDITOR, 200), Some(true));
+            let tempo = Call::json("update_composition", json!({"composition_id": id, "patch": {"tempo_bpm": 121}}));
+            table.add(song, who, tempo, change(EDITOR, 200), Some(true));
+            let role = json!({"composition_id": id, "user_id": editor.id(), "role": "editor"});
+            table.add(song, who, Call::json("set_member_role", role), change(OWNER, 200), None);
             let invite =
                 Call::rest(Method::POST, format!("/api/v1/compositions/{id}/invitations"), json!({"role": "viewer"}));
             table.add(song, who, invite, change(OWNER, 201), None);

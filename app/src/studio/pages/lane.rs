@@ -39,7 +39,11 @@ pub(super) fn Lane(
     snap: RwSignal<bool>,
     seconds_per_beat: f64,
     focused: RwSignal<Option<(Uuid, LaneControl)>>,
+    /// The taxonomy as (slug, name), for changing the track's instrument.
+    instruments: Vec<(String, String)>,
 ) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let (edit_name, edit_instrument) = (track.name.clone(), track.instrument.clone());
     let rate = track.canonical_rate.max(1) as f64;
     let block = NodeRef::<leptos::html::Div>::new();
     let gain_input = NodeRef::<leptos::html::Input>::new();
@@ -90,11 +94,19 @@ pub(super) fn Lane(
             <div class="lane-head">
                 <strong>{track.name.clone()}</strong>
                 <span class="muted">{format!(" {}{}", track.instrument, if track.is_master { " · master" } else { "" })}</span>
+                {can_edit.then(|| view! {
+                    <button type="button" class="small link" aria-expanded=move || editing.get().to_string()
+                        aria-label=format!("Edit track {}", track.name) on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
+                })}
                 {move || error.get().map(|e| view! { <span class="error" role="alert">{format!(" · {e}")}</span> })}
                 {stalled_ms(&track).map(|ms| view! {
                     <span class="warning" title="The browser's audio stalled while this take was recorded (the computer was too busy): listen for a click or a gap, and record again if you hear one.">
                         {format!(" · audio stalled {ms:.0} ms")}
                     </span>
+                })}
+                {move || editing.get().then(|| view! {
+                    <super::track_edit::TrackEditor id=id name=edit_name.clone() instrument=edit_instrument.clone()
+                        instruments=instruments.clone() refresh=refresh close=Callback::new(move |_| editing.set(false)) />
                 })}
                 <div class="mixer">
                     <label>"Gain" <input type="range" min="-60" max="12" step="0.5" value=saved_gain prop:value=move || gain.get().to_string()

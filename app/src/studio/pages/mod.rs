@@ -9,6 +9,8 @@ mod listing;
 mod members;
 mod mixdown;
 mod new_forms;
+mod settings;
+mod track_edit;
 
 pub use composition::CompositionPage;
 pub use listing::{CollectionPage, StudioPage};
