@@ -226,3 +226,26 @@ test('tracks are renamed, re-labelled and removed, and the composition is set up
   await expect(page).toHaveURL(/\/studio$/);
   expect((await page.request.get(`/api/v1/compositions/${compositionId}`)).status()).toBe(404);
 });
+
+test('the mixdown plays on the page, and says when the tracks changed since it was rendered', async ({ page }) => {
+  test.setTimeout(120_000);
+  await signInDemo(page, 'musician');
+  const { url, trackId } = await compositionWithTrack(page, 'Mixed song');
+  const compositionId = url.split('/').pop();
+  const asked = await page.request.post(`/api/v1/compositions/${compositionId}/mixdown`);
+  expect(asked.status()).toBe(202);
+  const job = asked.headers()['location'];
+  await expect.poll(async () => (await (await page.request.get(job)).json()).state, { timeout: 60_000 }).toBe('done');
+  await page.goto(url);
+  await hydrated(page);
+  const player = page.getByLabel('The mixdown');
+  await expect(player).toBeVisible();
+  await player.evaluate((a: HTMLAudioElement) => { a.preload = 'metadata'; a.load(); });
+  await expect.poll(() => player.evaluate((a: HTMLAudioElement) => a.duration), { timeout: 15_000 }).toBeCloseTo(2, 1);
+  await expect(page.locator('.mix-stale')).toHaveCount(0);
+  // A change to the mix makes the rendered one out of date, and the page says so.
+  await page.request.patch(`/api/v1/tracks/${trackId}`, { data: { gain_db: -6 } });
+  await page.reload();
+  await hydrated(page);
+  await expect(page.locator('.mix-stale')).toContainText('out of date');
+});

@@ -16,6 +16,7 @@ mod m20261207_000011_mixdown_identity;
 mod m20261207_000012_jobs;
 mod m20261207_000013_job_requester;
 mod m20261207_000014_job_listing;
+mod m20261207_000015_mixdown_recipe;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000012_jobs::Migration),
             Box::new(m20261207_000013_job_requester::Migration),
             Box::new(m20261207_000014_job_listing::Migration),
+            Box::new(m20261207_000015_mixdown_recipe::Migration),
         ]
     }
 }

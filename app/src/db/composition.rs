@@ -18,6 +18,8 @@ pub struct Model {
     pub visibility: crate::domain::Visibility,
     pub open_to_contribution: bool,
     pub mixdown_id: Option<Uuid>,
+    /// The digest of the tracks the mixdown was rendered from ([`crate::studio::ssr::mix_recipe`]).
+    pub mixdown_recipe: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -54,7 +54,10 @@ pub async fn get_composition(id: Uuid) -> Result<CompositionView, AppError> {
     }
     let editable =
         tracks.iter().filter(|t| user.as_ref().is_some_and(|u| ssr::may_change(t.author_id, role, u.id))).map(|t| t.id);
+    let recipe =
+        ssr::mix_recipe(tracks.iter().map(|t| (t.id, t.audio_id, t.offset_frames, t.gain_db, t.pan, t.mute, t.solo)));
     Ok(CompositionView {
+        mixdown_current: c.mixdown_recipe.as_deref() == Some(recipe.as_str()),
         editable: editable.collect(),
         composition: ssr::info(&c, role),
         waveforms,

@@ -227,4 +227,6 @@ pub struct CompositionView {
     pub instruments: Vec<(String, String)>,
     /// The tracks the asker may change (contributors change only their own).
     pub editable: std::collections::HashSet<Uuid>,
+    /// Whether the latest mixdown was rendered from the tracks as they are now.
+    pub mixdown_current: bool,
 }

@@ -224,7 +224,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
                 {data.tracks.clone().into_iter().map(|t| view! { <Lane columns=data.waveforms.get(&t.audio_id).cloned().unwrap_or_default() can_edit=data.editable.contains(&t.id) track=t zoom=zoom refresh=refresh focused=desk.focused_track snap=snap seconds_per_beat=seconds_per_beat instruments=data.instruments.clone() /> }).collect_view()}
             </div>
             {data.tracks.is_empty().then(|| view! { <p class="muted">"No tracks yet. Add the master track first."</p> })}
-            <Mixdown composition=c.id mixdown=c.mixdown_id can_render=can_master refresh=refresh />
+            <Mixdown composition=c.id mixdown=c.mixdown_id current=data.mixdown_current can_render=can_master refresh=refresh />
         </section>
         {can_master.then(|| view! { <super::settings::CompositionSettings c=c.clone() refresh=refresh /> })}
         {can_edit.then(|| view! {

@@ -37,6 +37,8 @@ fn follow(id: Uuid, job: RwSignal<Option<JobInfo>>, error: RwSignal<Option<Strin
 pub(super) fn Mixdown(
     composition: Uuid,
     mixdown: Option<Uuid>,
+    /// Whether the mixdown was rendered from the tracks as they are now.
+    current: bool,
     can_render: bool,
     refresh: Callback<()>,
 ) -> impl IntoView {
@@ -74,7 +76,13 @@ pub(super) fn Mixdown(
     view! {
         <div class="mixdown">
             {mixdown.map(|id| view! {
-                <a class="button" href=format!("/api/v1/audio/{id}/canonical") download="mixdown.flac" rel="external">"Download the mixdown (FLAC)"</a>
+                <div class="mixdown-player">
+                    <audio controls preload="none" src=format!("/api/v1/audio/{id}/canonical") aria-label="The mixdown"></audio>
+                    <a class="button" href=format!("/api/v1/audio/{id}/canonical") download="mixdown.flac" rel="external">"Download the mixdown (FLAC)"</a>
+                </div>
+                {(!current).then(|| view! {
+                    <p class="warning mix-stale">"The mix is out of date: the tracks changed since it was rendered."</p>
+                })}
             })}
             {can_render.then(|| view! {
                 <button type="button" disabled=busy on:click=render aria-live="polite">{label}</button>

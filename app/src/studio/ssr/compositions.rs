@@ -79,6 +79,7 @@ pub async fn create(
         visibility: Set(new.visibility.unwrap_or(Visibility::Private)),
         open_to_contribution: Set(new.open_to_contribution.unwrap_or(false)),
         mixdown_id: Set(None),
+        mixdown_recipe: Set(None),
         created_at: Set(Utc::now()),
     }
     .insert(db)

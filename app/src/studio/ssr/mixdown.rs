@@ -1,5 +1,6 @@
 //! The server's mixdown of a composition, stored as audio.
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
 
 use super::checks::{longest_frames, mixdown_filename};
 use crate::db::{audio, composition, track};
@@ -63,6 +64,24 @@ pub async fn plan(
     Ok(rows.into_iter().zip(sources).collect())
 }
 
+/// A digest of what a mix is made of: each track's audio, place and mixer settings. Two equal
+/// digests make the same mix; any edit that changes the sound changes it.
+pub fn mix_recipe<'a>(tracks: impl IntoIterator<Item = (Uuid, Uuid, i64, f64, f64, bool, bool)> + 'a) -> String {
+    use sha2::{Digest, Sha256};
+    let mut rows: Vec<_> = tracks.into_iter().collect();
+    rows.sort_by_key(|r| r.0);
+    let mut h = Sha256::new();
+    for (id, audio, offset, gain, pan, mute, solo) in rows {
+        h.update(id.as_bytes());
+        h.update(audio.as_bytes());
+        h.update(offset.to_le_bytes());
+        h.update(gain.to_bits().to_le_bytes());
+        h.update(pan.to_bits().to_le_bytes());
+        h.update([u8::from(mute), u8::from(solo)]);
+    }
+    hex::encode(h.finalize())
+}
+
 /// Render the composition on the server with the same gain and pan law as the browser, store it
 /// as audio of kind `mixdown` (owned by the composition's owner, with its licence) and remember it
 /// on the composition. Each track's canonical audio is decoded in full, so memory grows with the
@@ -75,6 +94,8 @@ pub async fn render_mixdown(
 ) -> Result<audio::Model, AppError> {
     use ::audio::mixdown::{TrackMix, mix_frames, mix_range};
     let planned = plan(ctx, c).await?;
+    let recipe =
+        mix_recipe(planned.iter().map(|(t, _)| (t.id, t.audio_id, t.offset_frames, t.gain_db, t.pan, t.mute, t.solo)));
     let mut decoded = Vec::with_capacity(planned.len());
     for (t, a) in &planned {
         let flac = ctx
@@ -158,6 +179,7 @@ pub async fn render_mixdown(
     // owner's audio only, and the request is told the composition is gone.
     let set = composition::Entity::update_many()
         .col_expr(composition::Column::MixdownId, sea_orm::sea_query::Expr::value(Some(a.id)))
+        .col_expr(composition::Column::MixdownRecipe, sea_orm::sea_query::Expr::value(Some(recipe)))
         .filter(composition::Column::Id.eq(c.id))
         .exec(&ctx.db)
         .await?;

@@ -14,6 +14,6 @@ pub use calibration::{calibrations, save_calibration};
 pub use collections::{collection_view, create_collection, delete_collection, list_collections};
 pub use compositions::{create, delete, find, info, list_visible, update};
 pub use members::{accept, invite, members, preview, set_member};
-pub use mixdown::render_mixdown;
+pub use mixdown::{mix_recipe, render_mixdown};
 pub use mixdown_job::{MIXDOWN, MixdownHandler, start_mixdown};
 pub use tracks::{add_track, delete_track, find_track, may_change, track_info, tracks, update_track};
