@@ -249,3 +249,58 @@ test('the mixdown plays on the page, and says when the tracks changed since it w
   await hydrated(page);
   await expect(page.locator('.mix-stale')).toContainText('out of date');
 });
+
+test('Undo takes back the latest track edits saved on the page, one at a time', async ({ page }) => {
+  await signInDemo(page, 'musician');
+  const { url, trackId } = await compositionWithTrack(page, 'Undo song');
+  const stored = async () => (await (await page.request.get(`/api/v1/tracks/${trackId}`)).json()) as { gain_db: number; mute: boolean };
+  await page.goto(url);
+  await hydrated(page);
+  const lane = page.locator('.lane[data-track="Bass"]');
+  const undo = page.getByRole('button', { name: /^Undo/ });
+  await expect(undo).toBeDisabled();
+  await lane.getByLabel('Gain').focus();
+  await page.keyboard.press('ArrowLeft');
+  await expect.poll(async () => (await stored()).gain_db).toBe(-0.5);
+  await lane.getByRole('button', { name: 'M' }).click();
+  await expect.poll(async () => (await stored()).mute).toBe(true);
+  await expect(undo).toHaveText('Undo mute');
+  await undo.click();
+  await expect.poll(async () => (await stored()).mute).toBe(false);
+  await expect(undo).toHaveText('Undo gain');
+  await page.locator('h1').click();
+  await page.keyboard.press('Control+z');
+  await expect.poll(async () => (await stored()).gain_db).toBe(0);
+  await expect(lane.getByLabel('Gain')).toHaveValue('0');
+  await expect(undo).toBeDisabled();
+});
+
+test('the owner changes a member\'s role and removes them on the page', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const owner = await browser.newPage();
+  await signInDemo(owner, 'musician');
+  const { url } = await compositionWithTrack(owner, 'Band room');
+  const compositionId = url.split('/').pop();
+  const link = await (await owner.request.post(`/api/v1/compositions/${compositionId}/invitations`, { data: { role: 'viewer' } })).json();
+  const guestContext = await browser.newContext();
+  const guest = await guestContext.newPage();
+  await signInDemo(guest, 'annotator');
+  const accepted = await guest.request.post(`/api/v1/invitations/${link.path.split('/').pop()}/accept`);
+  expect(accepted.ok()).toBeTruthy();
+  const roleOf = async () => {
+    const members = await (await owner.request.get(`/api/v1/compositions/${compositionId}/members`)).json();
+    return members.find((m: { display_name: string }) => m.display_name === 'Demo Annotator')?.role ?? null;
+  };
+  expect(await roleOf()).toBe('viewer');
+
+  await owner.goto(url);
+  await hydrated(owner);
+  await owner.getByRole('combobox', { name: 'Demo Annotator' }).selectOption('editor');
+  await expect.poll(roleOf).toBe('editor');
+  await expect(owner.getByRole('combobox', { name: 'Demo Annotator' })).toHaveValue('editor');
+  owner.once('dialog', (d) => void d.accept());
+  await owner.getByRole('button', { name: 'Remove Demo Annotator' }).click();
+  await expect.poll(roleOf).toBe(null);
+  await expect(owner.getByRole('button', { name: 'Remove Demo Annotator' })).toHaveCount(0);
+  await guestContext.close();
+});

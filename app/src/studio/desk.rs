@@ -18,7 +18,20 @@ pub struct Desk {
     pub metronome: RwSignal<bool>,
     /// "Stop after (s)", as typed.
     pub limit: RwSignal<String>,
+    /// The track edits saved on this page, latest last, each with the patch that undoes it.
+    pub undo: RwSignal<Vec<Edit>>,
 }
+
+/// A saved track edit that Undo can take back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edit {
+    pub track: Uuid,
+    pub undo: super::TrackPatch,
+    pub what: &'static str,
+}
+
+/// Edits remembered for Undo; older ones are dropped.
+pub const UNDO_DEPTH: usize = 50;
 
 impl Desk {
     pub(super) fn new() -> Self {
@@ -31,6 +44,7 @@ impl Desk {
             instrument: RwSignal::new(String::new()),
             metronome: RwSignal::new(true),
             limit: RwSignal::new(String::new()),
+            undo: RwSignal::new(Vec::new()),
         }
     }
 }

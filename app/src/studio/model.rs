@@ -105,6 +105,35 @@ pub struct TrackPatch {
     pub is_master: Option<bool>,
 }
 
+impl TrackPatch {
+    /// The patch that puts back what this one changes on `t` (as `t` was before it).
+    pub fn undoing(&self, t: &TrackInfo) -> TrackPatch {
+        TrackPatch {
+            name: self.name.as_ref().map(|_| t.name.clone()),
+            instrument: self.instrument.as_ref().map(|_| t.instrument.clone()),
+            offset_frames: self.offset_frames.map(|_| t.offset_frames),
+            gain_db: self.gain_db.map(|_| t.gain_db),
+            pan: self.pan.map(|_| t.pan),
+            mute: self.mute.map(|_| t.mute),
+            solo: self.solo.map(|_| t.solo),
+            is_master: self.is_master.map(|_| t.is_master),
+        }
+    }
+
+    /// What the patch changes, as an undo button names it.
+    pub fn what(&self) -> &'static str {
+        match self {
+            p if p.offset_frames.is_some() => "move",
+            p if p.gain_db.is_some() => "gain",
+            p if p.pan.is_some() => "pan",
+            p if p.mute.is_some() => "mute",
+            p if p.solo.is_some() => "solo",
+            p if p.name.is_some() || p.instrument.is_some() => "track edit",
+            _ => "edit",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MemberInfo {
     pub user_id: Uuid,

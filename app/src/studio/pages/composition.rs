@@ -141,6 +141,21 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
         }
         seek_to(0.0);
     };
+    // Undo takes back the latest saved track edit on this page by saving what it replaced.
+    let undo = desk.undo;
+    let undo_error: RwSignal<Option<String>> = RwSignal::new(None);
+    let undo_last = move || {
+        let Some(edit) = undo.try_update(|edits| edits.pop()).flatten() else { return };
+        leptos::task::spawn_local(async move {
+            match crate::studio::update_track_fn(edit.track, edit.undo).await {
+                Ok(_) => {
+                    undo_error.set(None);
+                    refresh.run(());
+                }
+                Err(e) => undo_error.set(Some(format!("Could not undo the {}: {e}", edit.what))),
+            }
+        });
+    };
     // Play before the player's code has loaded would do nothing: the transport waits for it.
     let ready = RwSignal::new(false);
     Effect::new(move |_| ready.set(true));
@@ -179,6 +194,10 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
                 ev.prevent_default();
                 toggle();
             }
+            if (ev.key() == "z" || ev.key() == "Z") && (ev.ctrl_key() || ev.meta_key()) && !ev.shift_key() && !typing {
+                ev.prevent_default();
+                undo_last();
+            }
         });
         on_cleanup(move || keys.remove());
     }
@@ -201,7 +220,12 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
             <div class="timeline-tools">
                 <label class="zoom">"Zoom" <input type="range" min="10" max="200" prop:value=move || zoom.get() on:input=move |ev| zoom.set(event_target_value(&ev).parse().unwrap_or(40.0)) /></label>
                 <label class="checkbox"><input type="checkbox" bind:checked=snap />"Snap to beat"</label>
+                <button type="button" class="small" disabled=move || undo.with(Vec::is_empty) on:click=move |_| undo_last()
+                    title="Undo (Ctrl+Z)">
+                    {move || undo.with(|e| e.last().map_or("Undo".to_string(), |e| format!("Undo {}", e.what)))}
+                </button>
                 <span class="hint">"Drag a track to move it in time."</span>
+                {move || undo_error.get().map(|e| view! { <span class="error" role="alert">{e}</span> })}
             </div>
             <div class="timeline" node_ref=timeline>
                 <div
@@ -221,7 +245,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
                         <span class="bar" style=move || format!("left: {:.1}px", b as f64 * seconds_per_bar * zoom.get())>{b + 1}</span>
                     }).collect_view()}
                 </div>
-                {data.tracks.clone().into_iter().map(|t| view! { <Lane columns=data.waveforms.get(&t.audio_id).cloned().unwrap_or_default() can_edit=data.editable.contains(&t.id) track=t zoom=zoom refresh=refresh focused=desk.focused_track snap=snap seconds_per_beat=seconds_per_beat instruments=data.instruments.clone() /> }).collect_view()}
+                {data.tracks.clone().into_iter().map(|t| view! { <Lane columns=data.waveforms.get(&t.audio_id).cloned().unwrap_or_default() can_edit=data.editable.contains(&t.id) track=t zoom=zoom refresh=refresh focused=desk.focused_track snap=snap seconds_per_beat=seconds_per_beat instruments=data.instruments.clone() undo=desk.undo /> }).collect_view()}
             </div>
             {data.tracks.is_empty().then(|| view! { <p class="muted">"No tracks yet. Add the master track first."</p> })}
             <Mixdown composition=c.id mixdown=c.mixdown_id current=data.mixdown_current can_render=can_master refresh=refresh />
@@ -243,7 +267,7 @@ fn Composition(data: CompositionView, refresh: Callback<()>, taxonomy: Taxonomy,
             />
         })}
         {can_edit.then(|| view! { <AddTrack composition=c.id my_audio=data.my_audio.clone() can_master=can_master refresh=refresh instruments=taxonomy visibility=c.visibility /> })}
-        {(c.my_role == Role::Owner).then(|| view! { <Members composition=c.id members=data.members.clone() /> })}
+        {(c.my_role == Role::Owner).then(|| view! { <Members composition=c.id members=data.members.clone() refresh=refresh /> })}
     }
 }
 

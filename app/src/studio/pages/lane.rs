@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::components::Waveform;
-use crate::studio::desk::LaneControl;
+use crate::studio::desk::{Edit, LaneControl, UNDO_DEPTH};
 use crate::studio::{TrackInfo, TrackPatch, update_track_fn};
 
 /// A take whose capture reported a stall of the browser's audio (see `stall_step`).
@@ -13,6 +13,15 @@ fn stalled_ms(track: &TrackInfo) -> Option<f64> {
 
 /// How far the pointer must travel before a press on a lane becomes a drag.
 const DRAG_THRESHOLD_PX: f64 = 4.0;
+
+/// Remembers a saved edit for Undo.
+pub(super) fn remember(undo: RwSignal<Vec<Edit>>, edit: Edit) {
+    undo.update(|edits| {
+        edits.push(edit);
+        let extra = edits.len().saturating_sub(UNDO_DEPTH);
+        edits.drain(..extra);
+    });
+}
 
 /// A gain as a mixer shows it: "−1.5 dB", "+3.0 dB", "0.0 dB".
 fn gain_text(db: f64) -> String {
@@ -41,6 +50,8 @@ pub(super) fn Lane(
     focused: RwSignal<Option<(Uuid, LaneControl)>>,
     /// The taxonomy as (slug, name), for changing the track's instrument.
     instruments: Vec<(String, String)>,
+    /// Where saved edits are remembered for Undo.
+    undo: RwSignal<Vec<Edit>>,
 ) -> impl IntoView {
     let editing = RwSignal::new(false);
     let (edit_name, edit_instrument) = (track.name.clone(), track.instrument.clone());
@@ -74,10 +85,15 @@ pub(super) fn Lane(
     let gain = RwSignal::new(saved_gain);
     let pan = RwSignal::new(saved_pan);
     // A refused change (another member's track, a removed role) says so and puts the lane back.
+    let before = StoredValue::new(track.clone());
     let save = move |patch: TrackPatch| {
+        let edit = Edit { track: id, undo: patch.undoing(&before.get_value()), what: patch.what() };
         leptos::task::spawn_local(async move {
             match update_track_fn(id, patch).await {
-                Ok(_) => refresh.run(()),
+                Ok(_) => {
+                    remember(undo, edit);
+                    refresh.run(())
+                }
                 Err(e) => {
                     start.set(saved_start);
                     gain.set(saved_gain);
@@ -106,7 +122,8 @@ pub(super) fn Lane(
                 })}
                 {move || editing.get().then(|| view! {
                     <super::track_edit::TrackEditor id=id name=edit_name.clone() instrument=edit_instrument.clone()
-                        instruments=instruments.clone() refresh=refresh close=Callback::new(move |_| editing.set(false)) />
+                        instruments=instruments.clone() refresh=refresh close=Callback::new(move |_| editing.set(false))
+                        saved=Callback::new(move |patch: TrackPatch| remember(undo, Edit { track: id, undo: patch.undoing(&before.get_value()), what: patch.what() })) />
                 })}
                 <div class="mixer">
                     <label>"Gain" <input type="range" min="-60" max="12" step="0.5" value=saved_gain prop:value=move || gain.get().to_string()

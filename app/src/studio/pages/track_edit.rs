@@ -14,6 +14,8 @@ pub(super) fn TrackEditor(
     refresh: Callback<()>,
     /// Closes the editor without saving.
     close: Callback<()>,
+    /// Told of each change saved (for Undo).
+    saved: Callback<TrackPatch>,
 ) -> impl IntoView {
     let new_name = RwSignal::new(name.clone());
     let new_instrument = RwSignal::new(instrument.clone());
@@ -26,8 +28,11 @@ pub(super) fn TrackEditor(
             ..Default::default()
         };
         leptos::task::spawn_local(async move {
-            match update_track_fn(id, patch).await {
-                Ok(_) => refresh.run(()),
+            match update_track_fn(id, patch.clone()).await {
+                Ok(_) => {
+                    saved.run(patch);
+                    refresh.run(())
+                }
                 Err(e) => error.set(Some(e.to_string())),
             }
         });

@@ -123,3 +123,79 @@ async fn an_invitation_says_what_it_offers_before_it_is_accepted() {
     let signed_out = reqwest::Client::new().post(app.url("/api/preview_invitation")).form(&[("token", token)]);
     assert_eq!(signed_out.send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
+
+/// The first `href` in `html` that starts with `prefix`, as written in the page.
+fn href_starting(html: &str, prefix: &str) -> Option<String> {
+    let start = html.find(&format!("href=\"{prefix}"))? + "href=\"".len();
+    let end = start + html[start..].find('"')?;
+    Some(html[start..end].replace("&amp;", "&"))
+}
+
+/// A signed-out visitor with a link learns it is an invitation and how to sign in to accept it,
+/// comes back to it after signing in, and learns nothing of the composition before that; a used
+/// or unknown token looks the same until then, so the page tells nothing about a token.
+#[tokio::test]
+async fn a_signed_out_visitor_is_invited_to_sign_in_and_comes_back() {
+    use crate::helpers::{Browser, location};
+    let app = TestApp::spawn().await;
+    let owner = Browser::new();
+    app.sign_in_demo(&owner, "musician").await;
+    let c = app.post_json(&owner, "/api/v1/compositions", json!({"title": "Moonlit secret"})).await;
+    let path = format!("/api/v1/compositions/{}/invitations", c["id"].as_str().unwrap());
+    let token = app.post_json(&owner, &path, json!({"role": "viewer"})).await["token"].as_str().unwrap().to_string();
+    let used = app.post_json(&owner, &path, json!({"role": "editor"})).await["token"].as_str().unwrap().to_string();
+    let (taker, _) = app.demo_pair("annotator", "annotator").await;
+    let res = taker.http.post(app.url(&format!("/api/v1/invitations/{used}/accept"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let signed_out = |t: String| {
+        let req = Browser::new().http.get(app.url(&format!("/invite/{t}")));
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let (status, html) = signed_out(token.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(html.contains("You have been invited to a composition on Tutti."), "{html}");
+    assert!(html.contains("Sign in to see the invitation and accept it."), "{html}");
+    let signin = format!("/signin?next=/invite/{token}");
+    assert!(html.contains(&format!("href=\"{signin}\"")), "{html}");
+    for secret in ["Moonlit secret", "Demo Musician", "viewer", "Please sign in"] {
+        assert!(!html.contains(secret), "{secret:?} shown to a signed-out visitor");
+    }
+    // Used and unknown tokens: the same page, but for the token in the link.
+    let card = |t: &str, page: &str| {
+        let start = page.find("<section class=\"card narrow invitation\"").expect("the invitation card");
+        page[start..start + page[start..].find("</section>").unwrap()].replace(t, "TOKEN")
+    };
+    for other in [used.clone(), "no-such-token".to_string()] {
+        let (s, page) = signed_out(other.clone()).await;
+        assert_eq!(s, status, "{other}");
+        assert!(page.contains(&format!("href=\"/signin?next=/invite/{other}\"")), "{other}");
+        for tell in ["already used", "does not work", "expired"] {
+            assert!(!page.contains(tell), "{other}: {tell}");
+        }
+        assert_eq!(card(&other, &page), card(&token, &html), "{other}");
+    }
+
+    // The sign-in page passes the destination on to both ways of signing in...
+    let guest = Browser::new();
+    let page = app.get(&guest, &signin).await.text().await.unwrap();
+    assert!(page.contains(&format!("name=\"next\" value=\"/invite/{token}\"")), "{page}");
+    let oauth = href_starting(&page, "/auth/google/login");
+    assert_eq!(oauth, Some(format!("/auth/google/login?next=/invite/{token}")));
+    // ...and signing in comes back to the invitation, which now says what it offers.
+    let res = guest
+        .http
+        .post(app.url("/auth/demo"))
+        .form(&[("role", "annotator"), ("next", &format!("/invite/{token}"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), format!("/invite/{token}"));
+    let res = app.get(&guest, &format!("/invite/{token}")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Moonlit secret") && html.contains("Accept invitation"), "{html}");
+}
