@@ -100,6 +100,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/studio/:id") view=studio::CompositionPage ssr=SsrMode::Async />
                     <Route path=path!("/invite/:token") view=studio::InvitePage ssr=SsrMode::Async />
                     <Route path=path!("/library") view=library::LibraryPage ssr=SsrMode::Async />
+                    <Route path=path!("/library/:id") view=library::AudioPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/campaigns") view=campaigns::CampaignsPage ssr=SsrMode::Async />
                 </Routes>

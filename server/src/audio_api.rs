@@ -34,7 +34,7 @@ pub fn router(config: &Config) -> Router<AppState> {
                 .post(upload)
                 .layer(DefaultBodyLimit::max((config.max_upload_bytes + MULTIPART_OVERHEAD) as usize)),
         )
-        .route("/{id}", get(metadata).patch(update))
+        .route("/{id}", get(metadata).patch(update).delete(remove))
         .route("/{id}/canonical", get(canonical))
         .route("/{id}/original", get(original))
         .route("/{id}/peaks", get(peaks))
@@ -154,6 +154,17 @@ async fn update(
     ApiJson(patch): ApiJson<AudioPatch>,
 ) -> Result<Json<AudioInfo>, AppError> {
     Ok(Json(info(&update_audio(&s.ctx, &user, id, patch).await?)))
+}
+
+/// `204` once gone; `409` when it is a track or its clips are tasks (the rule in
+/// `app::library::remove`).
+async fn remove(
+    State(s): State<AppState>,
+    RequireUser(user): RequireUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, AppError> {
+    app::library::remove::delete_audio(&s.ctx, &user, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn canonical(

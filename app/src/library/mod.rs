@@ -3,13 +3,18 @@
 mod api;
 #[cfg(feature = "ssr")]
 pub mod edit;
+mod item;
 mod pages;
+#[cfg(feature = "ssr")]
+pub mod remove;
 #[cfg(feature = "ssr")]
 pub mod spectrogram;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
 pub use api::*;
+// A glob, so the argument types `#[server]` generates next to each function stay reachable too.
+pub use item::*;
 #[cfg(feature = "hydrate")]
 pub(crate) use pages::browser;
 pub use pages::{LibraryPage, UploadPage, UploadState};

@@ -1,0 +1,59 @@
+//! Deleting audio from a library: refused while a composition or a campaign depends on it,
+//! otherwise the record, its clips and its stored files go, and nothing else learns it existed.
+use reqwest::Method;
+
+use crate::clients::{AudioClient, Call, CampaignClient, Person, StudioClient};
+use crate::helpers::TestApp;
+
+fn delete(id: &str) -> Call {
+    Call::rest(Method::DELETE, format!("/api/v1/audio/{id}"), serde_json::Value::Null)
+}
+
+#[tokio::test]
+async fn audio_is_deleted_only_when_nothing_depends_on_it_and_leaves_no_files() {
+    let app = TestApp::spawn().await;
+    let owner = Person::oauth(&app, "owner").await;
+    let stranger = Person::oauth(&app, "stranger").await;
+    let anonymous = Person::anonymous();
+    let audio = AudioClient { app: &app, who: &owner };
+    let id = audio.upload("keeper.wav", 0.7, true).await;
+    let studio = StudioClient { app: &app, who: &owner };
+    let song = studio.create_composition("Song that holds it", "private").await;
+    let track = studio.add_track(&song, &id, "Guide", true).await;
+    let files_before = TestApp::files_under(&app.storage_dir()).len();
+
+    // Others may not: signed out, a stranger (public audio: seen, not theirs).
+    assert_eq!(delete(&id).send(&app, &anonymous.browser).await.status, 401);
+    assert_eq!(delete(&id).send(&app, &stranger.browser).await.status, 403);
+    // A track of a composition: refused, naming it.
+    let refused = delete(&id).send(&app, &owner.browser).await;
+    assert_eq!(refused.status, 409, "{}", refused.excerpt());
+    assert!(refused.body.contains("Song that holds it"), "{}", refused.body);
+    assert_eq!(audio.get(&id).await.status, 200);
+
+    // Once the track is gone, the server function deletes it with its stored files.
+    let gone = Call::rest(Method::DELETE, format!("/api/v1/tracks/{track}"), serde_json::Value::Null);
+    assert_eq!(gone.send(&app, &owner.browser).await.status, 204);
+    let deleted = Call::form("delete_audio", &[("id", &id)]).send(&app, &owner.browser).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.excerpt());
+    assert_eq!(audio.get(&id).await.status, 404);
+    assert_eq!(AudioClient { app: &app, who: &anonymous }.canonical(&id).await.status, 404);
+    assert_eq!(TestApp::files_under(&app.storage_dir()).len(), files_before - 3, "original, canonical and peaks");
+    // Deleting it again is a missing id.
+    assert_eq!(delete(&id).send(&app, &owner.browser).await.status, 404);
+}
+
+#[tokio::test]
+async fn audio_whose_clips_are_tasks_is_kept() {
+    let app = TestApp::spawn().await;
+    let admin = Person::demo(&app, "admin", "admin").await;
+    let source = AudioClient { app: &app, who: &admin }.upload("long-source.wav", 10.0, false).await;
+    let campaigns = CampaignClient { app: &app, who: &admin };
+    let campaign = campaigns.create("Kept clips").await;
+    campaigns.build(&campaign, &[&source]).await;
+    let refused = delete(&source).send(&app, &admin.browser).await;
+    assert_eq!(refused.status, 409, "{}", refused.excerpt());
+    assert!(refused.body.contains("Kept clips"), "{}", refused.body);
+    let clip = campaigns.tasks(&campaign).await[0]["clip_id"].as_str().unwrap().to_string();
+    assert_eq!(delete(&clip).send(&app, &admin.browser).await.status, 409);
+}
