@@ -105,7 +105,7 @@ async fn a_method_an_address_does_not_take_is_a_json_405_with_allow() {
     let b = signed_in(&app, "musician").await;
     let nil = Uuid::nil();
     for (method, path, allowed) in [
-        (reqwest::Method::DELETE, format!("/api/v1/audio/{nil}"), "PATCH"),
+        (reqwest::Method::PUT, format!("/api/v1/audio/{nil}"), "DELETE"),
         (reqwest::Method::PUT, "/api/v1/me".to_string(), "GET"),
         (reqwest::Method::GET, "/api/v1/annotate/next".to_string(), "POST"),
         (reqwest::Method::POST, format!("/api/v1/tracks/{nil}"), "DELETE"),
