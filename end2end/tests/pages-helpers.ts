@@ -20,6 +20,8 @@ export interface Fixtures {
   compositionId: string;
   collectionId: string;
   inviteToken: string;
+  /** The composition's guide: the musician's own file, heard by others as a track. */
+  audioId: string;
 }
 
 /** Every page the router knows, plus the fallback, by a short name used in file names. */
@@ -36,6 +38,7 @@ export function pages(f: Fixtures): { name: string; path: string }[] {
     { name: 'composition', path: `/studio/${f.compositionId}` },
     { name: 'invite', path: `/invite/${f.inviteToken}` },
     { name: 'library', path: '/library' },
+    { name: 'audio', path: `/library/${f.audioId}` },
     { name: 'admin-users', path: '/admin/users' },
     { name: 'admin-campaigns', path: '/admin/campaigns' },
     { name: 'not-found', path: '/there/is/nothing/here' },
@@ -83,9 +86,10 @@ export async function makeFixtures(browser: Browser): Promise<Fixtures> {
   const compositions: { id: string; title: string; collection_id: string | null }[] = await (await musician.request.get('/api/v1/compositions')).json();
   const composition = compositions.find((c) => c.title === 'Page tour song') ?? (await makeComposition(musician, dir));
   const invitation = await post(musician, `/api/v1/compositions/${composition.id}/invitations`, { role: 'contributor' });
+  const tracks: { audio_id: string }[] = await (await musician.request.get(`/api/v1/compositions/${composition.id}/tracks`)).json();
   await musicianContext.close();
 
-  return { compositionId: composition.id, collectionId: composition.collection_id!, inviteToken: invitation.token };
+  return { compositionId: composition.id, collectionId: composition.collection_id!, inviteToken: invitation.token, audioId: tracks[0].audio_id };
 }
 
 async function makeCampaign(admin: Page, dir: string) {
