@@ -315,9 +315,9 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
             <div class="transport">
                 <button type="button" class="primary" on:click=move |_| toggle_play()>
                     {move || if playing.get() { "Pause" } else { "Play" }}
-                    <kbd>"Space"</kbd>
+                    <kbd class="key-hint">"Space"</kbd>
                 </button>
-                <button type="button" on:click=move |_| replay()>"Replay" <kbd>"⌫"</kbd></button>
+                <button type="button" on:click=move |_| replay()>"Replay" <kbd class="key-hint">"⌫"</kbd></button>
                 <span class="muted">{move || format!("{:.1} / {:.1} s · played {} ×", position.get(), duration, plays.get())}</span>
             </div>
             <div class="instrument-grid">
@@ -342,31 +342,46 @@ fn TaskView(assignment: Assignment, next: Callback<()>, stats_for: RwSignal<Opti
                             let c1 = current.clone();
                             let c2 = current.clone();
                             let c3 = current.clone();
+                            // Each answer is named with its instrument ("Piano: Present"), so a
+                            // screen reader that lists the buttons says which row each belongs to.
+                            let (n1, n2, n3) = (i.name.clone(), i.name.clone(), i.name.clone());
                             view! {
                                 <div class="instrument-row" class:selected=move || selected.get() == idx data-instrument=i.slug.clone()>
-                                    <kbd>{row_key}</kbd>
+                                    <kbd class="key-hint">{row_key}</kbd>
                                     <span class="instrument-name">{i.name.clone()}</span>
-                                    <button type="button" class="answer present" aria-pressed=move || (c1() == Some(AnswerValue::Present)).to_string() on:click=choice(AnswerValue::Present)>"Present"</button>
-                                    <button type="button" class="answer absent" aria-pressed=move || (c2() == Some(AnswerValue::Absent)).to_string() on:click=choice(AnswerValue::Absent)>"Absent"</button>
-                                    <button type="button" class="answer unsure" aria-pressed=move || (c3() == Some(AnswerValue::Unsure)).to_string() on:click=choice(AnswerValue::Unsure)>"Not sure"</button>
+                                    <span class="answers">
+                                        <button type="button" class="answer present" aria-pressed=move || (c1() == Some(AnswerValue::Present)).to_string() on:click=choice(AnswerValue::Present)>
+                                            <span class="visually-hidden">{n1}": "</span>"Present"
+                                        </button>
+                                        <button type="button" class="answer absent" aria-pressed=move || (c2() == Some(AnswerValue::Absent)).to_string() on:click=choice(AnswerValue::Absent)>
+                                            <span class="visually-hidden">{n2}": "</span>"Absent"
+                                        </button>
+                                        <button type="button" class="answer unsure" aria-pressed=move || (c3() == Some(AnswerValue::Unsure)).to_string() on:click=choice(AnswerValue::Unsure)>
+                                            <span class="visually-hidden">{n3}": "</span>"Not sure"
+                                        </button>
+                                    </span>
                                 </div>
                             }
                         }).collect_view()}
                     </fieldset>
                 }).collect_view()}
             </div>
-            {move || error.get().map(|(e, offer_next)| view! {
-                <div class="error" role="alert">
-                    <p>{e}</p>
-                    {offer_next.then(|| view! {
-                        <button type="button" on:click=move |_| next.run(())>"Load the next clip"</button>
-                    })}
+            // Kept in view at the bottom of the screen, with what stops a submission right above
+            // Submit: pressing Enter high up the page must visibly do something.
+            <div class="submit-bar">
+                {move || error.get().map(|(e, offer_next)| view! {
+                    <div class="error" role="alert">
+                        <p>{e}</p>
+                        {offer_next.then(|| view! {
+                            <button type="button" on:click=move |_| next.run(())>"Load the next clip"</button>
+                        })}
+                    </div>
+                })}
+                <div class="actions">
+                    <button type="button" class="primary" disabled=move || busy.get() on:click=move |_| submit_click()>"Submit" <kbd class="key-hint">"Enter"</kbd></button>
+                    <button type="button" on:click=move |_| rest_click()>"Mark the rest absent" <kbd class="key-hint">"X"</kbd></button>
+                    <button type="button" on:click=move |_| skip()>"Skip" <kbd class="key-hint">"Esc"</kbd></button>
                 </div>
-            })}
-            <div class="actions">
-                <button type="button" class="primary" disabled=move || busy.get() on:click=move |_| submit_click()>"Submit" <kbd>"Enter"</kbd></button>
-                <button type="button" on:click=move |_| rest_click()>"Mark the rest absent" <kbd>"X"</kbd></button>
-                <button type="button" on:click=move |_| skip()>"Skip" <kbd>"Esc"</kbd></button>
             </div>
             <details class="shortcuts" open>
                 <summary>"Keyboard"</summary>

@@ -7,6 +7,7 @@ mod item;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod remove;
+mod search;
 #[cfg(feature = "ssr")]
 pub mod spectrogram;
 #[cfg(feature = "ssr")]
@@ -18,3 +19,4 @@ pub use item::*;
 #[cfg(feature = "hydrate")]
 pub(crate) use pages::browser;
 pub use pages::{LibraryPage, UploadPage, UploadState};
+pub use search::*;

@@ -90,6 +90,42 @@ fn Uploader(options: Resource<Result<UploadOptions, AppError>>) -> impl IntoView
         }
     };
 
+    // The file input works before the WebAssembly has loaded: a file chosen (or dropped) then
+    // waits in the input, with the licence and visibility picked then, and is uploaded as soon as
+    // the page is ready instead of being silently ignored.
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) {
+            return true;
+        }
+        let Some(input) = file_input.get() else { return false };
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let document = leptos::prelude::document();
+            if let Some(select) = document
+                .get_element_by_id("license")
+                .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlSelectElement>().ok())
+                && !select.value().is_empty()
+            {
+                license.set(select.value());
+            }
+            if let Some(check) = document
+                .get_element_by_id("upload-public")
+                .and_then(|e| e.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
+            {
+                public.set(check.checked());
+            }
+        }
+        if let Some(list) = input.files()
+            && list.length() > 0
+        {
+            start((0..list.length()).filter_map(|i| list.get(i)).collect());
+            input.set_value("");
+        }
+        true
+    });
+
     view! {
         <section class="card">
             <h1>"Upload audio"</h1>
@@ -113,7 +149,7 @@ fn Uploader(options: Resource<Result<UploadOptions, AppError>>) -> impl IntoView
                                     }).collect_view()}
                                 </select>
                                 <label class="checkbox">
-                                    <input type="checkbox" on:change=move |ev| public.set(event_target_checked(&ev)) />
+                                    <input id="upload-public" type="checkbox" on:change=move |ev| public.set(event_target_checked(&ev)) />
                                     "Public (anyone can listen)"
                                 </label>
                                 <span class="hint">{format!("Up to {} per file.", super::human_bytes(opts.max_upload_bytes))}</span>
@@ -139,6 +175,8 @@ fn Uploader(options: Resource<Result<UploadOptions, AppError>>) -> impl IntoView
                 }
             >
                 <input
+                    node_ref=file_input
+                    class="dropzone-input"
                     id="upload-files"
                     type="file"
                     multiple

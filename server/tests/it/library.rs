@@ -57,3 +57,44 @@ async fn audio_whose_clips_are_tasks_is_kept() {
     let clip = campaigns.tasks(&campaign).await[0]["clip_id"].as_str().unwrap().to_string();
     assert_eq!(delete(&clip).send(&app, &admin.browser).await.status, 409);
 }
+
+#[tokio::test]
+async fn a_library_is_searched_sorted_and_paged_and_shows_only_its_owners_audio() {
+    let app = TestApp::spawn().await;
+    let owner = Person::oauth(&app, "owner").await;
+    let other = Person::oauth(&app, "other").await;
+    let mine = AudioClient { app: &app, who: &owner };
+    let short_bird = mine.upload("Blackbird at dawn.wav", 0.4, false).await;
+    let long_bird = mine.upload("robin-BIRD-song.wav", 0.9, false).await;
+    let percent = mine.upload("100% rain.wav", 0.5, false).await;
+    AudioClient { app: &app, who: &other }.upload("bird of the neighbour.wav", 0.6, false).await;
+    let search = |query: &'static str, sort: &'static str, offset: &'static str| {
+        let owner = &owner;
+        let app = &app;
+        async move {
+            let a = Call::form("search_my_audio", &[("query", query), ("sort", sort), ("offset", offset)])
+                .send(app, &owner.browser)
+                .await;
+            assert_eq!(a.status, 200, "{}", a.excerpt());
+            let v = a.json();
+            let ids: Vec<String> =
+                v["cards"].as_array().unwrap().iter().map(|c| c["info"]["id"].as_str().unwrap().to_string()).collect();
+            (ids, v["total"].as_u64().unwrap())
+        }
+    };
+    assert_eq!(search("bird", "name", "0").await, (vec![short_bird.clone(), long_bird.clone()], 2));
+    assert_eq!(search(" Bird ", "longest", "0").await, (vec![long_bird.clone(), short_bird.clone()], 2));
+    // Wildcards are taken literally.
+    assert_eq!(search("%", "newest", "0").await, (vec![percent.clone()], 1));
+    assert_eq!(search("", "oldest", "0").await.0, vec![short_bird.clone(), long_bird.clone(), percent.clone()]);
+    assert_eq!(search("", "oldest", "2").await, (vec![percent], 3));
+    let bad = Call::form("search_my_audio", &[("query", ""), ("sort", "loudest"), ("offset", "0")])
+        .send(&app, &owner.browser)
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.excerpt());
+    let anonymous = Person::anonymous();
+    let refused = Call::form("search_my_audio", &[("query", ""), ("sort", "name"), ("offset", "0")])
+        .send(&app, &anonymous.browser)
+        .await;
+    assert_eq!(refused.status, 401);
+}

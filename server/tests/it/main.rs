@@ -13,6 +13,7 @@ mod csrf;
 mod hardening;
 mod ingest;
 mod jobs;
+mod library;
 mod matrix;
 mod pages;
 mod schema;
