@@ -109,6 +109,8 @@ test('an admin builds a campaign; an annotator works through clips with the keyb
   await item.getByRole('button', { name: 'Save as gold' }).click();
   await expect(list.locator('.task-item').first()).toHaveAttribute('data-gold', 'true');
   await expect(list.locator('.task-item').first()).toContainText('gold · present: piano');
+  // Closing asks first (declining is in review.spec.ts).
+  admin.once('dialog', (d) => void d.accept());
   await card.getByRole('button', { name: 'Close campaign' }).click();
   await expect(card.locator('.badge')).toHaveText('Closed');
   await expect(card.getByRole('button', { name: 'Reopen campaign' })).toBeVisible();

@@ -50,3 +50,28 @@ test('an audio page plays and seeks, shows where the file is used, and its owner
   await expect(page).toHaveURL(/\/library$/);
   expect((await page.request.get(`/api/v1/audio/${id}`)).status()).toBe(404);
 });
+
+test('My audio is searched and sorted, and each item opens its page; the same file again says its settings were kept', async ({ page }) => {
+  await signInDemo(page, 'musician');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tutti-search-'));
+  for (const [name, hz] of [['zebra-finch.wav', 500], ['aardvark-snore.wav', 90]] as const) {
+    const wav = writeWav(path.join(dir, name), 16_000, 1, sine(hz, 0.2));
+    await page.request.post('/api/v1/audio', { multipart: { file: { name, mimeType: 'audio/wav', buffer: fs.readFileSync(wav) } } });
+  }
+  await page.goto('/library');
+  await hydrated(page);
+  await page.locator('#library-search').fill('zebra');
+  await expect(page.locator('.library .audio-card')).toHaveCount(1);
+  await expect(page.locator('.library')).toContainText('zebra-finch.wav');
+  await page.locator('#library-search').fill('');
+  await page.locator('#library-sort').selectOption('name');
+  await expect(page.locator('.library .audio-title a').first()).toHaveText(/aardvark-snore/);
+  await page.locator('.library .audio-title a').first().click();
+  await expect(page.getByRole('heading', { name: 'aardvark-snore.wav' })).toBeVisible();
+
+  // Uploading the same bytes again from the upload page says the record kept its own settings.
+  await page.goto('/upload');
+  await hydrated(page);
+  await page.locator('input[type=file]').setInputFiles(path.join(dir, 'zebra-finch.wav'));
+  await expect(page.locator('.notice.existed')).toContainText('the settings chosen here were not applied');
+});

@@ -14,7 +14,7 @@ use app::auth::ssr::{RequireAdmin, RequireUser};
 use app::campaigns::builder::{job_info, start_build};
 use app::campaigns::listing::{Agreement, TaskRow};
 use app::campaigns::store::{campaign_info, create_campaign};
-use app::campaigns::{BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign};
+use app::campaigns::{BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign, ReviewPage, ReviewQuery};
 use app::error::AppError;
 
 use crate::AppState;
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/campaigns/{id}", get(get_campaign).patch(update_campaign))
         .route("/campaigns/{id}/builds", post(build))
         .route("/campaigns/{id}/tasks", get(tasks))
+        .route("/campaigns/{id}/review", get(review))
         .route("/campaigns/{id}/agreement", get(agreement))
         .route("/campaigns/{id}/stats", get(stats))
         .route("/builds/{id}", get(get_build))
@@ -95,6 +96,17 @@ async fn tasks(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<TaskRow>>, AppError> {
     Ok(Json(app::campaigns::listing::task_rows(&s.ctx.db, id).await?))
+}
+
+/// A page of tasks with each annotator's answers (under pseudonyms) and the consensus:
+/// `?offset=0&limit=25&filter=disputed&sort=agreement&min_confidence=0.65&min_agreement=0.75`.
+async fn review(
+    State(s): State<AppState>,
+    _: RequireAdmin,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<ReviewQuery>,
+) -> Result<Json<ReviewPage>, AppError> {
+    Ok(Json(app::campaigns::review::review_page(&s.ctx.db, id, &q).await?))
 }
 
 async fn agreement(

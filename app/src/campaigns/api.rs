@@ -16,6 +16,7 @@ pub struct SourceChoice {
     pub owner: String,
     pub duration_seconds: f64,
     pub is_public: bool,
+    pub kind: crate::domain::AudioKind,
 }
 
 #[server(endpoint = "list_campaigns_admin")]
@@ -146,6 +147,7 @@ pub async fn list_sources() -> Result<Vec<SourceChoice>, AppError> {
             owner: owners.get(&a.owner_id).cloned().unwrap_or_default(),
             duration_seconds: a.duration_seconds,
             is_public: a.is_public,
+            kind: a.kind,
         })
         .collect())
 }

@@ -16,8 +16,15 @@ mod pages;
 #[cfg(feature = "ssr")]
 pub mod places;
 #[cfg(feature = "ssr")]
+pub mod review;
+mod review_api;
+mod review_page;
+mod settings;
+mod source_picker;
+#[cfg(feature = "ssr")]
 pub mod store;
 
 pub use api::*;
 pub use model::*;
 pub use pages::CampaignsPage;
+pub use review_api::*;

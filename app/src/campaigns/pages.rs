@@ -5,10 +5,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use uuid::Uuid;
 
+use super::review_page::ReviewTable;
+use super::settings::{SettingsForm, confirm_close};
+use super::source_picker::SourcePicker;
 use super::{
-    BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign, Sources, Strategy, TASKS_PER_PAGE,
-    TaskSummary, campaign_agreement, campaign_tasks, create_campaign_fn, get_build_job, latest_build_jobs,
-    list_campaigns_admin, list_sources, set_gold_fn, start_build_fn, update_campaign_fn,
+    BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign, Sources, Strategy, campaign_agreement,
+    create_campaign_fn, get_build_job, latest_build_jobs, list_campaigns_admin, list_sources, start_build_fn,
+    update_campaign_fn,
 };
 use crate::auth::use_me;
 use crate::components::{ErrorNotice, Forbidden, SignInRequired};
@@ -220,7 +223,9 @@ fn CampaignCard(
     }
     let agreement: RwSignal<Option<Result<Alphas, String>>> = RwSignal::new(None);
     let show_tasks = RwSignal::new(false);
+    let show_settings = RwSignal::new(false);
     let instruments = c.instruments.clone();
+    let name = c.name.clone();
     let show_agreement = move |_| {
         leptos::task::spawn_local(async move {
             agreement.set(Some(campaign_agreement(id).await.map_err(|e| e.to_string())));
@@ -229,6 +234,10 @@ fn CampaignCard(
     let set_open = {
         let on_change = on_change.clone();
         move |open: bool| {
+            // Closing stops annotators' work: it is asked first, and declining changes nothing.
+            if !open && !confirm_close(&name) {
+                return;
+            }
             let on_change = on_change.clone();
             leptos::task::spawn_local(async move {
                 let changes = CampaignChanges { is_open: Some(open), ..Default::default() };
@@ -307,8 +316,15 @@ fn CampaignCard(
                 <button type="button" aria-expanded=move || show_tasks.get().to_string() on:click=move |_| show_tasks.update(|v| *v = !*v)>
                     "Tasks and gold answers"
                 </button>
+                <button type="button" aria-expanded=move || show_settings.get().to_string() on:click=move |_| show_settings.update(|v| *v = !*v)>
+                    "Settings"
+                </button>
             </div>
-            {move || show_tasks.get().then(|| view! { <TaskList campaign=id instruments=instruments.clone() /> })}
+            {
+                let (settings, on_saved) = (c.clone(), on_change.clone());
+                move || show_settings.get().then(|| view! { <SettingsForm campaign=settings.clone() on_saved=on_saved.clone() /> })
+            }
+            {move || show_tasks.get().then(|| view! { <ReviewTable campaign=id instruments=instruments.clone() /> })}
             {move || agreement.get().map(|r| match r {
                 Ok(rows) => view! {
                     <p class="muted">"Krippendorff's alpha over the answers so far (— : not enough answers yet)"</p>
@@ -339,18 +355,7 @@ fn CampaignCard(
                         <label class="checkbox"><input type="radio" name=format!("sources-{id}") value="public"
                             on:change=move |_| source_kind.set("public".into()) />"all public audio"</label>
                     </div>
-                    {sources.into_iter().map(|s| {
-                        let sid = s.id;
-                        view! {
-                            <label class="checkbox">
-                                <input type="checkbox" value=sid.to_string() on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    chosen.update(|v| if on { v.push(sid) } else { v.retain(|x| *x != sid) });
-                                } />
-                                {format!("{} — {} ({:.0} s)", s.name, s.owner, s.duration_seconds)}
-                            </label>
-                        }
-                    }).collect_view()}
+                    <SourcePicker sources chosen />
                 </fieldset>
                 <div class="row">
                     <label>"Strategy"
@@ -424,150 +429,4 @@ type Alphas = Vec<(String, Option<f64>)>;
 /// "1 answer" / "3 answers each".
 fn plural(n: u64, one: &str, many: &str) -> String {
     if n == 1 { format!("{n} {one}") } else { format!("{n} {many}") }
-}
-
-/// A campaign's tasks, a page at a time: listen to each clip, see its progress, and make it a gold
-/// (check) task with its known answers, or a normal task again.
-#[component]
-fn TaskList(campaign: Uuid, instruments: Vec<String>) -> impl IntoView {
-    let offset = RwSignal::new(0u64);
-    let version = RwSignal::new(0u32);
-    let page = Resource::new(move || (offset.get(), version.get()), move |(o, _)| campaign_tasks(campaign, o));
-    view! {
-        <div class="task-list">
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || {
-                    let instruments = instruments.clone();
-                    Suspend::new(async move {
-                        let p = match page.await {
-                            Ok(p) => p,
-                            Err(e) => return view! { <ErrorNotice error=e /> }.into_any(),
-                        };
-                        let (start, shown, total) = (p.offset, p.tasks.len() as u64, p.total);
-                        view! {
-                            <p class="muted">{if total == 0 {
-                                "No tasks yet: build some above.".to_string()
-                            } else {
-                                format!("Tasks {}–{} of {total}", start + 1, start + shown)
-                            }}</p>
-                            <ul class="tasks">
-                                {p.tasks.into_iter().map(|t| view! {
-                                    <li><TaskItem task=t instruments=instruments.clone() on_change=move || version.update(|v| *v += 1) /></li>
-                                }).collect_view()}
-                            </ul>
-                            <div class="row">
-                                <button type="button" disabled={start == 0}
-                                    on:click=move |_| offset.update(|o| *o = o.saturating_sub(TASKS_PER_PAGE))>"Previous"</button>
-                                <button type="button" disabled={start + shown >= total}
-                                    on:click=move |_| offset.update(|o| *o += TASKS_PER_PAGE)>"Next"</button>
-                            </div>
-                        }.into_any()
-                    })
-                }}
-            </Transition>
-        </div>
-    }
-}
-
-#[component]
-fn TaskItem(
-    task: TaskSummary,
-    instruments: Vec<String>,
-    on_change: impl Fn() + Clone + Send + Sync + 'static,
-) -> impl IntoView {
-    let id = task.id;
-    let editing = RwSignal::new(false);
-    let error: RwSignal<Option<String>> = RwSignal::new(None);
-    // The instruments ticked as present; every other instrument of the campaign is known absent.
-    let present: RwSignal<Vec<String>> = RwSignal::new(
-        task.gold_answers
-            .as_ref()
-            .map(|g| g.iter().filter(|(_, p)| **p).map(|(s, _)| s.clone()).collect())
-            .unwrap_or_default(),
-    );
-    // "None of these is present" is said, not inferred from nothing ticked.
-    let none_present = RwSignal::new(task.gold_answers.as_ref().is_some_and(|g| g.values().all(|p| !p)));
-    let save = {
-        let instruments = instruments.clone();
-        move |gold: bool| {
-            if gold && present.get_untracked().is_empty() && !none_present.get_untracked() {
-                error.set(Some("Tick the instruments present in this clip, or “None of these” if it has none.".into()));
-                return;
-            }
-            let answers =
-                gold.then(|| instruments.iter().map(|s| (s.clone(), present.get_untracked().contains(s))).collect());
-            let on_change = on_change.clone();
-            leptos::task::spawn_local(async move {
-                match set_gold_fn(id, answers).await {
-                    Ok(()) => {
-                        error.set(None);
-                        editing.set(false);
-                        on_change();
-                    }
-                    Err(e) => error.set(Some(e.to_string())),
-                }
-            });
-        }
-    };
-    let status = match &task.gold_answers {
-        Some(g) => {
-            let heard: Vec<&str> = g.iter().filter(|(_, p)| **p).map(|(s, _)| s.as_str()).collect();
-            format!("gold · present: {}", if heard.is_empty() { "none".to_string() } else { heard.join(", ") })
-        }
-        None => format!(
-            "{} of {} answers{}",
-            task.annotations,
-            task.required,
-            if task.complete { " · complete" } else { "" }
-        ),
-    };
-    let is_gold = task.gold_answers.is_some();
-    let (save_gold, save_normal) = (save.clone(), save);
-    view! {
-        <div class="task-item" data-task=id.to_string() data-gold=is_gold.to_string()>
-            <audio controls preload="none" src=format!("/api/v1/audio/{}/canonical", task.clip_id)></audio>
-            <span>{format!("{} @ {:.1} s", task.source, task.offset_seconds)}</span>
-            <span class="muted">{status}</span>
-            <button type="button" on:click=move |_| editing.update(|e| *e = !*e)>
-                {if is_gold { "Edit gold answers" } else { "Make gold" }}
-            </button>
-            {is_gold.then(|| view! { <button type="button" on:click=move |_| save_normal(false)>"Make normal"</button> })}
-            {move || editing.get().then(|| {
-                let save_gold = save_gold.clone();
-                view! {
-                    <fieldset class="gold-answers">
-                        <legend>"Tick the instruments present in this clip (the others are absent)"</legend>
-                        {instruments.iter().cloned().map(|slug| {
-                            let (checked, changed) = (slug.clone(), slug.clone());
-                            view! {
-                                <label class="checkbox">
-                                    <input type="checkbox" prop:checked=move || present.get().contains(&checked)
-                                        on:change=move |ev| {
-                                            let on = event_target_checked(&ev);
-                                            let s = changed.clone();
-                                            present.update(|v| if on { if !v.contains(&s) { v.push(s) } } else { v.retain(|x| *x != s) });
-                                            if on { none_present.set(false) }
-                                            error.set(None);
-                                        } />
-                                    {slug}
-                                </label>
-                            }
-                        }).collect_view()}
-                        <label class="checkbox">
-                            <input type="checkbox" class="none-present" prop:checked=move || none_present.get()
-                                on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    none_present.set(on);
-                                    if on { present.set(Vec::new()) }
-                                    error.set(None);
-                                } />
-                            "None of these"
-                        </label>
-                        <button type="button" class="primary" on:click=move |_| save_gold(true)>"Save as gold"</button>
-                    </fieldset>
-                }
-            })}
-            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-        </div>
-    }
 }

@@ -118,6 +118,15 @@ pub async fn task_page(
         .limit(limit.clamp(1, 200))
         .all(db)
         .await?;
+    let tasks = summaries(db, rows).await?;
+    Ok(super::TaskPage { total, offset, tasks })
+}
+
+/// Tasks as the admin's lists show them, with their source's name and time.
+pub(super) async fn summaries(
+    db: &impl ConnectionTrait,
+    rows: Vec<task::Model>,
+) -> Result<Vec<super::TaskSummary>, AppError> {
     let sources: std::collections::HashMap<Uuid, audio::Model> = audio::Entity::find()
         .filter(audio::Column::Id.is_in(rows.iter().map(|t| t.source_id).collect::<std::collections::HashSet<_>>()))
         .all(db)
@@ -125,7 +134,7 @@ pub async fn task_page(
         .into_iter()
         .map(|a| (a.id, a))
         .collect();
-    let tasks = rows
+    Ok(rows
         .into_iter()
         .map(|t| {
             let source = sources.get(&t.source_id);
@@ -144,8 +153,7 @@ pub async fn task_page(
                     .filter(|_| t.is_gold),
             }
         })
-        .collect();
-    Ok(super::TaskPage { total, offset, tasks })
+        .collect())
 }
 
 #[tracing::instrument(skip_all, fields(user = %creator.id))]

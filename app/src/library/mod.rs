@@ -4,6 +4,7 @@ mod api;
 #[cfg(feature = "ssr")]
 pub mod edit;
 mod item;
+mod listing;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod remove;
@@ -18,5 +19,6 @@ pub use api::*;
 pub use item::*;
 #[cfg(feature = "hydrate")]
 pub(crate) use pages::browser;
-pub use pages::{LibraryPage, UploadPage, UploadState};
+pub use listing::LibraryPage;
+pub use pages::{UploadPage, UploadState};
 pub use search::*;

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{AudioCard, UploadOptions, get_audio_card, get_upload_options, list_my_audio};
+use super::{AudioCard, UploadOptions, get_audio_card, get_upload_options};
 use crate::auth::use_me;
 use crate::components::{ErrorNotice, SignInRequired, Waveform};
 use crate::error::AppError;
@@ -225,19 +225,31 @@ fn UploadRow(item: UploadItem) -> impl IntoView {
                 }.into_any(),
                 UploadState::Processing => view! { <progress aria-label="Processing"></progress> }.into_any(),
                 UploadState::Failed(message) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
-                UploadState::Done { id, .. } => view! { <UploadedAudio id=id /> }.into_any(),
+                UploadState::Done { id, existed } => view! { <UploadedAudio id=id existed=existed /> }.into_any(),
             }}
         </li>
     }
 }
 
 #[component]
-fn UploadedAudio(id: uuid::Uuid) -> impl IntoView {
+fn UploadedAudio(id: uuid::Uuid, existed: bool) -> impl IntoView {
     let card = Resource::new(move || id, get_audio_card);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match card.await {
+                    // The same bytes again: the record there is kept as it is, settings included.
+                    Ok(card) if existed => view! {
+                        <p class="notice existed">
+                            {format!(
+                                "You uploaded this file before: it stays as it was ({}, {}), and the settings chosen here were not applied. ",
+                                if card.info.is_public { "public" } else { "private" },
+                                card.info.license.name(),
+                            )}
+                            <a href=format!("/library/{id}")>"Change them on its page."</a>
+                        </p>
+                        <AudioCardView card=card />
+                    }.into_any(),
                     Ok(card) => view! { <AudioCardView card=card /> }.into_any(),
                     Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                 }
@@ -265,7 +277,7 @@ pub fn AudioCardView(card: AudioCard) -> impl IntoView {
     view! {
         <div class="audio-card" data-audio-id=a.id.to_string()>
             <div class="audio-title">
-                <span>{title.clone()}</span>
+                <a href=format!("/library/{}", a.id)>{title.clone()}</a>
                 {a.artist.clone().map(|artist| view! { <span class="muted">" — " {artist}</span> })}
                 {a.is_public.then(|| view! { <span class="badge">"Public"</span> })}
             </div>
@@ -303,53 +315,6 @@ fn SharedInLine(shared: Vec<crate::library::SharedIn>, public: bool) -> impl Int
             </p>
         }
     })
-}
-
-#[component]
-pub fn LibraryPage() -> impl IntoView {
-    let me = use_me();
-    // Resources are made here, once, outside the Suspense: a Suspend closure may run more than
-    // once on the server, and resources made inside it would not match the browser's.
-    let cards = Resource::new(|| (), |_| list_my_audio());
-    view! {
-        <Title text="My audio · Tutti" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(_)) => view! { <Library cards /> }.into_any(),
-                    Ok(None) => view! { <SignInRequired /> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn Library(cards: Resource<Result<Vec<AudioCard>, AppError>>) -> impl IntoView {
-    view! {
-        <section class="card">
-            <div class="card-head">
-                <h1>"My audio"</h1>
-                <a class="button primary" href="/upload">"Upload"</a>
-            </div>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match cards.await {
-                        Ok(list) if list.is_empty() => view! {
-                            <p class="muted">"Nothing here yet. " <a href="/upload">"Upload your first file."</a></p>
-                        }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="library">
-                                {list.into_iter().map(|card| view! { <li><AudioCardView card=card /></li> }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
 }
 
 #[cfg(feature = "hydrate")]

@@ -16,6 +16,7 @@ mod jobs;
 mod library;
 mod matrix;
 mod pages;
+mod review;
 mod schema;
 mod site;
 mod slow_clients;
