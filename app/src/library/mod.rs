@@ -17,8 +17,8 @@ pub mod ssr;
 pub use api::*;
 // A glob, so the argument types `#[server]` generates next to each function stay reachable too.
 pub use item::*;
+pub use listing::LibraryPage;
 #[cfg(feature = "hydrate")]
 pub(crate) use pages::browser;
-pub use listing::LibraryPage;
 pub use pages::{UploadPage, UploadState};
 pub use search::*;
