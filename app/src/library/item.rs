@@ -148,7 +148,7 @@ fn AudioItem(d: AudioPageData, refresh: Callback<()>) -> impl IntoView {
             </div>
             <audio controls preload="metadata" node_ref=player src=a.canonical_url()
                 on:timeupdate=move |_| if let Some(p) = player.get_untracked() { at.set(p.current_time() / duration) }></audio>
-            <dl class="facts">
+            <dl class="audio-facts">
                 {facts.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
             </dl>
             {d.editable.then(|| view! { <Usage shared=d.card.shared_in.clone() clips=d.clips /> })}
