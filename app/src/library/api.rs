@@ -87,18 +87,7 @@ pub async fn list_my_audio() -> Result<Vec<AudioCard>, AppError> {
         .order_by_desc(crate::db::audio::Column::CreatedAt)
         .all(&ctx.db)
         .await?;
-    // Each card reads its peaks from the object store: several at a time, in order.
-    use futures::{StreamExt, TryStreamExt};
-    let cards = rows.into_iter().map(|a| {
-        let ctx = ctx.clone();
-        async move { super::ssr::card(&ctx, &a).await }
-    });
-    let mut cards: Vec<AudioCard> = futures::stream::iter(cards).buffered(8).try_collect().await?;
-    let mut shared = super::ssr::shared_in(&ctx.db, cards.iter().map(|c| c.info.id).collect()).await?;
-    for c in &mut cards {
-        c.shared_in = shared.remove(&c.info.id).unwrap_or_default();
-    }
-    Ok(cards)
+    super::ssr::owners_cards(&ctx, rows).await
 }
 
 /// A size as people read it: "1 GiB", "2.5 MiB", "300 KiB", "12 bytes".

@@ -55,7 +55,6 @@ pub struct AudioResults {
 #[server(endpoint = "search_my_audio")]
 pub async fn search_my_audio(query: String, sort: AudioSort, offset: u64) -> Result<AudioResults, AppError> {
     use crate::db::audio;
-    use futures::{StreamExt, TryStreamExt};
     use sea_orm::sea_query::{Expr, Func};
     use sea_orm::{
         ColumnTrait, Condition, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -92,14 +91,5 @@ pub async fn search_my_audio(query: String, sort: AudioSort, offset: u64) -> Res
         AudioSort::Longest => find.order_by_desc(audio::Column::DurationSeconds),
     };
     let rows = find.order_by_asc(audio::Column::Id).offset(offset).limit(LIBRARY_PAGE).all(&ctx.db).await?;
-    let cards = rows.into_iter().map(|a| {
-        let ctx = ctx.clone();
-        async move { super::ssr::card(&ctx, &a).await }
-    });
-    let mut cards: Vec<AudioCard> = futures::stream::iter(cards).buffered(8).try_collect().await?;
-    let mut shared = super::ssr::shared_in(&ctx.db, cards.iter().map(|c| c.info.id).collect()).await?;
-    for c in &mut cards {
-        c.shared_in = shared.remove(&c.info.id).unwrap_or_default();
-    }
-    Ok(AudioResults { cards, total, offset })
+    Ok(AudioResults { cards: super::ssr::owners_cards(&ctx, rows).await?, total, offset })
 }

@@ -374,6 +374,22 @@ pub async fn card(ctx: &ServerContext, a: &audio::Model) -> Result<super::AudioC
     })
 }
 
+/// Cards for audio shown to its owner: each with its waveform (peaks read from the object store
+/// several at a time, in order) and where it is a track.
+pub async fn owners_cards(ctx: &ServerContext, rows: Vec<audio::Model>) -> Result<Vec<super::AudioCard>, AppError> {
+    use futures::TryStreamExt;
+    let cards = rows.into_iter().map(|a| {
+        let ctx = ctx.clone();
+        async move { card(&ctx, &a).await }
+    });
+    let mut cards: Vec<super::AudioCard> = futures::stream::iter(cards).buffered(8).try_collect().await?;
+    let mut shared = shared_in(&ctx.db, cards.iter().map(|c| c.info.id).collect()).await?;
+    for c in &mut cards {
+        c.shared_in = shared.remove(&c.info.id).unwrap_or_default();
+    }
+    Ok(cards)
+}
+
 /// For each of `ids`, the compositions it is a track of, by title.
 pub async fn shared_in(
     db: &impl sea_orm::ConnectionTrait,
