@@ -17,6 +17,8 @@ mod m20261207_000012_jobs;
 mod m20261207_000013_job_requester;
 mod m20261207_000014_job_listing;
 mod m20261207_000015_mixdown_recipe;
+mod m20261208_000016_annotator_help;
+mod m20261208_000017_datasets;
 
 pub struct Migrator;
 
@@ -49,6 +51,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000013_job_requester::Migration),
             Box::new(m20261207_000014_job_listing::Migration),
             Box::new(m20261207_000015_mixdown_recipe::Migration),
+            Box::new(m20261208_000016_annotator_help::Migration),
+            Box::new(m20261208_000017_datasets::Migration),
         ]
     }
 }

@@ -6,10 +6,12 @@ mod helpers;
 
 mod adapters;
 mod annotate;
+mod annotate_choice;
 mod api;
 mod auth;
 mod cleanup;
 mod csrf;
+mod datasets;
 mod hardening;
 mod ingest;
 mod jobs;

@@ -1,0 +1,1 @@
+//! Choosing a campaign, progress, instrument help and the minimum listening share.

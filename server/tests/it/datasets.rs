@@ -1,0 +1,1 @@
+//! Dataset compiling, releases and their archives.
