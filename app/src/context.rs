@@ -69,6 +69,9 @@ pub struct AppSettings {
     pub tmp_dir: std::path::PathBuf,
     /// How long a served task stays reserved for its annotator.
     pub lease_seconds: i64,
+    /// Where the server is reached from outside, without a trailing slash (the URIs a dataset
+    /// release logs).
+    pub public_url: String,
 }
 
 impl ServerContext {

@@ -8,6 +8,7 @@ pub mod annotate;
 pub mod auth;
 pub mod campaigns;
 pub mod components;
+pub mod datasets;
 #[cfg(feature = "ssr")]
 pub mod context;
 #[cfg(feature = "ssr")]
@@ -38,6 +39,7 @@ pub fn job_handlers() -> jobs::Handlers {
     let mut h = jobs::Handlers::new();
     h.insert(campaigns::builder::TASK_BUILD, std::sync::Arc::new(campaigns::builder::BuildHandler));
     h.insert(studio::ssr::MIXDOWN, std::sync::Arc::new(studio::ssr::MixdownHandler));
+    h.insert(datasets::ssr::COMPILE, std::sync::Arc::new(datasets::ssr::CompileHandler));
     h
 }
 

@@ -21,6 +21,7 @@ pub fn router(config: &crate::config::Config) -> Router<AppState> {
         .nest("/audio", crate::audio_api::router(config))
         .merge(crate::annotate_api::router())
         .nest("/jobs", crate::jobs_api::router())
+        .nest("/datasets", crate::datasets_api::router())
         .merge(crate::studio_api::router())
         .merge(crate::cleanup_api::routes())
         .route("/me", get(get_me))

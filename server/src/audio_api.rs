@@ -21,7 +21,8 @@ use app::library::ssr::{info, original_content_type, stage};
 
 use crate::AppState;
 use crate::config::Config;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, ApiRejection};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::ranged::{CACHE_FOREVER, Described, disposition, respond};
 
 /// Multipart framing and the small text fields on top of the file itself.
 const MULTIPART_OVERHEAD: u64 = 64 * 1024;
@@ -209,89 +210,6 @@ async fn spectrogram(
         .into_response())
 }
 
-/// What a `Range` header asks for, given the object's size.
-#[derive(Debug, PartialEq, Eq)]
-pub enum RangeRequest {
-    Full,
-    Part { start: u64, end: u64 }, // inclusive
-    Unsatisfiable,
-}
-
-/// Single byte ranges only; anything else (several ranges, other units, bad syntax) is answered
-/// with the whole object, as RFC 9110 allows.
-pub fn parse_range(header: Option<&str>, size: u64) -> RangeRequest {
-    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
-        return RangeRequest::Full;
-    };
-    if spec.contains(',') {
-        return RangeRequest::Full;
-    }
-    let Some((a, b)) = spec.split_once('-') else {
-        return RangeRequest::Full;
-    };
-    let (a, b) = (a.trim(), b.trim());
-    // Positions are plain digits (RFC 9110); Rust's parser would also take a leading '+'.
-    let digits = |t: &str| if t.bytes().all(|c| c.is_ascii_digit()) { t.parse::<u64>().ok() } else { None };
-    let (start, end) = match (digits(a), digits(b)) {
-        (Some(s), Some(e)) if s <= e => (s, e.min(size.saturating_sub(1))),
-        (Some(_), Some(_)) => return RangeRequest::Full,
-        (Some(s), None) if b.is_empty() => (s, size.saturating_sub(1)),
-        (None, Some(n)) if a.is_empty() => {
-            if n == 0 {
-                return RangeRequest::Unsatisfiable;
-            }
-            (size.saturating_sub(n), size.saturating_sub(1))
-        }
-        _ => return RangeRequest::Full,
-    };
-    if size == 0 || start >= size { RangeRequest::Unsatisfiable } else { RangeRequest::Part { start, end } }
-}
-
-/// Objects never change under an id.
-const CACHE_FOREVER: &str = "private, max-age=31536000, immutable";
-
-/// What the conditional headers of a GET say to do (RFC 9110 §13), given the object's entity tag.
-#[derive(Debug, PartialEq)]
-enum Condition {
-    /// Serve it; `honour_range` is false when an `If-Range` names another version.
-    Serve {
-        honour_range: bool,
-    },
-    NotModified,
-    PreconditionFailed,
-}
-
-fn condition(headers: &HeaderMap, etag: Option<&str>) -> Condition {
-    let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
-    // A list of tags matches when it is "*" (any version exists) or names this one; `weak` compares
-    // the opaque part only (W/"x" matches "x"), as If-None-Match does.
-    let matches = |list: &str, weak: bool| {
-        list.split(',').map(str::trim).any(|t| {
-            t == "*"
-                || etag.is_some_and(|e| {
-                    let t = if weak { t.trim_start_matches("W/") } else { t };
-                    t == e
-                })
-        })
-    };
-    if let Some(list) = header(header::IF_MATCH)
-        && !matches(list, false)
-    {
-        return Condition::PreconditionFailed;
-    }
-    if let Some(list) = header(header::IF_NONE_MATCH)
-        && matches(list, true)
-    {
-        return Condition::NotModified;
-    }
-    let honour_range = match header(header::IF_RANGE) {
-        // Only a strong tag can validate a range; a date (we send no Last-Modified) never does.
-        Some(tag) => etag.is_some_and(|e| tag.trim() == e && !tag.starts_with("W/")),
-        None => true,
-    };
-    Condition::Serve { honour_range }
-}
-
 async fn serve_object(
     s: &AppState,
     key: &str,
@@ -305,116 +223,28 @@ async fn serve_object(
         tracing::error!(error = %e, key, "stored object missing");
         AppError::NotFound
     })?;
-    let size = meta.size;
-    let etag = meta.e_tag.as_deref().map(|t| format!("\"{}\"", t.trim_matches('"')));
-    let honour_range = match condition(headers, etag.as_deref()) {
-        Condition::Serve { honour_range } => honour_range,
-        Condition::PreconditionFailed => {
-            return Ok(ApiRejection::new(
-                StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
-                "The file is not the version If-Match names (see its ETag).",
-            )
-            .into_response());
-        }
-        Condition::NotModified => {
-            let mut res = StatusCode::NOT_MODIFIED.into_response();
-            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE_FOREVER));
-            if let Some(tag) = etag.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
-                res.headers_mut().insert(header::ETAG, tag);
-            }
-            return Ok(res);
-        }
-    };
-    let range = match honour_range {
-        true => parse_range(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), size),
-        false => RangeRequest::Full,
-    };
-    let mut builder = Response::builder()
-        .header(header::CONTENT_TYPE, content_type)
-        .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::CACHE_CONTROL, CACHE_FOREVER);
+    let mut extra = Vec::new();
     if content_type.starts_with("audio/") {
-        builder = builder.header(header::CONTENT_SECURITY_POLICY, crate::security::MEDIA_CSP);
+        extra.push((header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(crate::security::MEDIA_CSP)));
     }
-    if let Some(tag) = etag.as_deref().and_then(|t| HeaderValue::from_str(t).ok()) {
-        builder = builder.header(header::ETAG, tag);
-    }
-    if let Some(name) = download_name {
-        let ascii: String =
-            name.chars().map(|c| if c.is_ascii_graphic() && c != '"' || c == ' ' { c } else { '_' }).collect();
-        builder = builder.header(header::CONTENT_DISPOSITION, format!("inline; filename=\"{ascii}\""));
-    }
-    let (status, get_range, len) = match range {
-        RangeRequest::Unsatisfiable => {
-            let refusal = ApiRejection::new(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "range_not_satisfiable",
-                "The byte range asked for lies outside the file (see Content-Range).",
-            );
-            return Ok(([(header::CONTENT_RANGE, format!("bytes */{size}"))], refusal).into_response());
-        }
-        RangeRequest::Full => (StatusCode::OK, None, size),
-        RangeRequest::Part { start, end } => {
-            builder = builder.header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}"));
-            (StatusCode::PARTIAL_CONTENT, Some(GetRange::Bounded(start..end + 1)), end + 1 - start)
-        }
+    let size = meta.size;
+    let described = Described {
+        size,
+        etag: meta.e_tag.as_deref().map(|t| format!("\"{}\"", t.trim_matches('"'))),
+        content_type,
+        cache_control: CACHE_FOREVER,
+        disposition: download_name.map(|n| disposition("inline", n)),
+        extra,
     };
-    let result =
-        store.get_opts(&path, GetOptions { range: get_range, ..GetOptions::default() }).await.map_err(|e| {
+    respond(headers, described, |range| async move {
+        // The whole object is asked for without a range (an empty object has no byte to bound).
+        let range = (range != (0..size)).then_some(GetRange::Bounded(range));
+        let opts = GetOptions { range, ..GetOptions::default() };
+        let result = store.get_opts(&path, opts).await.map_err(|e| {
             tracing::error!(error = %e, key, "cannot read stored object");
             AppError::Internal
         })?;
-    builder
-        .status(status)
-        .header(header::CONTENT_LENGTH, len)
-        .body(Body::from_stream(result.into_stream()))
-        .map_err(|_| AppError::Internal)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn conditional_requests_follow_rfc_9110() {
-        let with = |pairs: &[(&'static str, &'static str)]| {
-            let mut h = HeaderMap::new();
-            for (k, v) in pairs {
-                h.insert(*k, HeaderValue::from_static(v));
-            }
-            condition(&h, Some("\"v1\""))
-        };
-        let serve = Condition::Serve { honour_range: true };
-        assert_eq!(with(&[]), serve);
-        assert_eq!(with(&[("if-none-match", "\"v1\"")]), Condition::NotModified);
-        assert_eq!(with(&[("if-none-match", "\"v0\", W/\"v1\"")]), Condition::NotModified);
-        assert_eq!(with(&[("if-none-match", "*")]), Condition::NotModified);
-        assert_eq!(with(&[("if-none-match", "\"v0\"")]), serve);
-        assert_eq!(with(&[("if-match", "\"v0\"")]), Condition::PreconditionFailed);
-        assert_eq!(with(&[("if-match", "W/\"v1\"")]), Condition::PreconditionFailed);
-        assert_eq!(with(&[("if-match", "\"v1\"")]), serve);
-        assert_eq!(with(&[("if-range", "\"v1\"")]), serve);
-        assert_eq!(with(&[("if-range", "\"zz\"")]), Condition::Serve { honour_range: false });
-        assert_eq!(with(&[("if-range", "Sat, 01 Jan 2000 00:00:00 GMT")]), Condition::Serve { honour_range: false });
-    }
-
-    #[test]
-    fn ranges_are_parsed_like_rfc_9110() {
-        use RangeRequest::*;
-        assert_eq!(parse_range(None, 100), Full);
-        assert_eq!(parse_range(Some("bytes=0-9"), 100), Part { start: 0, end: 9 });
-        assert_eq!(parse_range(Some("bytes=90-"), 100), Part { start: 90, end: 99 });
-        assert_eq!(parse_range(Some("bytes=-10"), 100), Part { start: 90, end: 99 });
-        assert_eq!(parse_range(Some("bytes=-1000"), 100), Part { start: 0, end: 99 });
-        assert_eq!(parse_range(Some("bytes=50-5000"), 100), Part { start: 50, end: 99 });
-        assert_eq!(parse_range(Some("bytes=100-"), 100), Unsatisfiable);
-        assert_eq!(parse_range(Some("bytes=-0"), 100), Unsatisfiable);
-        assert_eq!(parse_range(Some("bytes=0-1,4-5"), 100), Full);
-        assert_eq!(parse_range(Some("items=0-1"), 100), Full);
-        assert_eq!(parse_range(Some("bytes=9-1"), 100), Full);
-        assert_eq!(parse_range(Some("bytes=+0-9"), 100), Full);
-        assert_eq!(parse_range(Some("bytes=-+5"), 100), Full);
-        assert_eq!(parse_range(Some("bytes=abc"), 100), Full);
-    }
+        Ok(Body::from_stream(result.into_stream()))
+    })
+    .await
 }

@@ -11,8 +11,10 @@ pub mod config;
 pub mod csrf;
 pub mod extract;
 pub mod import;
+pub mod datasets_api;
 pub mod jobs_api;
 mod refusal;
+pub mod ranged;
 pub mod security;
 pub mod serve;
 pub mod session_store;
@@ -146,6 +148,7 @@ pub fn server_context(config: &Config, db: DatabaseConnection, oauth_enabled: bo
         default_license: config.default_license,
         tmp_dir: config.tmp_dir.clone(),
         lease_seconds: config.lease_seconds,
+        public_url: config.public_url.as_str().trim_end_matches('/').to_string(),
     };
     Ok(ServerContext {
         db,

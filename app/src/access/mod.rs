@@ -4,4 +4,5 @@
 pub mod audio;
 pub mod campaign;
 pub mod composition;
+pub mod dataset;
 pub mod job;

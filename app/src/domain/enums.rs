@@ -152,3 +152,63 @@ impl AudioKind {
         }
     }
 }
+
+/// Who may see a dataset and download its published releases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetVisibility {
+    /// Anyone, signed in or not.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "public"))]
+    Public,
+    /// Every signed-in user.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "signed_in"))]
+    SignedIn,
+    /// Admins only.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "admins"))]
+    Admins,
+}
+
+impl DatasetVisibility {
+    pub const ALL: [DatasetVisibility; 3] =
+        [DatasetVisibility::Public, DatasetVisibility::SignedIn, DatasetVisibility::Admins];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatasetVisibility::Public => "public",
+            DatasetVisibility::SignedIn => "signed_in",
+            DatasetVisibility::Admins => "admins",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DatasetVisibility::Public => "Everyone",
+            DatasetVisibility::SignedIn => "Signed-in users",
+            DatasetVisibility::Admins => "Admins only",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DatasetVisibility> {
+        DatasetVisibility::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// Where a dataset release stands. Only a published release is visible beyond admins, and a
+/// published release never changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseState {
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "compiling"))]
+    Compiling,
+    /// Compiled and downloadable by admins; may still be deleted.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "compiled"))]
+    Compiled,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "failed"))]
+    Failed,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "published"))]
+    Published,
+}

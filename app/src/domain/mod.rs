@@ -3,7 +3,7 @@ mod enums;
 mod licence;
 mod values;
 
-pub use enums::{AnswerValue, AudioKind, JobState, Role, Visibility};
+pub use enums::{AnswerValue, AudioKind, DatasetVisibility, JobState, ReleaseState, Role, Visibility};
 pub use licence::Licence;
 pub use values::{
     CampaignName, CountIn, Description, GoldRate, Instructions, Invalid, Meter, Mixer, StatsEvery, Tempo, Title,

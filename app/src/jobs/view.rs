@@ -9,7 +9,7 @@ use crate::error::AppError;
 
 /// The kinds a listing may be filtered by: those `app::job_handlers` registers (a test holds the
 /// two lists equal; the queue itself names no feature, so it cannot ask them).
-pub const KINDS: &[&str] = &["task_build", "mixdown"];
+pub const KINDS: &[&str] = &["task_build", "mixdown", "dataset_compile"];
 /// Jobs per page when the query names no `limit`, and the most it may name.
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 200;
