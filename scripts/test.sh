@@ -6,7 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 ensure_rust
 ensure_cargo_tools
-ensure_apt chromium chromium-driver postgresql postgresql-common ffmpeg sox pulseaudio pulseaudio-utils
+ensure_apt chromium chromium-driver postgresql postgresql-common ffmpeg sox pulseaudio pulseaudio-utils python3 python3-venv
 ensure_npm
 command -v cargo-nextest >/dev/null || (cd "$HOME" && cargo +"$TOOLCHAIN" install cargo-nextest --locked)
 
@@ -15,11 +15,14 @@ cargo fmt --all -- --check
 
 step "clippy (server side, browser side)"
 # Packages are checked together so features unify into one build (app gets ssr through server).
-cargo clippy -p server -p app -p migrations -p mock-oauth -p consensus -p audio --all-targets -- -D warnings
+cargo clippy -p server -p app -p migrations -p mock-oauth -p consensus -p audio -p dataset --all-targets -- -D warnings
 cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown -- -D warnings
 
+step "the pinned Python environment that reads what Tutti produces (cached outside the checkout)"
+"$ROOT/scripts/python-env.sh"
+
 step "unit and integration tests on SQLite"
-cargo nextest run -p server -p app -p mock-oauth -p consensus -p audio
+cargo nextest run -p server -p app -p mock-oauth -p consensus -p audio -p dataset
 
 step "integration tests on PostgreSQL"
 if [[ "${DATABASE_URL:-}" == postgres* ]]; then

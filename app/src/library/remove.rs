@@ -5,6 +5,8 @@
 //!   tracks go first, by whoever placed them.
 //! - A file whose clips are tasks of a campaign is refused (409, naming the campaigns): the
 //!   annotations collected on those clips are research data.
+//! - A file whose clips are in a dataset release is refused (409, naming the releases): a
+//!   release never changes, and its archive reads those clips.
 //! - Otherwise the record goes with the clips cut from it (none of which is a task), and a
 //!   composition whose mixdown it was no longer names one. The stored files are removed after the
 //!   rows; what a crash leaves behind is swept by the cleanup of orphan objects.
@@ -14,7 +16,7 @@ use uuid::Uuid;
 
 use crate::access::audio::visible_audio;
 use crate::context::ServerContext;
-use crate::db::{audio, campaign, composition, task, track, user};
+use crate::db::{audio, campaign, composition, dataset, dataset_release, release_file, task, track, user};
 use crate::error::AppError;
 
 /// Delete the audio `id`, which `user` must own (or be an admin).
@@ -30,6 +32,27 @@ pub async fn delete_audio(ctx: &ServerContext, user: &user::Model, id: Uuid) -> 
     let mut ids: Vec<Uuid> = clips.iter().map(|c| c.id).collect();
     ids.push(a.id);
 
+    let released: Vec<Uuid> = release_file::Entity::find()
+        .filter(release_file::Column::AudioId.is_in(ids.clone()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|f| f.release_id)
+        .collect();
+    if !released.is_empty() {
+        let releases = dataset_release::Entity::find().filter(dataset_release::Column::Id.is_in(released)).all(&txn).await?;
+        let sets = dataset::Entity::find()
+            .filter(dataset::Column::Id.is_in(releases.iter().map(|r| r.dataset_id).collect::<Vec<_>>()))
+            .all(&txn)
+            .await?;
+        let names = titles(releases.iter().map(|r| {
+            let name = sets.iter().find(|d| d.id == r.dataset_id).map_or("a dataset", |d| d.name.as_str());
+            format!("{name} v{}", r.version)
+        }));
+        return Err(AppError::Conflict(format!(
+            "Clips cut from it are in the dataset release(s) {names}, whose archives read them; it cannot be deleted."
+        )));
+    }
     let used: Vec<Uuid> = track::Entity::find()
         .filter(track::Column::AudioId.is_in(ids.clone()))
         .all(&txn)

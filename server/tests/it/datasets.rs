@@ -17,6 +17,8 @@ struct Fixture {
     admin: Person,
     annotators: [Person; 2],
     campaign: String,
+    /// The three public CC-BY sources.
+    public: Vec<String>,
 }
 
 /// The answer `who` gives about a task: the same for both annotators, decided by the task's id so
@@ -74,7 +76,8 @@ async fn fixture() -> Fixture {
     for who in &annotators {
         assert_eq!(answer_everything(&app, who).await, 20);
     }
-    Fixture { app, admin, annotators, campaign }
+    let public = sources[..3].to_vec();
+    Fixture { app, admin, annotators, campaign, public }
 }
 
 async fn create_dataset(f: &Fixture, slug: &str, visibility: &str) {
@@ -242,6 +245,14 @@ async fn a_release_holds_what_its_manifest_says_and_no_ones_identity() {
     names.sort();
     names.dedup();
     assert_eq!(names.len(), 2, "{names:?}");
+
+    // A source whose clips a release holds cannot be deleted, even once no campaign needs them.
+    use sea_orm::EntityTrait;
+    let campaign: uuid::Uuid = f.campaign.parse().unwrap();
+    app::db::campaign::Entity::delete_by_id(campaign).exec(&f.app.db).await.unwrap();
+    let a = Call::rest(Method::DELETE, format!("/api/v1/audio/{}", f.public[0]), Value::Null).send(&f.app, &f.admin.browser).await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.excerpt());
+    assert!(a.json()["message"].as_str().unwrap().contains("“Open mix v1”"), "{}", a.excerpt());
 
     // The hidden test labels are the admins'.
     let (status, _, labels) =
