@@ -76,8 +76,7 @@ async fn release(
     CurrentUser(viewer): CurrentUser,
     ApiPath((slug, version)): ApiPath<(String, i32)>,
 ) -> Result<Json<ReleaseInfo>, AppError> {
-    let (_, r) = visible_release(&s.ctx.db, viewer.as_ref(), &slug, version).await?;
-    Ok(Json(store::release_info(&r)))
+    Ok(Json(store::release(&s.ctx.db, viewer.as_ref(), &slug, version).await?))
 }
 
 #[derive(Deserialize)]

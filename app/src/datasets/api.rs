@@ -53,8 +53,7 @@ pub async fn compile_release(slug: String, request: CompileRequest) -> Result<Re
 pub async fn get_release(slug: String, version: i32) -> Result<ReleaseInfo, AppError> {
     let viewer = crate::auth::ssr::current_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    let (_, r) = crate::access::dataset::visible_release(&ctx.db, viewer.as_ref(), &slug, version).await?;
-    Ok(super::ssr::store::release_info(&r))
+    super::ssr::store::release(&ctx.db, viewer.as_ref(), &slug, version).await
 }
 
 #[server(endpoint = "publish_release")]

@@ -250,7 +250,9 @@ async fn a_release_holds_what_its_manifest_says_and_no_ones_identity() {
     use sea_orm::EntityTrait;
     let campaign: uuid::Uuid = f.campaign.parse().unwrap();
     app::db::campaign::Entity::delete_by_id(campaign).exec(&f.app.db).await.unwrap();
-    let a = Call::rest(Method::DELETE, format!("/api/v1/audio/{}", f.public[0]), Value::Null).send(&f.app, &f.admin.browser).await;
+    let a = Call::rest(Method::DELETE, format!("/api/v1/audio/{}", f.public[0]), Value::Null)
+        .send(&f.app, &f.admin.browser)
+        .await;
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.excerpt());
     assert!(a.json()["message"].as_str().unwrap().contains("“Open mix v1”"), "{}", a.excerpt());
 
@@ -427,4 +429,67 @@ async fn bad_requests_get_clear_refusals_and_leave_nothing_behind() {
     let again = json!({"slug": "strict", "name": "Again"});
     let a = Call::rest(Method::POST, "/api/v1/datasets", again).send(&f.app, &f.admin.browser).await;
     assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.excerpt());
+}
+
+#[tokio::test]
+async fn a_release_whose_compile_is_cancelled_says_so_instead_of_compiling_for_ever() {
+    use sea_orm::ActiveModelTrait;
+    use sea_orm::ActiveValue::Set;
+    let app = TestApp::spawn().await;
+    let admin = Person::demo(&app, "admin", "admin").await;
+    let f = Fixture {
+        app,
+        admin,
+        annotators: [Person::anonymous(), Person::anonymous()],
+        campaign: String::new(),
+        public: vec![],
+    };
+    create_dataset(&f, "halted", "public").await;
+    let page = Call::get("/api/v1/datasets/halted").send(&f.app, &f.admin.browser).await.json();
+    let dataset: uuid::Uuid = page["dataset"]["id"].as_str().unwrap().parse().unwrap();
+    // A compile job that no worker will reach (due in a year), and its release.
+    let job = crate::jobs::quiet_job(
+        &f.app.db,
+        "dataset_compile",
+        app::domain::JobState::Queued,
+        Some(f.admin.id()),
+        Duration::ZERO,
+    )
+    .await;
+    app::db::dataset_release::ActiveModel {
+        id: Set(uuid::Uuid::new_v4()),
+        dataset_id: Set(dataset),
+        version: Set(1),
+        state: Set(app::domain::ReleaseState::Compiling),
+        params: Set("{}".into()),
+        campaigns: Set("[]".into()),
+        notes: Set(String::new()),
+        job_id: Set(Some(job.parse().unwrap())),
+        phase: Set("queued".into()),
+        done: Set(0),
+        total: Set(0),
+        report: Set(None),
+        error: Set(None),
+        tar_bytes: Set(None),
+        zip_bytes: Set(None),
+        test_labels_key: Set(None),
+        created_by: Set(f.admin.id().parse().unwrap()),
+        created_at: Set(chrono::Utc::now()),
+        published_at: Set(None),
+    }
+    .insert(&f.app.db)
+    .await
+    .unwrap();
+    let release = "/api/v1/datasets/halted/releases/1";
+    assert_eq!(Call::get(release).send(&f.app, &f.admin.browser).await.json()["state"], "compiling");
+    let a = Call::rest(Method::DELETE, format!("/api/v1/jobs/{job}"), Value::Null).send(&f.app, &f.admin.browser).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.excerpt());
+    let r = Call::get(release).send(&f.app, &f.admin.browser).await.json();
+    assert_eq!((r["state"].as_str(), r["error"].as_str()), (Some("failed"), Some("cancelled")), "{r}");
+    let page = Call::get("/api/v1/datasets/halted").send(&f.app, &f.admin.browser).await.json();
+    assert_eq!(page["releases"][0]["state"], "failed");
+    // A failed release can be deleted, and leaves no row.
+    let a = Call::rest(Method::DELETE, release, Value::Null).send(&f.app, &f.admin.browser).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT, "{}", a.excerpt());
+    assert_eq!(Call::get(release).send(&f.app, &f.admin.browser).await.status, StatusCode::NOT_FOUND);
 }

@@ -36,6 +36,42 @@ pub fn release_info(r: &dataset_release::Model) -> ReleaseInfo {
     }
 }
 
+/// A release still compiling whose job ended without it (cancelled while queued, or given up)
+/// is failed here, with the job's reason, so it never shows "compiling" for ever.
+pub async fn settle(db: &impl ConnectionTrait, r: dataset_release::Model) -> Result<dataset_release::Model, AppError> {
+    use crate::domain::JobState;
+    if r.state != ReleaseState::Compiling {
+        return Ok(r);
+    }
+    let Some(job) = r.job_id else { return Ok(r) };
+    let error = match crate::db::job::Entity::find_by_id(job).one(db).await?.map(|j| (j.state, j.error)) {
+        Some((JobState::Cancelled, _)) => "cancelled".to_string(),
+        Some((JobState::Failed, e)) => e.unwrap_or_else(|| "the compile job failed".into()),
+        None => "the compile job is gone".to_string(),
+        _ => return Ok(r),
+    };
+    dataset_release::Entity::update_many()
+        .col_expr(dataset_release::Column::State, sea_orm::sea_query::Expr::value(ReleaseState::Failed))
+        .col_expr(dataset_release::Column::Error, sea_orm::sea_query::Expr::value(error))
+        .filter(dataset_release::Column::Id.eq(r.id))
+        .filter(dataset_release::Column::State.eq(ReleaseState::Compiling))
+        .filter(dataset_release::Column::JobId.eq(job))
+        .exec(db)
+        .await?;
+    Ok(dataset_release::Entity::find_by_id(r.id).one(db).await?.unwrap_or(r))
+}
+
+/// Release `version` of `slug` as `viewer` may see it, settled.
+pub async fn release(
+    db: &impl ConnectionTrait,
+    viewer: Option<&user::Model>,
+    slug: &str,
+    version: i32,
+) -> Result<ReleaseInfo, AppError> {
+    let (_, r) = crate::access::dataset::visible_release(db, viewer, slug, version).await?;
+    Ok(release_info(&settle(db, r).await?))
+}
+
 fn info(d: &dataset_row::Model, latest: Option<&dataset_release::Model>) -> DatasetInfo {
     DatasetInfo {
         id: d.id,
@@ -76,6 +112,11 @@ pub async fn page(
         .order_by_desc(dataset_release::Column::Version)
         .all(db)
         .await?;
+    let mut settled = Vec::with_capacity(releases.len());
+    for r in releases {
+        settled.push(settle(db, r).await?);
+    }
+    let releases = settled;
     let latest = releases.iter().find(|r| r.state == ReleaseState::Published);
     Ok(DatasetPage {
         dataset: info(&d, latest),
@@ -289,6 +330,7 @@ async fn changeable(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
+    let r = settle(db, r).await?;
     if r.state == ReleaseState::Published {
         return Err(AppError::Conflict(format!(
             "Release {version} is published and cannot change; compile a new release instead."
