@@ -19,6 +19,7 @@ mod m20261207_000014_job_listing;
 mod m20261207_000015_mixdown_recipe;
 mod m20261208_000016_annotator_help;
 mod m20261208_000017_datasets;
+mod m20261208_000018_token_scopes;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000015_mixdown_recipe::Migration),
             Box::new(m20261208_000016_annotator_help::Migration),
             Box::new(m20261208_000017_datasets::Migration),
+            Box::new(m20261208_000018_token_scopes::Migration),
         ]
     }
 }
