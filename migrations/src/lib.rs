@@ -20,6 +20,7 @@ mod m20261207_000015_mixdown_recipe;
 mod m20261208_000016_annotator_help;
 mod m20261208_000017_datasets;
 mod m20261208_000018_token_scopes;
+mod m20261208_000019_dashboard;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000016_annotator_help::Migration),
             Box::new(m20261208_000017_datasets::Migration),
             Box::new(m20261208_000018_token_scopes::Migration),
+            Box::new(m20261208_000019_dashboard::Migration),
         ]
     }
 }
