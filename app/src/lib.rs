@@ -8,9 +8,10 @@ pub mod annotate;
 pub mod auth;
 pub mod campaigns;
 pub mod components;
-pub mod datasets;
 #[cfg(feature = "ssr")]
 pub mod context;
+pub mod dashboard;
+pub mod datasets;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod domain;
@@ -103,8 +104,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invite/:token") view=studio::InvitePage ssr=SsrMode::Async />
                     <Route path=path!("/library") view=library::LibraryPage ssr=SsrMode::Async />
                     <Route path=path!("/library/:id") view=library::AudioPage ssr=SsrMode::Async />
+                    <Route path=path!("/datasets") view=datasets::DatasetsPage ssr=SsrMode::Async />
+                    <Route path=path!("/datasets/:slug") view=datasets::DatasetPageView ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/campaigns") view=campaigns::CampaignsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/instruments") view=admin::InstrumentsAdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/dashboard") view=dashboard::DashboardPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -41,6 +41,7 @@ export function pages(f: Fixtures): { name: string; path: string }[] {
     { name: 'audio', path: `/library/${f.audioId}` },
     { name: 'admin-users', path: '/admin/users' },
     { name: 'admin-campaigns', path: '/admin/campaigns' },
+    { name: 'admin-instruments', path: '/admin/instruments' },
     { name: 'not-found', path: '/there/is/nothing/here' },
   ];
 }

@@ -1,4 +1,5 @@
-//! REST for campaigns, the task builder, serving and submissions.
+//! REST for campaigns, the task builder, serving and submissions, and the instruments' help for
+//! annotators.
 use std::collections::BTreeMap;
 
 use axum::extract::State;
@@ -10,12 +11,13 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use app::annotate::{AnnotatorStats, Receipt, Submission};
-use app::auth::ssr::{RequireAdmin, RequireUser};
+use app::auth::ssr::{CurrentUser, RequireAdmin, RequireUser};
 use app::campaigns::builder::{job_info, start_build};
 use app::campaigns::listing::{Agreement, TaskRow};
 use app::campaigns::store::{campaign_info, create_campaign};
 use app::campaigns::{BuildJobInfo, BuildRequest, CampaignChanges, CampaignInfo, NewCampaign, ReviewPage, ReviewQuery};
 use app::error::AppError;
+use app::instruments::{HelpChange, InstrumentHelp};
 
 use crate::AppState;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -34,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/tasks/{id}/annotations", post(submit))
         .route("/tasks/{id}/lease", axum::routing::delete(skip))
         .route("/tasks/{id}/gold", put(set_gold))
+        .route("/instruments/help", get(instrument_help))
+        .route("/instruments/{slug}/help", put(set_instrument_help))
 }
 
 async fn new_campaign(
@@ -133,9 +137,21 @@ struct StatsQuery {
     utc_offset_minutes: Option<i32>,
 }
 
+/// `?campaign=<id>`: serve from that campaign only (404 if the annotator cannot see it, 409 once
+/// it is closed); without it, from any open campaign. A body, if any, is not read.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NextQuery {
+    campaign: Option<Uuid>,
+}
+
 /// 200 with the assignment, or 204 when there is nothing left to annotate.
-async fn next(State(s): State<AppState>, RequireUser(user): RequireUser) -> Result<Response, AppError> {
-    Ok(match app::annotate::serve::next_task(&s.ctx, &user).await? {
+async fn next(
+    State(s): State<AppState>,
+    RequireUser(user): RequireUser,
+    ApiQuery(q): ApiQuery<NextQuery>,
+) -> Result<Response, AppError> {
+    Ok(match app::annotate::serve::next_task(&s.ctx, &user, q.campaign).await? {
         Some(a) => Json(a).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })
@@ -186,4 +202,22 @@ async fn set_gold(
     })?;
     app::campaigns::store::set_gold(&s.ctx, id, answers).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every instrument with its description and the example the caller may hear.
+async fn instrument_help(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Json<Vec<InstrumentHelp>>, AppError> {
+    Ok(Json(app::instruments::help::ssr::help_for(&s.ctx, user.as_ref()).await?))
+}
+
+/// `{"description": "…", "example_audio_id": "<public audio id>" | null}` (admins).
+async fn set_instrument_help(
+    State(s): State<AppState>,
+    RequireAdmin(admin): RequireAdmin,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<HelpChange>,
+) -> Result<Json<InstrumentHelp>, AppError> {
+    Ok(Json(app::instruments::help::ssr::set_help(&s.ctx, &admin, &slug, body).await?))
 }

@@ -3,13 +3,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use app::admin::UserRow;
-use app::auth::ssr::{RequireAdmin, RequireUser, me};
-use app::auth::{ApiTokenInfo, Me, NewApiToken};
+use app::auth::ssr::{RequireAdmin, RequireUser, TokenGrant, me};
+use app::auth::{ApiTokenInfo, Me, NewApiToken, TokenRequest};
 use app::error::AppError;
 use app::instruments::Instrument;
 
@@ -22,6 +22,7 @@ pub fn router(config: &crate::config::Config) -> Router<AppState> {
         .merge(crate::annotate_api::router())
         .nest("/jobs", crate::jobs_api::router())
         .nest("/datasets", crate::datasets_api::router())
+        .nest("/stats", crate::stats_api::router())
         .merge(crate::studio_api::router())
         .merge(crate::cleanup_api::routes())
         .route("/me", get(get_me))
@@ -30,6 +31,8 @@ pub fn router(config: &crate::config::Config) -> Router<AppState> {
         .route("/users/{id}/admin", put(set_admin))
         .route("/tokens", get(tokens).post(create_token))
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
+        // Every route above needs the scope `scopes::TABLE` names when a bearer token calls it.
+        .route_layer(axum::middleware::from_fn(crate::scopes::enforce))
         .fallback(|| async { AppError::NotFound })
         // After every route: it applies to the routes there are. The route adds its `Allow` header.
         .method_not_allowed_fallback(method_not_allowed)
@@ -81,14 +84,22 @@ async fn tokens(
 #[serde(deny_unknown_fields)]
 struct NewToken {
     name: String,
+    /// Absent is refused with a reason rather than as a missing field: at least one is needed.
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    expires_in_days: Option<i64>,
 }
 
 async fn create_token(
     State(s): State<AppState>,
     RequireUser(user): RequireUser,
+    by_token: Option<Extension<TokenGrant>>,
     ApiJson(body): ApiJson<NewToken>,
 ) -> Result<(StatusCode, Json<NewApiToken>), AppError> {
-    let token = app::auth::ssr::create_token(&s.ctx.db, user.id, &body.name).await?;
+    let request = TokenRequest { name: body.name, scopes: body.scopes, expires_in_days: body.expires_in_days };
+    let by_token = by_token.as_ref().map(|Extension(grant)| grant);
+    let token = app::auth::ssr::create_token(&s.ctx.db, &user, &request, by_token).await?;
     Ok((StatusCode::CREATED, Json(token)))
 }
 

@@ -1,5 +1,5 @@
 //! `server` — serve Tutti (default) with configuration from the environment and `tutti.toml`.
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use server::config::Config;
 
@@ -32,6 +32,91 @@ enum Command {
         #[arg(long)]
         public: bool,
     },
+    /// Compile a dataset's release or export its archive.
+    Dataset {
+        #[command(subcommand)]
+        command: DatasetCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DatasetCommand {
+    /// Compile the next release of a dataset in this process, showing its progress, then print its
+    /// report (a failed release makes the exit status non-zero).
+    Compile(CompileArgs),
+    /// Stream a compiled release's archive into a file (written as FILE.part, renamed when whole).
+    Export {
+        /// The dataset's slug.
+        slug: String,
+        /// The release's version.
+        version: i32,
+        #[arg(long, value_enum)]
+        format: ArchiveFormat,
+        /// Where to write the archive.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct CompileArgs {
+    /// The dataset's slug.
+    #[arg(long)]
+    dataset: String,
+    /// A campaign to compile from (repeat for several).
+    #[arg(long = "campaign", required = true)]
+    campaigns: Vec<uuid::Uuid>,
+    /// The share of groups held out as the unlabelled test split.
+    #[arg(long, default_value_t = app::datasets::default_test_fraction())]
+    test_fraction: f64,
+    /// The seed of the split.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// What never straddles train and test.
+    #[arg(long, value_enum, default_value_t = Group::Source)]
+    group_by: Group,
+    /// How a label is decided from the answers.
+    #[arg(long, value_enum, default_value_t = Rule::Majority)]
+    rule: Rule,
+    /// The share of "present" (or probability) from which an instrument counts as present.
+    #[arg(long, default_value_t = app::datasets::default_threshold())]
+    threshold: f64,
+    /// How far each instrument's prevalence in test may stray from train's.
+    #[arg(long, default_value_t = app::datasets::default_tolerance())]
+    tolerance: f64,
+    /// Tasks with at least this many answers count (default: only complete tasks).
+    #[arg(long)]
+    min_annotations: Option<u32>,
+    /// Include gold tasks as samples.
+    #[arg(long)]
+    include_gold: bool,
+    /// What changed since the previous release.
+    #[arg(long, default_value = "")]
+    notes: String,
+    /// E-mail of the admin the release is asked for by.
+    #[arg(long = "as", value_name = "EMAIL")]
+    as_email: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ArchiveFormat {
+    Tar,
+    Zip,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Group {
+    Source,
+    Uploader,
+    Composition,
+    Artist,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum Rule {
+    Majority,
+    TrustWeighted,
 }
 
 #[tokio::main]
@@ -53,6 +138,14 @@ async fn main() -> std::process::ExitCode {
             Ok(())
         }
         Command::Import { dir, owner, license, public } => import(config, dir, owner, license, public).await,
+        Command::Dataset { command: DatasetCommand::Compile(a) } => compile(config, a).await,
+        Command::Dataset { command: DatasetCommand::Export { slug, version, format, out } } => {
+            let format = match format {
+                ArchiveFormat::Tar => app::datasets::ssr::stream::Format::Tar,
+                ArchiveFormat::Zip => app::datasets::ssr::stream::Format::Zip,
+            };
+            server::cli_dataset::export(&config, &slug, version, format, &out).await
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -84,6 +177,32 @@ async fn import(
     let summary = server::import::import_dir(&ctx, &dir, &owner, license.as_deref(), public, true).await?;
     summary.print();
     if summary.failed.is_empty() { Ok(()) } else { anyhow::bail!("{} files failed", summary.failed.len()) }
+}
+
+async fn compile(config: Config, a: CompileArgs) -> anyhow::Result<()> {
+    use app::datasets::{GroupKey, LabelRule};
+    let req = app::datasets::CompileRequest {
+        campaigns: a.campaigns,
+        instruments: None,
+        min_annotations: a.min_annotations,
+        rule: match a.rule {
+            Rule::Majority => LabelRule::Majority,
+            Rule::TrustWeighted => LabelRule::TrustWeighted,
+        },
+        threshold: a.threshold,
+        include_gold: a.include_gold,
+        test_fraction: a.test_fraction,
+        seed: a.seed,
+        group_by: match a.group_by {
+            Group::Source => GroupKey::Source,
+            Group::Uploader => GroupKey::Uploader,
+            Group::Composition => GroupKey::Composition,
+            Group::Artist => GroupKey::Artist,
+        },
+        tolerance: a.tolerance,
+        notes: a.notes,
+    };
+    server::cli_dataset::compile(&config, &a.dataset, &a.as_email, req).await
 }
 
 fn print_config(c: &Config) {

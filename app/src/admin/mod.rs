@@ -1,4 +1,5 @@
-//! Administration: who the users are, and granting or withdrawing admin rights.
+//! Administration: who the users are, and granting or withdrawing admin rights; the instruments'
+//! help for annotators (`instruments`).
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -7,6 +8,9 @@ use uuid::Uuid;
 use crate::auth::use_me;
 use crate::components::{ErrorNotice, Forbidden, SignInRequired};
 use crate::error::AppError;
+
+mod instruments;
+pub use instruments::InstrumentsAdminPage;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRow {
@@ -103,6 +107,7 @@ fn UsersTable(
     view! {
         <section class="card">
             <h1>"Users"</h1>
+            <p class="muted">"Also for admins: "<a href="/admin/instruments">"instrument help for annotators"</a>"."</p>
             {move || set_admin.value().get().and_then(|r| r.err()).map(|e| view! {
                 <p class="error" role="alert">{e.to_string()}</p>
             })}

@@ -1,5 +1,5 @@
 //! What the annotator's page exchanges with the server: assignments, submissions, receipts,
-//! statistics, and the server functions that carry them.
+//! progress, statistics, the campaigns to choose from, and the server functions that carry them.
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
@@ -26,6 +26,37 @@ pub struct Assignment {
     pub lease_expires_at: String,
     pub stats_every: i32,
     pub waveform: Vec<(f32, f32)>,
+    /// Share of the clip to hear before answering (0 = no minimum); see [`listen_needed_ms`].
+    pub min_listen_share: f64,
+    /// Where the annotator and the campaign stand, as of this assignment.
+    pub progress: Progress,
+}
+
+/// The progress line of the annotator's page: their answers in the campaign, and the campaign's
+/// complete and total clips (counted every few seconds, not at every request).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub answered: u64,
+    pub tasks_complete: u64,
+    pub tasks_total: u64,
+}
+
+/// Milliseconds of a clip to hear before an answer is taken: the campaign's share of its length
+/// (the page and the server count the same way).
+pub fn listen_needed_ms(share: f64, duration_seconds: f64) -> u64 {
+    if share.is_nan() || share <= 0.0 || !duration_seconds.is_finite() {
+        return 0;
+    }
+    (share.min(1.0) * duration_seconds.max(0.0) * 1000.0).floor() as u64
+}
+
+/// An open campaign the annotator may choose.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignChoice {
+    pub id: Uuid,
+    pub name: String,
+    pub tasks_complete: u64,
+    pub tasks_total: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,6 +78,8 @@ pub struct Receipt {
     pub submissions: u64,
     /// Time to show the stats panel (every `stats_every` submissions).
     pub show_stats: bool,
+    /// The progress line after this answer.
+    pub progress: Progress,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -74,12 +107,21 @@ pub struct AnnotatorStats {
 }
 
 /// The next task for the signed-in annotator (the same one again while its lease lasts), or None
-/// when nothing is left to annotate.
+/// when nothing is left to annotate: from `campaign` only when one is chosen (404 for a campaign
+/// the annotator cannot see, 409 for one that closed), from any open campaign otherwise.
 #[server(endpoint = "next_task")]
-pub async fn next_task() -> Result<Option<Assignment>, AppError> {
+pub async fn next_task(campaign: Option<Uuid>) -> Result<Option<Assignment>, AppError> {
     let user = crate::auth::ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    super::serve::next_task(&ctx, &user).await
+    super::serve::next_task(&ctx, &user, campaign).await
+}
+
+/// The open campaigns, newest first, with their progress: what the annotator's page offers.
+#[server(endpoint = "open_campaigns")]
+pub async fn open_campaigns() -> Result<Vec<CampaignChoice>, AppError> {
+    crate::auth::ssr::require_user().await?;
+    let ctx = crate::context::ServerContext::current()?;
+    super::progress::open_campaigns(&ctx).await
 }
 
 #[server(endpoint = "submit_annotation", input = server_fn::codec::Json)]

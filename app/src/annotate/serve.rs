@@ -13,6 +13,11 @@
 //!
 //! An expired lease keeps its place until it is found (when nothing else can be served, or every
 //! little while): then it stops counting, but stays, so its holder is told that it expired.
+//!
+//! A chosen campaign: the annotator's live lease in that campaign, or else a pick restricted to
+//! it, both on the careful path (`FOR UPDATE OF t SKIP LOCKED` on PostgreSQL), so the batch
+//! function serves only "any campaign" and stays as it is. A lease held in another campaign is
+//! left alone to be answered (another tab) or to expire; it is never served here.
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Duration, Utc};
@@ -35,6 +40,13 @@ use crate::runtime::{lock, remember};
 const HELD_SQL: &str = "SELECT l.task_id, t.campaign_id, t.clip_id, l.expires_at FROM leases l \
      JOIN tasks t ON t.id = l.task_id JOIN campaigns c ON c.id = t.campaign_id \
      WHERE l.user_id = $1 AND l.expires_at > $2 AND NOT l.skipped AND NOT t.is_complete AND c.is_open \
+     ORDER BY l.created_at DESC LIMIT 1";
+
+/// [`HELD_SQL`] within one campaign (`$3`).
+const HELD_IN_SQL: &str = "SELECT l.task_id, t.campaign_id, t.clip_id, l.expires_at FROM leases l \
+     JOIN tasks t ON t.id = l.task_id JOIN campaigns c ON c.id = t.campaign_id \
+     WHERE l.user_id = $1 AND l.expires_at > $2 AND NOT l.skipped AND NOT t.is_complete AND c.is_open \
+       AND t.campaign_id = $3 \
      ORDER BY l.created_at DESC LIMIT 1";
 
 /// Open normal tasks with a free place that this annotator has neither answered, reserved nor
@@ -77,6 +89,34 @@ async fn lease_next(ctx: &ServerContext, user_id: Uuid) -> Result<Option<Granted
         expires_at: expires,
         fresh: true,
     }))
+}
+
+/// The careful path within one chosen campaign, on either backend: the annotator's live lease
+/// there, or else the pick of [`PICK_WHERE`] in that campaign, locked (PostgreSQL, skipping rows
+/// others are leasing; the lock re-checks `reserved`) or under the process-wide lock (SQLite).
+async fn lease_next_in(ctx: &ServerContext, user_id: Uuid, campaign_id: Uuid) -> Result<Option<Granted>, AppError> {
+    let now = Utc::now();
+    let expires = now + Duration::seconds(ctx.settings.lease_seconds);
+    let _serial = ctx.serial().await;
+    let txn = crate::db::begin_write(&ctx.db).await?;
+    let held = txn.query_one_raw(stmt(&txn, HELD_IN_SQL, vec![user_id.into(), now.into(), campaign_id.into()])).await?;
+    if let Some(r) = held {
+        txn.commit().await?;
+        return Ok(Some(Granted::from_row(&r, false)?));
+    }
+    let lock = if is_postgres(&ctx.db) { " FOR UPDATE OF t SKIP LOCKED" } else { "" };
+    let pick = format!(
+        "SELECT t.id, t.campaign_id, t.clip_id FROM tasks t JOIN campaigns c ON c.id = t.campaign_id \
+         WHERE {PICK_WHERE} AND t.campaign_id = $2 ORDER BY t.annotations_count DESC, t.id LIMIT 1{lock}"
+    );
+    let Some(r) = txn.query_one_raw(stmt(&txn, &pick, vec![user_id.into(), campaign_id.into()])).await? else {
+        txn.commit().await?;
+        return Ok(None);
+    };
+    let task_id: Uuid = r.try_get("", "id")?;
+    grant(&txn, task_id, user_id, now, expires, true).await?;
+    txn.commit().await?;
+    Ok(Some(Granted { task_id, campaign_id, clip_id: r.try_get("", "clip_id")?, expires_at: expires, fresh: true }))
 }
 
 /// Replace the annotator's lease row on a task (a leftover that no longer counts, if any) with a
@@ -164,18 +204,30 @@ async fn release_expired(ctx: &ServerContext) -> Result<usize, AppError> {
     Ok(expired.len())
 }
 
+/// The next task from any open campaign (`campaign: None`) or from the chosen one.
 #[tracing::instrument(skip_all, fields(user = %user.id))]
-pub async fn next_task(ctx: &ServerContext, user: &user::Model) -> Result<Option<Assignment>, AppError> {
+pub async fn next_task(
+    ctx: &ServerContext,
+    user: &user::Model,
+    campaign: Option<Uuid>,
+) -> Result<Option<Assignment>, AppError> {
+    if let Some(id) = campaign {
+        super::progress::check_choice(ctx, user, id).await?;
+    }
+    let lease = async || match campaign {
+        None => lease_next(ctx, user.id).await,
+        Some(id) => lease_next_in(ctx, user.id, id).await,
+    };
     if Utc::now().timestamp() - ctx.runtime.get::<AnnotateState>().last_sweep.load(Ordering::Relaxed) >= SWEEP_EVERY {
         release_expired(ctx).await?;
     }
-    let mut got = lease_next(ctx, user.id).await?;
+    let mut got = lease().await?;
     if got.is_none() && release_expired(ctx).await? > 0 {
-        got = lease_next(ctx, user.id).await?;
+        got = lease().await?;
     }
     // Nothing but what this annotator skipped is left: the skipped tasks come back, last.
-    if got.is_none() && forget_skips(ctx, user.id).await? > 0 {
-        got = lease_next(ctx, user.id).await?;
+    if got.is_none() && forget_skips(ctx, user.id, campaign).await? > 0 {
+        got = lease().await?;
     }
     let Some(mut g) = got else { return Ok(None) };
     // The answer to this lease will need the task's campaign: remember it now.
@@ -193,7 +245,7 @@ pub async fn next_task(ctx: &ServerContext, user: &user::Model) -> Result<Option
     {
         g = gold;
     }
-    assignment(ctx, &g, &c).await.map(Some)
+    assignment(ctx, user.id, &g, &c).await.map(Some)
 }
 
 /// Give back the lease just granted and lease a gold task of the same campaign instead, if the
@@ -254,8 +306,9 @@ pub(super) fn answered_in(user_id: Uuid, campaign_id: Uuid) -> sea_orm::sea_quer
         .to_owned()
 }
 
-async fn assignment(ctx: &ServerContext, g: &Granted, c: &CampaignView) -> Result<Assignment, AppError> {
+async fn assignment(ctx: &ServerContext, user_id: Uuid, g: &Granted, c: &CampaignView) -> Result<Assignment, AppError> {
     let clip = clip_view(ctx, g.clip_id).await?;
+    let progress = super::progress::progress(ctx, user_id, c.model.id, None).await?;
     Ok(Assignment {
         task_id: g.task_id,
         campaign_id: c.model.id,
@@ -268,6 +321,8 @@ async fn assignment(ctx: &ServerContext, g: &Granted, c: &CampaignView) -> Resul
         lease_expires_at: g.expires_at.to_rfc3339(),
         stats_every: c.model.stats_every,
         waveform: clip.waveform.clone(),
+        min_listen_share: c.model.min_listen_share,
+        progress,
     })
 }
 
@@ -292,11 +347,23 @@ pub async fn release(ctx: &ServerContext, user: &user::Model, task_id: Uuid) -> 
     Ok(())
 }
 
-/// Forget the annotator's skips; returns how many there were.
-async fn forget_skips(ctx: &ServerContext, user_id: Uuid) -> Result<u64, AppError> {
-    let done = ctx
-        .db
-        .execute_raw(stmt(&ctx.db, "DELETE FROM leases WHERE user_id = $1 AND skipped", vec![user_id.into()]))
-        .await?;
+/// Forget the annotator's skips (in the chosen campaign only, when there is one); returns how
+/// many there were.
+async fn forget_skips(ctx: &ServerContext, user_id: Uuid, campaign: Option<Uuid>) -> Result<u64, AppError> {
+    let db = &ctx.db;
+    let done = match campaign {
+        None => {
+            db.execute_raw(stmt(db, "DELETE FROM leases WHERE user_id = $1 AND skipped", vec![user_id.into()])).await?
+        }
+        Some(id) => {
+            db.execute_raw(stmt(
+                db,
+                "DELETE FROM leases WHERE user_id = $1 AND skipped \
+                 AND task_id IN (SELECT id FROM tasks WHERE campaign_id = $2)",
+                vec![user_id.into(), id.into()],
+            ))
+            .await?
+        }
+    };
     Ok(done.rows_affected())
 }

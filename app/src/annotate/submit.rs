@@ -1,5 +1,6 @@
 //! Accepting or rejecting an annotator's answers against the task's state (see `serve` for the
-//! concurrency rule both follow).
+//! concurrency rule both follow), and the campaign's minimum listening share: an answer that says
+//! less of the clip was heard is refused (422), whatever the page did.
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -11,9 +12,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::batches::{Answered, batches, submit_batch};
+use super::progress::progress;
 use super::views::campaign_of_task;
-use super::{Receipt, Submission};
-use crate::campaigns::cache::campaign_view;
+use super::{Receipt, Submission, listen_needed_ms};
+use crate::campaigns::cache::{campaign_view, count_completed};
 use crate::campaigns::labels::{answer, update_labels};
 use crate::campaigns::places::lock_task;
 use crate::context::ServerContext;
@@ -30,9 +32,14 @@ struct Stored {
     seq: Option<i32>,
     created_at: DateTime<Utc>,
     user_id: Uuid,
+    /// This answer completed its task.
+    completed: bool,
 }
 
 async fn receipt_for(ctx: &ServerContext, a: &Stored) -> Result<Receipt, AppError> {
+    if a.completed {
+        count_completed(ctx, a.campaign_id);
+    }
     let c = campaign_view(ctx, &ctx.db, a.campaign_id).await?.ok_or(AppError::Internal)?;
     let submissions = match a.seq {
         Some(n) => n.max(0) as u64,
@@ -52,6 +59,7 @@ async fn receipt_for(ctx: &ServerContext, a: &Stored) -> Result<Receipt, AppErro
         task_id: a.task_id,
         submissions,
         show_stats: every > 0 && submissions.is_multiple_of(every as u64),
+        progress: progress(ctx, a.user_id, a.campaign_id, Some(submissions)).await?,
     })
 }
 
@@ -71,6 +79,7 @@ async fn by_client_id(db: &DatabaseConnection, user_id: Uuid, client_id: &str) -
             seq: r.try_get("", "seq")?,
             created_at: r.try_get("", "created_at")?,
             user_id,
+            completed: false,
         })
     })
     .transpose()
@@ -160,7 +169,8 @@ async fn submit_direct(
 ) -> Result<Option<Receipt>, AppError> {
     let Some(campaign_id) = campaign_of_task(ctx, task_id).await? else { return Ok(None) };
     let Some(c) = campaign_view(ctx, &ctx.db, campaign_id).await? else { return Ok(None) };
-    if !c.model.is_open || check_answers(&c.slugs, s).is_err() {
+    // A minimum listening share needs the task's clip: the careful path reads it.
+    if !c.model.is_open || c.model.min_listen_share > 0.0 || check_answers(&c.slugs, s).is_err() {
         return Ok(None);
     }
     let id = Uuid::new_v4();
@@ -189,6 +199,7 @@ async fn submit_direct(
         let txn = crate::db::begin_write(&ctx.db).await?;
         update_labels(&txn, task_id, &c.slugs).await?;
         txn.commit().await?;
+        count_completed(ctx, campaign_id);
     }
     let every = c.model.stats_every;
     let submissions = seq.max(0) as u64;
@@ -197,6 +208,7 @@ async fn submit_direct(
         task_id,
         submissions,
         show_stats: every > 0 && submissions.is_multiple_of(every as u64),
+        progress: progress(ctx, user.id, campaign_id, Some(submissions)).await?,
     }))
 }
 
@@ -269,6 +281,7 @@ async fn submit_locked(
         Some(l) => l.try_get::<bool>("", "counted")?,
     };
     check_answers(&c.slugs, s)?;
+    check_listening(txn, c.model.min_listen_share, t.id, s).await?;
     // A live lease that holds no place (taken while the task was gold) needs a free one now.
     if !t.is_gold && !counted && t.reserved >= t.annotations_required {
         return Err(AppError::Conflict("This clip is reserved for other annotators. Load the next one.".into()));
@@ -299,6 +312,7 @@ async fn submit_locked(
         .ok_or(AppError::Internal)?
         .try_get("", "submissions")?;
     let id = Uuid::new_v4();
+    let mut completed = false;
     txn.execute_raw(stmt(
         txn,
         "INSERT INTO annotations (id, task_id, user_id, campaign_id, client_id, answers, play_count, listening_ms, \
@@ -344,12 +358,46 @@ async fn submit_locked(
             vec![count.into(), complete.into(), reserved.into(), t.id.into()],
         ))
         .await?;
+        completed = complete;
         if complete {
             txn.execute_raw(stmt(txn, "DELETE FROM leases WHERE task_id = $1", vec![t.id.into()])).await?;
             update_labels(txn, t.id, &c.slugs).await?;
         }
     }
-    Ok(Stored { id, task_id: t.id, campaign_id: t.campaign_id, seq: Some(seq), created_at: now, user_id: user.id })
+    Ok(Stored {
+        id,
+        task_id: t.id,
+        campaign_id: t.campaign_id,
+        seq: Some(seq),
+        created_at: now,
+        user_id: user.id,
+        completed,
+    })
+}
+
+/// Refuses an answer that heard less of the clip than the campaign asks (none asked: no check).
+async fn check_listening(txn: &DatabaseTransaction, share: f64, task_id: Uuid, s: &Submission) -> Result<(), AppError> {
+    if share <= 0.0 {
+        return Ok(());
+    }
+    let clip = txn
+        .query_one_raw(stmt(
+            txn,
+            "SELECT a.duration_seconds FROM tasks t JOIN audio a ON a.id = t.clip_id WHERE t.id = $1",
+            vec![task_id.into()],
+        ))
+        .await?
+        .ok_or(AppError::Internal)?;
+    let needed = listen_needed_ms(share, clip.try_get("", "duration_seconds")?);
+    if s.listening_ms < needed {
+        return Err(AppError::Invalid(format!(
+            "Listen to at least {:.0}% of the clip ({:.1} s) before answering; {:.1} s heard so far.",
+            share * 100.0,
+            needed as f64 / 1000.0,
+            s.listening_ms as f64 / 1000.0,
+        )));
+    }
+    Ok(())
 }
 
 async fn record_accuracy(txn: &DatabaseTransaction, user_id: Uuid, acc: Accuracy) -> Result<(), AppError> {

@@ -1,10 +1,12 @@
 //! Who is signed in: the current user, sign-in options, personal API tokens, and their pages.
 mod next;
 pub(crate) mod pages;
+pub mod scope;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
 pub use pages::{ProfilePage, SignInPage, safe_next};
+pub use scope::Scope;
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -34,8 +36,21 @@ pub struct ApiTokenInfo {
     pub id: Uuid,
     pub name: String,
     pub prefix: String,
+    pub scopes: Vec<Scope>,
     pub created_at: String,
+    /// `None`: it does not expire.
+    pub expires_at: Option<String>,
+    /// `None`: never used.
     pub last_used_at: Option<String>,
+}
+
+/// What a new token should be: a name, the scopes asked for by name (checked when it is made, so
+/// an unknown one is refused by name) and how many days it lives (`None`: until revoked).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRequest {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub expires_in_days: Option<i64>,
 }
 
 /// A freshly created token: the secret is shown once and never stored.
@@ -67,11 +82,24 @@ pub async fn list_api_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
     ssr::list_tokens(&ctx.db, user.id).await
 }
 
+/// The profile page's form: `scopes[]` from its checkboxes (none checked sends none, refused with a
+/// reason), `expires_in_days` from its select (`never` or a number of days).
 #[server(endpoint = "create_api_token")]
-pub async fn create_api_token(name: String) -> Result<NewApiToken, AppError> {
+pub async fn create_api_token(
+    name: String,
+    #[server(default)] scopes: Vec<String>,
+    #[server(default)] expires_in_days: String,
+) -> Result<NewApiToken, AppError> {
     let user = ssr::require_user().await?;
     let ctx = crate::context::ServerContext::current()?;
-    ssr::create_token(&ctx.db, user.id, &name).await
+    let expires_in_days = match expires_in_days.trim() {
+        "" | "never" => None,
+        days => Some(
+            days.parse::<i64>()
+                .map_err(|_| AppError::Invalid("Choose when the token expires: never, or a number of days.".into()))?,
+        ),
+    };
+    ssr::create_token(&ctx.db, &user, &TokenRequest { name, scopes, expires_in_days }, None).await
 }
 
 #[server(endpoint = "revoke_api_token")]

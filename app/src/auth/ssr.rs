@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{ApiTokenInfo, Me, NewApiToken};
+use super::scope::{self, Scope};
+use super::{ApiTokenInfo, Me, NewApiToken, TokenRequest};
 use crate::context::ServerContext;
 use crate::db::{api_token, identity, user};
 use crate::error::AppError;
@@ -43,12 +44,12 @@ pub fn hash_token(secret: &str) -> String {
 
 /// How long a bearer token's user is taken from memory before the database is asked again.
 /// Revoking a token through this process takes effect at once; other replicas, and changes to
-/// the user (admin rights), are seen within this time.
+/// the user (admin rights), are seen within this time. A token's expiry is kept with it and
+/// checked on every use, so a cached token stops working the moment it expires.
 const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 struct CachedToken {
-    token_id: Uuid,
-    user: user::Model,
+    grant: TokenGrant,
     expires_at: Option<chrono::DateTime<Utc>>,
     last_used_at: Option<chrono::DateTime<Utc>>,
     fetched: std::time::Instant,
@@ -64,7 +65,72 @@ impl TokenCache {
     }
 }
 
-pub async fn user_for_token(ctx: &ServerContext, secret: &str) -> Result<Option<user::Model>, AppError> {
+/// A bearer token that may be used: whose it is and what it may do. The REST API's scope check
+/// puts it in the request's extensions, where [`CurrentUser`] takes the user from.
+#[derive(Clone, Debug)]
+pub struct TokenGrant {
+    pub token_id: Uuid,
+    /// The token's user as the handlers see it: without admin rights unless the token has the
+    /// `admin` scope, so no admin-only view (every job, every audio, closed campaigns) leaks to a
+    /// token that was not given it, whatever route serves it.
+    pub user: user::Model,
+    pub scopes: Vec<Scope>,
+}
+
+impl TokenGrant {
+    fn new(token_id: Uuid, mut user: user::Model, scopes: Vec<Scope>) -> Self {
+        if !scopes.contains(&Scope::Admin) {
+            user.is_admin = false;
+        }
+        TokenGrant { token_id, user, scopes }
+    }
+
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+/// What a bearer secret resolved to.
+#[derive(Clone, Debug)]
+pub enum TokenAuth {
+    Granted(TokenGrant),
+    /// No such token (never made, revoked, or its user is gone).
+    Unknown,
+    /// The token existed but its time is up.
+    Expired(chrono::DateTime<Utc>),
+}
+
+impl TokenAuth {
+    /// 401 for a token that cannot be used, saying so when it expired.
+    pub fn refusal_message(&self) -> Option<String> {
+        match self {
+            TokenAuth::Granted(_) => None,
+            TokenAuth::Unknown => Some(AppError::Unauthorized.to_string()),
+            TokenAuth::Expired(at) => Some(format!(
+                "This API token expired on {}. Create a new one on your profile page.",
+                at.format("%Y-%m-%d %H:%M UTC")
+            )),
+        }
+    }
+}
+
+/// The secret of an `Authorization` header: `None` without one, `Some(Err)` when it is not a
+/// bearer token (a 401, never a fall-back to the cookie). The scheme's name is case-insensitive
+/// (RFC 9110 §11.1).
+pub fn bearer_secret(headers: &axum::http::HeaderMap) -> Option<Result<&str, AppError>> {
+    let header = headers.get(axum::http::header::AUTHORIZATION)?;
+    Some(
+        header
+            .to_str()
+            .ok()
+            .and_then(|h| h.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, secret)| secret.trim())
+            .ok_or(AppError::Unauthorized),
+    )
+}
+
+pub async fn resolve_token(ctx: &ServerContext, secret: &str) -> Result<TokenAuth, AppError> {
     let (db, tokens) = (&ctx.db, &*ctx.runtime.get::<TokenCache>());
     let hash = hash_token(secret);
     let now = Utc::now();
@@ -72,32 +138,33 @@ pub async fn user_for_token(ctx: &ServerContext, secret: &str) -> Result<Option<
         .lock()
         .get(&hash)
         .filter(|c| c.fetched.elapsed() < TOKEN_TTL)
-        .map(|c| (c.token_id, c.user.clone(), c.expires_at, c.last_used_at));
-    if let Some((token_id, user, expires_at, last_used_at)) = cached {
-        if expires_at.is_some_and(|t| t <= now) {
-            return Ok(None);
+        .map(|c| (c.grant.clone(), c.expires_at, c.last_used_at));
+    if let Some((grant, expires_at, last_used_at)) = cached {
+        if let Some(at) = expires_at.filter(|t| *t <= now) {
+            return Ok(TokenAuth::Expired(at));
         }
         if last_used_at.is_none_or(|t| now - t > chrono::Duration::minutes(1)) {
             api_token::Entity::update_many()
                 .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(Some(now)))
-                .filter(api_token::Column::Id.eq(token_id))
+                .filter(api_token::Column::Id.eq(grant.token_id))
                 .exec(db)
                 .await?;
             if let Some(c) = tokens.lock().get_mut(&hash) {
                 c.last_used_at = Some(now);
             }
         }
-        return Ok(Some(user));
+        return Ok(TokenAuth::Granted(grant));
     }
     let Some(token) = api_token::Entity::find().filter(api_token::Column::TokenHash.eq(hash.as_str())).one(db).await?
     else {
-        return Ok(None);
+        return Ok(TokenAuth::Unknown);
     };
-    if token.expires_at.is_some_and(|t| t <= now) {
-        return Ok(None);
+    if let Some(at) = token.expires_at.filter(|t| *t <= now) {
+        return Ok(TokenAuth::Expired(at));
     }
     let (token_id, user_id, expires_at, mut last_used_at) =
         (token.id, token.user_id, token.expires_at, token.last_used_at);
+    let scopes = scope::split(&token.scopes);
     // "Last used" to the minute is enough, and saves a write on every scripted request.
     if last_used_at.is_none_or(|t| now - t > chrono::Duration::minutes(1)) {
         let mut active: api_token::ActiveModel = token.into();
@@ -105,16 +172,17 @@ pub async fn user_for_token(ctx: &ServerContext, secret: &str) -> Result<Option<
         active.update(db).await?;
         last_used_at = Some(now);
     }
-    let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else { return Ok(None) };
+    let Some(user) = user::Entity::find_by_id(user_id).one(db).await? else { return Ok(TokenAuth::Unknown) };
+    let grant = TokenGrant::new(token_id, user, scopes);
     let mut map = tokens.lock();
     if map.len() >= 100_000 {
         map.clear();
     }
     map.insert(
         hash,
-        CachedToken { token_id, user: user.clone(), expires_at, last_used_at, fetched: std::time::Instant::now() },
+        CachedToken { grant: grant.clone(), expires_at, last_used_at, fetched: std::time::Instant::now() },
     );
-    Ok(Some(user))
+    Ok(TokenAuth::Granted(grant))
 }
 
 /// The signed-in user of the current server function or page render, if any.
@@ -150,19 +218,14 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let ctx = parts.extensions.get::<ServerContext>().cloned().ok_or(AppError::Internal)?;
-        if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
-            // A malformed or unknown token is a 401, not a silent fall-back to the cookie.
-            // The scheme's name is case-insensitive (RFC 9110 §11.1).
-            let secret = header
-                .to_str()
-                .ok()
-                .and_then(|h| h.split_once(' '))
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                .map(|(_, secret)| secret)
-                .ok_or(AppError::Unauthorized)?;
-            return match user_for_token(&ctx, secret.trim()).await? {
-                Some(u) => Ok(CurrentUser(Some(u))),
-                None => Err(AppError::Unauthorized),
+        if let Some(secret) = bearer_secret(&parts.headers) {
+            // The REST API's scope check resolved the token already; otherwise resolve it here.
+            if let Some(grant) = parts.extensions.get::<TokenGrant>() {
+                return Ok(CurrentUser(Some(grant.user.clone())));
+            }
+            return match resolve_token(&ctx, secret?).await? {
+                TokenAuth::Granted(grant) => Ok(CurrentUser(Some(grant.user))),
+                TokenAuth::Unknown | TokenAuth::Expired(_) => Err(AppError::Unauthorized),
             };
         }
         let session = Session::from_request_parts(parts, state).await.map_err(|_| AppError::Internal)?;
@@ -285,7 +348,9 @@ fn token_info(t: &api_token::Model) -> ApiTokenInfo {
         id: t.id,
         name: t.name.clone(),
         prefix: t.prefix.clone(),
+        scopes: scope::split(&t.scopes),
         created_at: t.created_at.to_rfc3339(),
+        expires_at: t.expires_at.map(|d| d.to_rfc3339()),
         last_used_at: t.last_used_at.map(|d| d.to_rfc3339()),
     }
 }
@@ -299,25 +364,52 @@ pub async fn list_tokens(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Vec
     Ok(tokens.iter().map(token_info).collect())
 }
 
-pub async fn create_token(db: &impl ConnectionTrait, user_id: Uuid, name: &str) -> Result<NewApiToken, AppError> {
+/// The longest a token may live, in days.
+pub const MAX_TOKEN_DAYS: i64 = 365;
+
+/// Make a token for `user`. `by_token` is the token the request came with, if any: a token can
+/// only make tokens with scopes it has itself, so no token widens its own reach.
+pub async fn create_token(
+    db: &impl ConnectionTrait,
+    user: &user::Model,
+    request: &TokenRequest,
+    by_token: Option<&TokenGrant>,
+) -> Result<NewApiToken, AppError> {
     use base64::Engine as _;
     use rand::RngCore as _;
-    let name = name.trim();
+    let name = request.name.trim();
     if name.is_empty() || name.chars().count() > 80 {
         return Err(AppError::Invalid("Give the token a name of 1 to 80 characters.".into()));
     }
+    let scopes = scope::parse_requested(&request.scopes, user.is_admin)?;
+    if let Some(wider) = by_token.and_then(|g| scopes.iter().find(|s| !g.allows(**s))) {
+        return Err(AppError::Invalid(format!(
+            "A token can only make tokens with scopes it has; this one lacks '{wider}'."
+        )));
+    }
+    let now = Utc::now();
+    let expires_at = match request.expires_in_days {
+        None => None,
+        Some(days @ 1..=MAX_TOKEN_DAYS) => Some(now + chrono::Duration::days(days)),
+        Some(_) => {
+            return Err(AppError::Invalid(format!(
+                "expires_in_days must be from 1 to {MAX_TOKEN_DAYS}, or null for a token that does not expire."
+            )));
+        }
+    };
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let secret = format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
     let model = api_token::ActiveModel {
         id: Set(Uuid::new_v4()),
-        user_id: Set(user_id),
+        user_id: Set(user.id),
         name: Set(name.to_string()),
         token_hash: Set(hash_token(&secret)),
         prefix: Set(secret[..TOKEN_PREFIX.len() + 6].to_string()),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         last_used_at: Set(None),
-        expires_at: Set(None),
+        expires_at: Set(expires_at),
+        scopes: Set(scope::join(&scopes)),
     }
     .insert(db)
     .await?;
@@ -334,6 +426,6 @@ pub async fn revoke_token(ctx: &ServerContext, user_id: Uuid, id: Uuid) -> Resul
     if res.rows_affected == 0 {
         return Err(AppError::NotFound);
     }
-    ctx.runtime.get::<TokenCache>().lock().retain(|_, c| c.token_id != id);
+    ctx.runtime.get::<TokenCache>().lock().retain(|_, c| c.grant.token_id != id);
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! What this server remembers of campaigns (`RuntimeState`): read-mostly, dropped at once when
-//! this server changes one, re-read after a few seconds otherwise.
+//! this server changes one, re-read after a few seconds otherwise; and each campaign's task counts,
+//! counted again every few seconds.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -62,4 +63,52 @@ pub async fn campaign_view(
     let v = Arc::new(CampaignView { instructions_html: markdown_html(&c.instructions), slugs, instruments, model: c });
     remember(cache, id, (Instant::now(), v.clone()));
     Ok(Some(v))
+}
+
+/// A campaign's normal tasks: how many there are and how many have all their answers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CampaignCounts {
+    pub complete: u64,
+    pub total: u64,
+}
+
+/// Campaigns' task counts read recently (one per server), for the annotator's progress line.
+#[derive(Default)]
+pub struct CountCache(Mutex<HashMap<Uuid, (Instant, CampaignCounts)>>);
+
+/// How long counted tasks are shown before they are counted again; a task this server completes
+/// is added at once.
+const COUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The campaign's task counts: one indexed count (`ix_tasks_campaign`) every few seconds.
+pub async fn campaign_counts(ctx: &ServerContext, id: Uuid) -> Result<CampaignCounts, AppError> {
+    let cache = &ctx.runtime.get::<CountCache>().0;
+    if let Some((at, n)) = lock(cache).get(&id)
+        && at.elapsed() < COUNTS_TTL
+    {
+        return Ok(*n);
+    }
+    let db = &ctx.db;
+    let row = db
+        .query_one_raw(crate::db::sql::stmt(
+            db,
+            "SELECT count(*) AS total, COALESCE(SUM(CASE WHEN is_complete THEN 1 ELSE 0 END), 0) AS complete \
+             FROM tasks WHERE campaign_id = $1 AND NOT is_gold",
+            vec![id.into()],
+        ))
+        .await?
+        .ok_or(AppError::Internal)?;
+    let n = CampaignCounts {
+        complete: row.try_get::<i64>("", "complete")?.max(0) as u64,
+        total: row.try_get::<i64>("", "total")?.max(0) as u64,
+    };
+    remember(cache, id, (Instant::now(), n));
+    Ok(n)
+}
+
+/// A task of the campaign was just completed here: count it without asking the database.
+pub fn count_completed(ctx: &ServerContext, id: Uuid) {
+    if let Some((_, n)) = lock(&ctx.runtime.get::<CountCache>().0).get_mut(&id) {
+        n.complete = (n.complete + 1).min(n.total);
+    }
 }

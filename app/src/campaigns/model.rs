@@ -16,6 +16,9 @@ pub struct CampaignInfo {
     pub gold_rate: f64,
     pub stats_every: i32,
     pub is_open: bool,
+    /// Share of each clip an annotator must hear before answering (0 = no minimum).
+    #[serde(default)]
+    pub min_listen_share: f64,
     pub created_at: String,
     pub tasks_total: u64,
     pub tasks_complete: u64,
@@ -46,6 +49,8 @@ pub struct CampaignChanges {
     pub gold_rate: Option<f64>,
     pub stats_every: Option<i32>,
     pub is_open: Option<bool>,
+    /// 0 (no minimum) to 1: the share of each clip to hear before an answer is taken.
+    pub min_listen_share: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

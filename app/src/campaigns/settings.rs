@@ -26,6 +26,7 @@ fn read_changes(
     instructions: String,
     gold_rate: &str,
     stats_every: &str,
+    min_listen: &str,
     is_open: bool,
 ) -> Result<CampaignChanges, String> {
     if name.trim().is_empty() {
@@ -35,12 +36,17 @@ fn read_changes(
         gold_rate.trim().parse().map_err(|_| "The gold rate must be a number, e.g. 0.1.".to_string())?;
     let stats_every: i32 =
         stats_every.trim().parse().map_err(|_| "Show progress every: a whole number of submissions.".to_string())?;
+    let min_listen: f64 =
+        min_listen.trim().parse().ok().filter(|s: &f64| (0.0..=1.0).contains(s)).ok_or_else(|| {
+            "Must hear at least: a share from 0 (no minimum) to 1 (the whole clip), e.g. 0.5.".to_string()
+        })?;
     Ok(CampaignChanges {
         name: Some(name.to_string()),
         instructions: Some(instructions),
         gold_rate: Some(gold_rate),
         stats_every: Some(stats_every),
         is_open: Some(is_open),
+        min_listen_share: Some(min_listen),
     })
 }
 
@@ -52,6 +58,7 @@ pub fn SettingsForm(campaign: CampaignInfo, on_saved: impl Fn() + Clone + Send +
     let instructions = RwSignal::new(campaign.instructions.clone());
     let gold = RwSignal::new(campaign.gold_rate.to_string());
     let stats_every = RwSignal::new(campaign.stats_every.to_string());
+    let min_listen = RwSignal::new(campaign.min_listen_share.to_string());
     let is_open = RwSignal::new(campaign.is_open);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
     let saved = RwSignal::new(false);
@@ -63,6 +70,7 @@ pub fn SettingsForm(campaign: CampaignInfo, on_saved: impl Fn() + Clone + Send +
             instructions.get_untracked(),
             &gold.get_untracked(),
             &stats_every.get_untracked(),
+            &min_listen.get_untracked(),
             is_open.get_untracked(),
         ) {
             Ok(c) => c,
@@ -96,6 +104,10 @@ pub fn SettingsForm(campaign: CampaignInfo, on_saved: impl Fn() + Clone + Send +
             <div class="row">
                 <label>"Gold rate" <input type="number" min="0" max="0.5" step="0.05" bind:value=gold /></label>
                 <label>"Show progress every" <input type="number" min="1" max="1000" bind:value=stats_every /></label>
+                <label>
+                    "Must hear at least (share of each clip, 0 = no minimum)"
+                    <input class="settings-min-listen" type="number" min="0" max="1" step="0.05" bind:value=min_listen />
+                </label>
                 <label class="checkbox"><input type="checkbox" bind:checked=is_open />"Open (annotators get its tasks)"</label>
             </div>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{CampaignChanges, CampaignInfo, NewCampaign};
 use crate::context::ServerContext;
 use crate::db::{audio, campaign, instrument, task, user};
-use crate::domain::{CampaignName, GoldRate, Instructions, StatsEvery};
+use crate::domain::{CampaignName, GoldRate, Instructions, ListenShare, StatsEvery};
 use crate::error::AppError;
 
 pub async fn campaign_info(db: &impl ConnectionTrait, c: &campaign::Model) -> Result<CampaignInfo, AppError> {
@@ -36,14 +36,15 @@ pub async fn campaign_info(db: &impl ConnectionTrait, c: &campaign::Model) -> Re
         gold_rate: c.gold_rate,
         stats_every: c.stats_every,
         is_open: c.is_open,
+        min_listen_share: c.min_listen_share,
         created_at: c.created_at.to_rfc3339(),
         tasks_total: total,
         tasks_complete: complete,
     })
 }
 
-/// Change what may change once tasks exist: name, instructions, gold rate, stats interval, and
-/// whether the campaign is open. (Clip length, k and instruments are fixed by its tasks.)
+/// Change what may change once tasks exist: name, instructions, gold rate, stats interval, the
+/// minimum listening share and whether the campaign is open. (Clip length, k and instruments are fixed by its tasks.)
 #[tracing::instrument(skip_all, fields(campaign = %id))]
 pub async fn update_campaign(
     ctx: &ServerContext,
@@ -67,6 +68,9 @@ pub async fn update_campaign(
     }
     if let Some(open) = changes.is_open {
         a.is_open = Set(open);
+    }
+    if let Some(share) = changes.min_listen_share {
+        a.min_listen_share = Set(ListenShare::parse(share)?.get());
     }
     let c = a.update(db).await?;
     crate::campaigns::cache::forget_campaign(ctx, c.id);
@@ -202,6 +206,7 @@ pub async fn create_campaign(
         gold_rate: Set(gold_rate),
         stats_every: Set(stats_every),
         is_open: Set(true),
+        min_listen_share: Set(0.0),
         created_by: Set(creator.id),
         created_at: Set(Utc::now()),
     }

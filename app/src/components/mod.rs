@@ -28,8 +28,8 @@ pub fn Header() -> impl IntoView {
                 // Capabilities that are not built yet are named, not linked: no page pretends to work.
                 <A href="/studio" attr:class="nav-item">"Studio"</A>
                 <A href="/annotate" attr:class="nav-item">"Annotate"</A>
-                <span class="nav-item soon" aria-disabled="true" title="Not available yet">"Datasets"</span>
-                <span class="nav-item soon" aria-disabled="true" title="Not available yet">"Dashboard"</span>
+                <A href="/datasets" attr:class="nav-item">"Datasets"</A>
+                <Suspense fallback=|| ()>{move || Suspend::new(async move { matches!(me.await, Ok(Some(m)) if m.is_admin).then(|| view! { <A href="/dashboard" attr:class="nav-item">"Dashboard"</A> }) })}</Suspense>
                 <A href="/library" attr:class="nav-item">"My audio"</A>
                 <A href="/upload" attr:class="nav-item">"Upload"</A>
                 <A href="/instruments" attr:class="nav-item">"Instruments"</A>

@@ -4,8 +4,12 @@
 //! database, runs it as a job, keeps the release's files and serves its archive.
 mod api;
 mod model;
+mod pages;
+mod pages_api;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
 pub use api::*;
 pub use model::*;
+pub use pages::{DatasetPageView, DatasetsPage};
+pub use pages_api::*;

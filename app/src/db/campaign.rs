@@ -15,6 +15,8 @@ pub struct Model {
     pub gold_rate: f64,
     pub stats_every: i32,
     pub is_open: bool,
+    /// Share of each clip an annotator must hear before answering (0 = no minimum, up to 1).
+    pub min_listen_share: f64,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
 }

@@ -6,5 +6,6 @@ mod values;
 pub use enums::{AnswerValue, AudioKind, DatasetVisibility, JobState, ReleaseState, Role, Visibility};
 pub use licence::Licence;
 pub use values::{
-    CampaignName, CountIn, Description, GoldRate, Instructions, Invalid, Meter, Mixer, StatsEvery, Tempo, Title,
+    CampaignName, CountIn, Description, GoldRate, Instructions, InstrumentDescription, Invalid, ListenShare, Meter,
+    Mixer, StatsEvery, Tempo, Title,
 };

@@ -171,6 +171,39 @@ impl StatsEvery {
     }
 }
 
+/// The share of each clip an annotator must hear before answering: 0 (no minimum) to 1 (all of it).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ListenShare(f64);
+
+impl ListenShare {
+    pub fn parse(share: f64) -> Result<Self, Invalid> {
+        if (0.0..=1.0).contains(&share) {
+            Ok(ListenShare(share))
+        } else {
+            Err(Invalid("The minimum listening share must be between 0 (no minimum) and 1 (the whole clip).".into()))
+        }
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+/// What annotators read about an instrument: plain text, trimmed, at most 280 characters, may be empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstrumentDescription(String);
+
+impl InstrumentDescription {
+    pub fn parse(text: &str) -> Result<Self, Invalid> {
+        bounded(text, 0, 280, "Keep the instrument's description to 280 characters or fewer.")
+            .map(InstrumentDescription)
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// A track's mixer settings: gain −60 to +12 dB, pan −1 (left) to 1 (right).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Mixer;
@@ -221,5 +254,16 @@ mod tests {
         assert!(StatsEvery::parse(0).is_err() && StatsEvery::parse(1001).is_err());
         assert_eq!((Mixer::gain_db(-60.0), Mixer::pan(1.0)), (Ok(-60.0), Ok(1.0)));
         assert!(Mixer::gain_db(12.1).is_err() && Mixer::gain_db(f64::NAN).is_err() && Mixer::pan(-1.01).is_err());
+    }
+
+    #[test]
+    fn listening_shares_and_instrument_descriptions_hold_only_what_fits() {
+        use super::{InstrumentDescription, ListenShare};
+        assert_eq!((ListenShare::parse(0.0).unwrap().get(), ListenShare::parse(1.0).unwrap().get()), (0.0, 1.0));
+        assert!(ListenShare::parse(-0.01).is_err() && ListenShare::parse(1.01).is_err());
+        assert!(ListenShare::parse(f64::NAN).is_err() && ListenShare::parse(f64::INFINITY).is_err());
+        assert_eq!(InstrumentDescription::parse("  Bowed  ").unwrap().into_string(), "Bowed");
+        assert!(InstrumentDescription::parse(&"é".repeat(280)).is_ok());
+        assert!(InstrumentDescription::parse(&"x".repeat(281)).is_err());
     }
 }

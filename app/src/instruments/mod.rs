@@ -1,10 +1,16 @@
-//! The instrument taxonomy every track, task and label refers to.
+//! The instrument taxonomy every track, task and label refers to, and what annotators are told
+//! about each instrument (`help`).
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::components::ErrorNotice;
 use crate::error::AppError;
+
+pub mod help;
+pub use help::{
+    ExampleChoice, HelpChange, InstrumentHelp, get_instrument_help, search_example_audio, set_instrument_help,
+};
 
 /// What a track is labelled when its musician says the instrument is unknown or several are heard:
 /// stated, never assumed.

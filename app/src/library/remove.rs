@@ -40,7 +40,8 @@ pub async fn delete_audio(ctx: &ServerContext, user: &user::Model, id: Uuid) -> 
         .map(|f| f.release_id)
         .collect();
     if !released.is_empty() {
-        let releases = dataset_release::Entity::find().filter(dataset_release::Column::Id.is_in(released)).all(&txn).await?;
+        let releases =
+            dataset_release::Entity::find().filter(dataset_release::Column::Id.is_in(released)).all(&txn).await?;
         let sets = dataset::Entity::find()
             .filter(dataset::Column::Id.is_in(releases.iter().map(|r| r.dataset_id).collect::<Vec<_>>()))
             .all(&txn)

@@ -95,7 +95,10 @@ async fn annotator(base: &str, mock: &str, email: &str) -> Result<String, Error>
         return Err(format!("OAuth callback for {email}: {status}: {}", done.text().await?).into());
     }
     let token = expect(
-        b.post(format!("{base}/api/v1/tokens")).json(&json!({"name": "load"})).send().await?,
+        b.post(format!("{base}/api/v1/tokens"))
+            .json(&json!({"name": "load", "scopes": ["annotate", "read"]}))
+            .send()
+            .await?,
         &[StatusCode::CREATED],
         "create API token",
     )

@@ -92,7 +92,8 @@ async fn api_tokens_authenticate_scripts_until_revoked() {
     let app = TestApp::spawn().await;
     let browser = Browser::new();
     app.sign_in_demo(&browser, "annotator").await;
-    let res = browser.http.post(app.url("/api/v1/tokens")).json(&json!({"name": "laptop"})).send().await.unwrap();
+    let body = json!({"name": "laptop", "scopes": ["read"]});
+    let res = browser.http.post(app.url("/api/v1/tokens")).json(&body).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     let created: Value = res.json().await.unwrap();
     let secret = created["secret"].as_str().unwrap().to_string();
@@ -129,7 +130,7 @@ async fn a_user_cannot_revoke_someone_elses_token() {
     let created: Value = owner
         .http
         .post(app.url("/api/v1/tokens"))
-        .json(&json!({"name": "mine"}))
+        .json(&json!({"name": "mine", "scopes": ["read"]}))
         .send()
         .await
         .unwrap()
@@ -150,7 +151,8 @@ async fn a_nameless_token_is_refused_with_a_reason() {
     let app = TestApp::spawn().await;
     let browser = Browser::new();
     app.sign_in_demo(&browser, "musician").await;
-    let res = browser.http.post(app.url("/api/v1/tokens")).json(&json!({"name": "  "})).send().await.unwrap();
+    let body = json!({"name": "  ", "scopes": ["read"]});
+    let res = browser.http.post(app.url("/api/v1/tokens")).json(&body).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.json::<Value>().await.unwrap()["message"].as_str().unwrap().contains("name"));
 }

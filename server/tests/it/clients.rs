@@ -385,3 +385,67 @@ impl AnnotateClient<'_> {
         }
     }
 }
+
+/// Annotating from a chosen campaign, and answering.
+impl AnnotateClient<'_> {
+    /// `POST /api/v1/annotate/next?campaign=<campaign>` (no body), as it answers.
+    pub async fn next_in(&self, campaign: &str) -> Answer {
+        let path = format!("/api/v1/annotate/next?campaign={campaign}");
+        Answer::read(self.who.browser.http.post(self.app.url(&path)).send().await.unwrap()).await
+    }
+
+    /// The next assignment from `campaign`, which must be given or be None (204).
+    pub async fn next_from(&self, campaign: &str) -> Option<Value> {
+        let a = self.next_in(campaign).await;
+        match a.status {
+            StatusCode::OK => Some(a.json()),
+            StatusCode::NO_CONTENT => None,
+            s => panic!("next from {campaign}: {s} {}", a.excerpt()),
+        }
+    }
+
+    /// Answer `task` with every instrument absent, `listening_ms` heard, under `client_id`.
+    pub async fn answer(&self, task: &str, client_id: &str, listening_ms: u64) -> Answer {
+        let body = json!({
+            "client_id": client_id, "answers": {"piano": "absent", "drums": "absent"},
+            "play_count": 1, "listening_ms": listening_ms, "time_to_submit_ms": 12_000,
+        });
+        Call::rest(Method::POST, format!("/api/v1/tasks/{task}/annotations"), body)
+            .send(self.app, &self.who.browser)
+            .await
+    }
+}
+
+/// Changing a campaign as it answers (admins), for refusals as well as successes.
+impl CampaignClient<'_> {
+    pub async fn patch(&self, campaign: &str, body: Value) -> Answer {
+        Call::rest(Method::PATCH, format!("/api/v1/campaigns/{campaign}"), body).send(self.app, &self.who.browser).await
+    }
+}
+
+/// The instruments' help for annotators (`/api/v1/instruments/...`).
+pub struct InstrumentClient<'a> {
+    pub app: &'a TestApp,
+    pub who: &'a Person,
+}
+
+impl InstrumentClient<'_> {
+    /// Every instrument's help as this person sees it.
+    pub async fn help(&self) -> Vec<Value> {
+        let a = Call::get("/api/v1/instruments/help").send(self.app, &self.who.browser).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.excerpt());
+        serde_json::from_value(a.json()).unwrap()
+    }
+
+    /// One instrument's help as this person sees it.
+    pub async fn help_of(&self, slug: &str) -> Value {
+        self.help().await.into_iter().find(|h| h["slug"] == slug).unwrap_or_else(|| panic!("no instrument {slug}"))
+    }
+
+    /// `PUT /api/v1/instruments/{slug}/help`.
+    pub async fn set_help(&self, slug: &str, body: Value) -> Answer {
+        Call::rest(Method::PUT, format!("/api/v1/instruments/{slug}/help"), body)
+            .send(self.app, &self.who.browser)
+            .await
+    }
+}

@@ -200,7 +200,9 @@ impl TestApp {
             avatar_url: None,
         };
         let user = app::auth::ssr::upsert_user(&self.db, &profile, &[]).await.unwrap();
-        app::auth::ssr::create_token(&self.db, user.id, "load").await.unwrap().secret
+        let scopes = ["read", "upload", "annotate"].map(String::from).to_vec();
+        let request = app::auth::TokenRequest { name: "load".into(), scopes, expires_in_days: None };
+        app::auth::ssr::create_token(&self.db, &user, &request, None).await.unwrap().secret
     }
 
     pub async fn sign_in_demo(&self, browser: &Browser, role: &str) -> Response {

@@ -154,19 +154,29 @@ async fn run_compile(ctx: &ServerContext, run: &JobRun) -> Result<JobOutput, Job
     }
     let total = gathered.pending.len() as i64;
     let mut pending: Vec<Pending> = gathered.pending;
+    let (excluded, tasks_considered, annotations, annotators) =
+        (gathered.excluded, gathered.tasks_considered, gathered.annotations, gathered.annotators);
     let mut audio_bytes = 0u64;
-    for (i, item) in pending.iter_mut().enumerate() {
+    // A few clips are read at once: each read waits on the store more than on the CPU.
+    let keys: Vec<String> = pending.iter().map(|p| p.canonical_key.clone()).collect();
+    let mut hashed = futures::stream::iter(keys).map(|k| async move { hash_object(ctx, &k).await }).buffered(4);
+    let mut i = 0usize;
+    while let Some(blob) = hashed.next().await {
         if run.stopped() {
             return stopped(ctx, run, id).await;
         }
-        if i % 50 == 0 {
+        if i.is_multiple_of(50) {
             progress(db, id, "reading audio", i as i64, total).await.map_err(job_error)?;
         }
-        item.sample.audio = hash_object(ctx, &item.canonical_key).await.map_err(job_error)?;
-        audio_bytes += item.sample.audio.size;
+        let blob = blob.map_err(job_error)?;
+        audio_bytes += blob.size;
+        pending[i].sample.audio = blob;
+        i += 1;
     }
+    drop(hashed);
     progress(db, id, "labelling and splitting", total, total).await.map_err(job_error)?;
-    let samples: Vec<dataset::Sample> = pending.iter().map(|p| p.sample.clone()).collect();
+    let (samples, clip_ids): (Vec<dataset::Sample>, Vec<Uuid>) =
+        pending.into_iter().map(|p| (p.sample, p.clip_id)).unzip();
     let labels: Vec<Vec<dataset::Label>> = samples.iter().map(|s| dataset::labels::decide(&params, s)).collect();
     let split = dataset::split::split(&params, &samples, &labels).map_err(|e| JobError::Fatal(e.to_string()))?;
     let meta = dataset::DatasetMeta {
@@ -204,7 +214,7 @@ async fn run_compile(ctx: &ServerContext, run: &JobRun) -> Result<JobOutput, Job
                     .map_err(|e| JobError::Retry(format!("storing a release file: {e}")))?;
                 (Some(k), None)
             }
-            dataset::archive::Content::Blob(i) => (None, Some(pending[*i].clip_id)),
+            dataset::archive::Content::Blob(i) => (None, Some(clip_ids[*i])),
         };
         rows.push(release_file::ActiveModel {
             release_id: Set(id),
@@ -226,11 +236,11 @@ async fn run_compile(ctx: &ServerContext, run: &JobRun) -> Result<JobOutput, Job
     let tar_bytes = dataset::archive::Layout::tar(&generated.entries, mtime).len();
     let zip_bytes = dataset::archive::Layout::zip(&generated.entries, mtime).len();
     let report = CompileReport {
-        tasks_considered: gathered.tasks_considered,
+        tasks_considered,
         samples: samples.len() as u64,
-        annotations: gathered.annotations,
-        annotators: gathered.annotators,
-        excluded: gathered.excluded,
+        annotations,
+        annotators,
+        excluded,
         licences,
         audio_bytes,
         prevalence: serde_json::to_value(&split.prevalence).unwrap_or_default(),

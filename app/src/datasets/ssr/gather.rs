@@ -87,16 +87,23 @@ async fn compositions(
 
 /// Each annotator's trust at `as_of`: their gold record up to then, under the campaigns' prior.
 async fn trust(db: &impl ConnectionTrait, as_of: DateTime<Utc>) -> Result<HashMap<Uuid, f64>, AppError> {
-    let gold = annotation::Entity::find()
+    use sea_orm::QuerySelect;
+    // Only the three columns the record needs, not whole rows.
+    let gold: Vec<(Uuid, Option<i32>, Option<i32>)> = annotation::Entity::find()
+        .select_only()
+        .column(annotation::Column::UserId)
+        .column(annotation::Column::GoldCorrect)
+        .column(annotation::Column::GoldTotal)
         .filter(annotation::Column::IsGold.eq(true))
         .filter(annotation::Column::CreatedAt.lte(as_of))
+        .into_tuple()
         .all(db)
         .await?;
     let mut records: HashMap<Uuid, consensus::Accuracy> = HashMap::new();
-    for a in gold {
-        let r = records.entry(a.user_id).or_default();
-        r.correct += a.gold_correct.unwrap_or(0).max(0) as u32;
-        r.total += a.gold_total.unwrap_or(0).max(0) as u32;
+    for (user, correct, total) in gold {
+        let r = records.entry(user).or_default();
+        r.correct += correct.unwrap_or(0).max(0) as u32;
+        r.total += total.unwrap_or(0).max(0) as u32;
     }
     Ok(records.into_iter().map(|(u, r)| (u, crate::campaigns::labels::trust(&r))).collect())
 }
