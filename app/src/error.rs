@@ -64,6 +64,18 @@ impl From<crate::domain::Invalid> for AppError {
     }
 }
 
+/// How far any listing pages. Beyond it no person pages, and a database's offset (a signed 64-bit
+/// integer) may not even hold the number.
+pub const MAX_OFFSET: u64 = 100_000;
+
+/// `offset` when a listing may start there, or `Invalid` saying how far it may.
+pub fn page_offset(offset: u64) -> Result<u64, AppError> {
+    if offset > MAX_OFFSET {
+        return Err(AppError::Invalid(format!("The offset must be at most {MAX_OFFSET}; narrow the listing instead.")));
+    }
+    Ok(offset)
+}
+
 /// `text` trimmed, or `Invalid(message)` when it is longer than `max_chars` characters.
 pub fn within(text: &str, max_chars: usize, message: &str) -> Result<String, AppError> {
     let text = text.trim();

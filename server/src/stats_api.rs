@@ -97,14 +97,15 @@ async fn chart_csv(
     let id = file.strip_suffix(".csv").ok_or(AppError::NotFound)?;
     let filters = q.filters()?;
     let chart = app::dashboard::ssr::chart(&s.ctx.db, id, &filters).await?;
+    // The dates as accepted (trimmed), and the name made header-safe whatever they held.
     let range = match (&filters.from, &filters.to) {
-        (Some(f), Some(t)) => format!("-{f}-{t}"),
+        (Some(f), Some(t)) => format!("-{}-{}", f.trim(), t.trim()),
         _ => String::new(),
     };
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{id}{range}.csv\"")),
+            (header::CONTENT_DISPOSITION, crate::ranged::disposition("attachment", &format!("{id}{range}.csv"))),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
         chart.csv(),

@@ -75,7 +75,7 @@ pub async fn review_page(
         .order_by_asc(task::Column::SourceId)
         .order_by_asc(task::Column::OffsetFrames)
         .order_by_asc(task::Column::Id)
-        .offset(q.offset)
+        .offset(crate::error::page_offset(q.offset)?)
         .limit(limit)
         .all(db)
         .await?;

@@ -118,7 +118,7 @@ pub async fn task_page(
         .order_by_asc(task::Column::SourceId)
         .order_by_asc(task::Column::OffsetFrames)
         .order_by_asc(task::Column::Id)
-        .offset(offset)
+        .offset(crate::error::page_offset(offset)?)
         .limit(limit.clamp(1, 200))
         .all(db)
         .await?;

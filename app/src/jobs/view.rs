@@ -15,7 +15,7 @@ pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 200;
 /// The deepest page: skipping rows costs the database their reading, so no client-chosen offset
 /// makes it read without bound (filters narrow a long history instead).
-pub const MAX_OFFSET: u64 = 100_000;
+pub const MAX_OFFSET: u64 = crate::error::MAX_OFFSET;
 
 /// A page of the jobs `u` may see (`access::job::visible_to`), newest first, filtered by `q`. A
 /// filter value that is not one of the allowed ones is refused (`Invalid`), never read as "any".

@@ -90,6 +90,11 @@ pub async fn search_my_audio(query: String, sort: AudioSort, offset: u64) -> Res
         AudioSort::Name => find.order_by_asc(Expr::expr(Func::lower(Expr::col(audio::Column::OriginalFilename)))),
         AudioSort::Longest => find.order_by_desc(audio::Column::DurationSeconds),
     };
-    let rows = find.order_by_asc(audio::Column::Id).offset(offset).limit(LIBRARY_PAGE).all(&ctx.db).await?;
+    let rows = find
+        .order_by_asc(audio::Column::Id)
+        .offset(crate::error::page_offset(offset)?)
+        .limit(LIBRARY_PAGE)
+        .all(&ctx.db)
+        .await?;
     Ok(AudioResults { cards: super::ssr::owners_cards(&ctx, rows).await?, total, offset })
 }

@@ -348,6 +348,14 @@ async fn studio_and_upload_figures_count_compositions_tracks_recordings_and_uplo
     assert_eq!(s["storage_bytes"], stored);
     let csv = Call::get("/api/v1/stats/charts/uploads-weekly.csv").send(&app, &admin.browser).await;
     assert_eq!(csv.body.lines().next(), Some("week,files,hours"));
+    // A date with a line break or tab around it is accepted trimmed, and the file name stays a
+    // valid header (it once made the answer a 500).
+    let odd = Call::get("/api/v1/stats/charts/uploads-weekly.csv?from=%0A2026-12-01&to=2026-12-07%09")
+        .send(&app, &admin.browser)
+        .await;
+    assert_eq!(odd.status, 200, "{}", odd.excerpt());
+    let name = odd.headers["content-disposition"].to_str().unwrap();
+    assert_eq!(name, "attachment; filename=\"uploads-weekly-2026-12-01-2026-12-07.csv\"");
     assert!(csv.body.contains(&format!("{week},3,0.0292")), "{}", csv.body);
 }
 

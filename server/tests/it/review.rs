@@ -106,6 +106,10 @@ async fn answers_are_shown_under_stable_pseudonyms_that_name_nobody() {
     let (app, c) = (&f.app, f.campaign.as_str());
     let page = review(app, &f.admin, c, "").await;
     assert_eq!(page["total"], 4);
+    for offset in ["100001", "9223372036854775808"] {
+        let far = Call::get(format!("/api/v1/campaigns/{c}/review?offset={offset}")).send(app, &f.admin.browser).await;
+        assert_eq!(far.status, StatusCode::UNPROCESSABLE_ENTITY, "{offset}: {}", far.excerpt());
+    }
     assert_eq!(page["annotators"], json!(["A1", "A2"]));
     let p = |s: &str| s.to_string();
     assert_eq!(
