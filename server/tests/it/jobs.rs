@@ -281,8 +281,17 @@ async fn a_build_killed_mid_way_finishes_after_a_restart_exactly_as_an_uninterru
         clips.iter().map(|c| (c.parent_id.unwrap(), c.parent_offset_frames.unwrap())).collect();
     assert_eq!((clips.len(), &clip_windows), (36, &a), "duplicate or missing clips");
     assert_eq!(task::Entity::find().count(&db).await.unwrap(), 72);
-    let j = job::Entity::find().filter(job::Column::Kind.eq("task_build")).all(&db).await.unwrap();
-    assert!(j.iter().all(|j| j.state == JobState::Done), "{j:?}");
+    // A build's row says done just before its job's row does (the handler returns, then the
+    // queue records it): wait for the job rows rather than read them at once.
+    let started = Instant::now();
+    loop {
+        let j = job::Entity::find().filter(job::Column::Kind.eq("task_build")).all(&db).await.unwrap();
+        if j.iter().all(|j| j.state == JobState::Done) {
+            break;
+        }
+        assert!(started.elapsed() < PATIENCE, "a build's job never finished: {j:?}");
+        sleep(Duration::from_millis(20)).await;
+    }
     drop(child);
 }
 
